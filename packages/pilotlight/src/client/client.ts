@@ -1,0 +1,217 @@
+import { DEFAULTS } from '../config/defaults.ts';
+import { resolveRetention, type RetentionOptions } from '../config/resolve.ts';
+import { JobNotFoundError, ValidationError } from '../errors.ts';
+import type { JobFilter } from '../filters/filter.ts';
+import { createPipeline } from '../filters/built-in-filters.ts';
+import type { JobClass, JobDefinition, JobMethodArgs, JobMethodName, JobOptions } from '../jobs/define-job.ts';
+import { StateMachine } from '../states/state-machine.ts';
+import type { ListJobsQuery, Store } from '../storage/store.ts';
+import type { JobRecord, StateName, StateRecord } from '../types.ts';
+import { consoleLogger, type Logger } from '../util/logger.ts';
+import { readInvocation } from './invocation.ts';
+import { JobCreator, type JobRequest } from './job-creator.ts';
+import { RecurringJobs } from './recurring-jobs.ts';
+import { describe, validateInteger, validateNonEmptyString } from './validate.ts';
+
+export interface ClientOptions {
+  readonly store: Store;
+  /** Filters run around creation and around state changes made by this client. */
+  readonly filters?: readonly JobFilter[];
+  /** @default console warnings and errors */
+  readonly logger?: Logger;
+  /** How long finished jobs are kept; use the same as your workers. */
+  readonly retention?: RetentionOptions;
+}
+
+export interface EnqueueOptions extends JobOptions {
+  /**
+   * At most one unfinished job (not yet `Succeeded`, `Failed` or `Deleted`) has this key. Enqueueing
+   * with a key already held creates nothing and returns the holder's id.
+   */
+  readonly dedupKey?: string;
+  /** Metadata stored with the job (strings). Never put secrets here: filters may export it. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export interface ScheduleOptions extends EnqueueOptions {
+  /** Run at this time (a time in the past runs now). Give `at` or `delay`. */
+  readonly at?: Date;
+  /** Run after this many milliseconds. Give `at` or `delay`. */
+  readonly delay?: number;
+}
+
+type Rest<A, O> = [args: A, options?: O];
+type ClassRest<T, M extends JobMethodName<T>, O> = [method: M, args: JobMethodArgs<T, M>, options?: O];
+
+/** A job as the client reads it: the stored record with its arguments parsed. */
+export interface JobView extends JobRecord {
+  readonly args: unknown[];
+}
+
+/**
+ * Creates and manages jobs. Any process can have a client: an API that enqueues, a worker, a script.
+ *
+ * ```ts
+ * const client = createClient({ store });
+ * await client.enqueue(sendEmail, { to: 'ada@example.com' });
+ * await client.enqueue(TenantService, 'provisionTenant', [tenantId]);
+ * ```
+ */
+export class Client {
+  readonly store: Store;
+  /** Recurring (cron) jobs. */
+  readonly recurring: RecurringJobs;
+  readonly #states: StateMachine;
+  readonly #creator: JobCreator;
+
+  constructor(options: ClientOptions) {
+    if (!options || typeof options.store !== 'object' || options.store === null) {
+      throw new ValidationError(`createClient() options.store must be a store; received ${describe(options?.store)}`);
+    }
+    this.store = options.store;
+    const logger = options.logger ?? consoleLogger;
+    const pipeline = createPipeline(options.filters ?? [], DEFAULTS.retry, logger);
+    this.#states = new StateMachine(this.store, pipeline, resolveRetention(options.retention));
+    this.#creator = new JobCreator(pipeline, this.#states);
+    this.recurring = new RecurringJobs(this.store, this.#creator);
+  }
+
+  /** Fire-and-forget: the job runs as soon as a worker is free. Resolves to the job's id. */
+  enqueue<A>(job: JobDefinition<A, any>, ...rest: Rest<A, EnqueueOptions>): Promise<string>;
+  enqueue<T, M extends JobMethodName<T>>(job: JobClass<T>, ...rest: ClassRest<T, M, EnqueueOptions>): Promise<string>;
+  enqueue(job: unknown, ...rest: unknown[]): Promise<string> {
+    return this.#createOne('enqueue', job, rest, () => ({ name: 'Enqueued' }));
+  }
+
+  /** Run later: at a date (`{ at }`) or after a delay in ms (`{ delay }`). */
+  schedule<A>(job: JobDefinition<A, any>, args: A, options: ScheduleOptions): Promise<string>;
+  schedule<T, M extends JobMethodName<T>>(job: JobClass<T>, method: M, args: JobMethodArgs<T, M>, options: ScheduleOptions): Promise<string>;
+  schedule(job: unknown, ...rest: unknown[]): Promise<string> {
+    return this.#createOne('schedule', job, rest, (options: ScheduleOptions) => {
+      const runAt = dueDate(options);
+      return runAt.getTime() <= Date.now()
+        ? { name: 'Enqueued', reason: 'Scheduled time already passed' }
+        : { name: 'Scheduled', runAt, reason: `Scheduled for ${runAt.toISOString()}` };
+    });
+  }
+
+  /** A continuation: runs when job `parentId` succeeds (`Awaiting` until then); deleted if the parent is. */
+  continueWith<A>(parentId: string, job: JobDefinition<A, any>, ...rest: Rest<A, EnqueueOptions>): Promise<string>;
+  continueWith<T, M extends JobMethodName<T>>(parentId: string, job: JobClass<T>, ...rest: ClassRest<T, M, EnqueueOptions>): Promise<string>;
+  async continueWith(parentId: string, job: unknown, ...rest: unknown[]): Promise<string> {
+    validateNonEmptyString(parentId, 'continueWith() parentId');
+    return this.#createOne('continueWith', job, rest, () => ({ name: 'Awaiting', reason: `Waiting for job ${parentId} to succeed` }), parentId);
+  }
+
+  /** Enqueue many jobs of one kind in one transaction. Resolves to their ids, in order. */
+  enqueueMany<A>(job: JobDefinition<A, any>, argsList: readonly A[], options?: EnqueueOptions): Promise<string[]>;
+  enqueueMany<T, M extends JobMethodName<T>>(job: JobClass<T>, method: M, argsList: readonly JobMethodArgs<T, M>[], options?: EnqueueOptions): Promise<string[]>;
+  async enqueueMany(job: unknown, ...rest: unknown[]): Promise<string[]> {
+    const isClass = typeof job === 'function';
+    const list = rest[isClass ? 1 : 0];
+    if (!Array.isArray(list)) throw new ValidationError(`enqueueMany() expects an array of arguments; received ${describe(list)}`);
+    const requests = list.map((args) => {
+      const { invocation, options } = readInvocation<EnqueueOptions>('enqueueMany', job, isClass ? [rest[0], args, rest[2]] : [args, rest[1]]);
+      if (options.dedupKey !== undefined) throw new ValidationError('enqueueMany() does not take a dedupKey: it would apply to every job');
+      return { ...invocation, state: { name: 'Enqueued' as const }, ...withMetadata(options) };
+    });
+    const results = await this.#creator.create(requests, (jobs) => this.store.createJobs(jobs));
+    return results!.map((result) => result.id);
+  }
+
+  /** The job with its parsed arguments, or undefined. */
+  async getJob(id: string): Promise<JobView | undefined> {
+    const job = await this.store.getJob(id);
+    return job && { ...job, args: JSON.parse(job.argsJson) };
+  }
+
+  /** Every state the job went through, oldest first. */
+  getHistory(id: string): Promise<StateRecord[]> {
+    return this.store.getHistory(id);
+  }
+
+  listJobs(query: ListJobsQuery = {}): Promise<JobRecord[]> {
+    if (query.limit !== undefined) validateInteger(query.limit, 'listJobs() limit', 1, 10_000);
+    if (query.offset !== undefined) validateInteger(query.offset, 'listJobs() offset', 0);
+    return this.store.listJobs(query);
+  }
+
+  countJobs(): Promise<Record<StateName, number>> {
+    return this.store.countJobs();
+  }
+
+  /**
+   * Delete a job: it will not run (again). A running job's `AbortSignal` fires. Resolves to false if
+   * the job was already deleted; throws `JobNotFoundError` if there is no such job.
+   */
+  delete(id: string, reason = 'Deleted by user'): Promise<boolean> {
+    return this.#moveTo(id, { name: 'Deleted', reason }, (state) => state !== 'Deleted');
+  }
+
+  /**
+   * Enqueue a job again now (a failed, deleted, succeeded or scheduled one). Resolves to false if
+   * the job is enqueued or running already.
+   */
+  requeue(id: string, reason = 'Requeued by user'): Promise<boolean> {
+    return this.#moveTo(id, { name: 'Enqueued', reason }, (state) => state !== 'Enqueued' && state !== 'Processing');
+  }
+
+  async #createOne(
+    api: string,
+    job: unknown,
+    rest: unknown[],
+    initialState: (options: any) => JobRequest['state'],
+    parentId?: string,
+  ): Promise<string> {
+    const { invocation, options } = readInvocation<ScheduleOptions>(api, job, rest);
+    const request: JobRequest = {
+      ...invocation,
+      state: initialState(options),
+      ...(options.dedupKey !== undefined && { dedupKey: validateNonEmptyString(options.dedupKey, `${api}() options.dedupKey`) }),
+      ...(parentId !== undefined && { parentId }),
+      ...withMetadata(options),
+    };
+    const results = await this.#creator.create([request], (jobs) => this.store.createJobs(jobs));
+    return results![0]!.id;
+  }
+
+  async #moveTo(id: string, candidate: { name: 'Deleted' | 'Enqueued'; reason: string }, allowed: (state: StateName) => boolean): Promise<boolean> {
+    // Retry if the job changed state between our read and our write (a worker finished it meanwhile).
+    for (let tries = 0; tries < 5; tries++) {
+      const job = await this.store.getJob(id);
+      if (!job) throw new JobNotFoundError(id);
+      if (!allowed(job.state)) return false;
+      if (await this.#states.change(job, candidate)) return true;
+    }
+    return false;
+  }
+}
+
+export function createClient(options: ClientOptions): Client {
+  return new Client(options);
+}
+
+function dueDate(options: ScheduleOptions): Date {
+  const hasAt = options.at !== undefined;
+  if (hasAt === (options.delay !== undefined)) {
+    throw new ValidationError(`schedule() needs exactly one of options.at (a Date) or options.delay (ms); received at=${describe(options.at)}, delay=${describe(options.delay)}`);
+  }
+  if (hasAt) {
+    if (!(options.at instanceof Date) || Number.isNaN(options.at.getTime())) {
+      throw new ValidationError(`schedule() options.at must be a valid Date; received ${describe(options.at)}`);
+    }
+    return options.at;
+  }
+  return new Date(Date.now() + validateInteger(options.delay, 'schedule() options.delay', 0));
+}
+
+function withMetadata(options: EnqueueOptions): { metadata?: Record<string, string> } {
+  if (options.metadata === undefined) return {};
+  if (typeof options.metadata !== 'object' || options.metadata === null) {
+    throw new ValidationError(`options.metadata must be an object of strings; received ${describe(options.metadata)}`);
+  }
+  for (const [key, value] of Object.entries(options.metadata)) {
+    if (typeof value !== 'string') throw new ValidationError(`options.metadata.${key} must be a string; received ${describe(value)}`);
+  }
+  return { metadata: { ...options.metadata } };
+}

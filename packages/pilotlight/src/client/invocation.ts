@@ -1,0 +1,62 @@
+import { DEFAULTS } from '../config/defaults.ts';
+import { validateRetry } from '../config/resolve.ts';
+import { ValidationError } from '../errors.ts';
+import { isJobDefinition, jobClassType, type JobClass, type JobOptions } from '../jobs/define-job.ts';
+import type { RetryOptions } from '../types.ts';
+import { describe, serializeArgs, validateInteger, validateQueueName } from './validate.ts';
+
+/** A job call reduced to what is stored: type, method, JSON arguments and resolved options. */
+export interface Invocation {
+  readonly type: string;
+  readonly method: string;
+  readonly argsJson: string;
+  readonly queue: string;
+  readonly priority: number;
+  readonly retry: RetryOptions;
+}
+
+/**
+ * Reads the two call shapes of the client: `(definition, args, options?)` for function jobs and
+ * `(JobClass, 'method', [args], options?)` for class-based jobs. Returns the invocation and the
+ * options argument, validated; throws `ValidationError` naming the API for anything else.
+ */
+export function readInvocation<O extends JobOptions>(api: string, job: unknown, rest: readonly unknown[]): { invocation: Invocation; options: O } {
+  let type: string;
+  let method: string;
+  let args: readonly unknown[];
+  let options: O | undefined;
+  let defaults: JobOptions = {};
+  if (isJobDefinition(job)) {
+    type = job.type;
+    method = '';
+    args = rest[0] === undefined ? [] : [rest[0]];
+    options = rest[1] as O | undefined;
+    defaults = job.options;
+  } else if (typeof job === 'function') {
+    type = jobClassType(job as JobClass);
+    method = rest[0] as string;
+    if (typeof method !== 'string' || typeof (job as { prototype?: Record<string, unknown> }).prototype?.[method] !== 'function') {
+      throw new ValidationError(`${api}() method must name a method of ${type}; received ${describe(method)}`);
+    }
+    if (!Array.isArray(rest[1])) throw new ValidationError(`${api}() arguments of ${type}.${method} must be an array; received ${describe(rest[1])}`);
+    args = rest[1];
+    options = rest[2] as O | undefined;
+  } else {
+    throw new ValidationError(`${api}() expects a job definition (defineJob) or a job class; received ${describe(job)}`);
+  }
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new ValidationError(`${api}() options must be an object; received ${describe(options)}`);
+  }
+  options ??= {} as O;
+  return {
+    invocation: {
+      type,
+      method,
+      argsJson: serializeArgs(args, api),
+      queue: validateQueueName(options.queue ?? defaults.queue ?? DEFAULTS.queue, `${api}() options.queue`),
+      priority: validateInteger(options.priority ?? defaults.priority ?? DEFAULTS.priority, `${api}() options.priority`, -1_000_000, 1_000_000),
+      retry: { ...validateRetry(defaults.retry, `${type} retry`), ...validateRetry(options.retry, `${api}() options.retry`) },
+    },
+    options,
+  };
+}

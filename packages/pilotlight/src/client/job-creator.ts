@@ -1,0 +1,117 @@
+import type { CreatedContext, CreatingContext, PendingJob } from '../filters/filter.ts';
+import type { FilterPipeline } from '../filters/filter-pipeline.ts';
+import { PARENT_STATE } from '../states/continuations-filter.ts';
+import type { StateMachine } from '../states/state-machine.ts';
+import type { CreateJobResult, NewJob } from '../storage/store.ts';
+import type { JobRecord, StateRecord } from '../types.ts';
+import type { Invocation } from './invocation.ts';
+
+/** Everything needed to create one job. */
+export interface JobRequest extends Invocation {
+  readonly state: Omit<StateRecord, 'at'>;
+  readonly dedupKey?: string;
+  readonly parentId?: string;
+  readonly recurringId?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** Stores new jobs; `undefined` means none was created (a recurring occurrence fired elsewhere). */
+export type InsertJobs = (jobs: NewJob[]) => Promise<CreateJobResult[] | undefined>;
+
+/**
+ * Creates jobs through the client filters: `onCreating` (which may add metadata), the insert, the
+ * initial state's `onStateApplied`, then `onCreated`, which runs even when the insert failed.
+ */
+export class JobCreator {
+  readonly #pipeline: FilterPipeline;
+  readonly #states: StateMachine;
+
+  constructor(pipeline: FilterPipeline, states: StateMachine) {
+    this.#pipeline = pipeline;
+    this.#states = states;
+  }
+
+  async create(requests: readonly JobRequest[], insert: InsertJobs): Promise<CreateJobResult[] | undefined> {
+    const now = new Date();
+    const contexts: CreatingContext[] = [];
+    for (const request of requests) {
+      const job: PendingJob = {
+        type: request.type,
+        method: request.method,
+        queue: request.queue,
+        priority: request.priority,
+        retry: request.retry,
+        initialState: request.state,
+        parentId: request.parentId,
+        recurringId: request.recurringId,
+        dedupKey: request.dedupKey,
+      };
+      const context: CreatingContext = { ...this.#states.context(), job, metadata: { ...request.metadata } };
+      await this.#pipeline.run('onCreating', context);
+      contexts.push(context);
+    }
+    const newJobs = requests.map((request, i): NewJob => {
+      const state: StateRecord = { ...request.state, at: now };
+      return {
+        ...request,
+        state,
+        runAt: state.runAt ?? now,
+        metadata: contexts[i]!.metadata,
+      };
+    });
+    let results: CreateJobResult[] | undefined;
+    try {
+      results = await insert(newJobs);
+    } catch (error) {
+      for (const context of contexts) await this.#created(context, undefined, error);
+      throw error;
+    }
+    for (let i = 0; i < contexts.length; i++) {
+      const result = results?.[i];
+      if (result?.created) {
+        if (result.parentState) contexts[i]!.items.set(PARENT_STATE, result.parentState);
+        await this.#states.applied({
+          ...contexts[i]!,
+          job: createdRecord(newJobs[i]!, result.id),
+          oldState: undefined,
+          newState: newJobs[i]!.state,
+        });
+      }
+      await this.#created(contexts[i]!, result, undefined);
+    }
+    return results;
+  }
+
+  #created(context: CreatingContext, result: CreateJobResult | undefined, error: unknown): void | Promise<void> {
+    const created: CreatedContext = { ...context, jobId: result?.id, created: result?.created ?? false, error };
+    return this.#pipeline.run('onCreated', created);
+  }
+}
+
+/** The record of a job just inserted, without reading it back. */
+function createdRecord(job: NewJob, id: string): JobRecord {
+  return {
+    id,
+    type: job.type,
+    method: job.method,
+    argsJson: job.argsJson,
+    queue: job.queue,
+    priority: job.priority,
+    state: job.state.name,
+    stateReason: job.state.reason,
+    runAt: job.runAt,
+    createdAt: job.state.at,
+    stateChangedAt: job.state.at,
+    attempt: 0,
+    retryCount: 0,
+    retry: job.retry,
+    parentId: job.parentId,
+    hasContinuations: false,
+    dedupKey: job.dedupKey,
+    metadata: job.metadata,
+    serverName: undefined,
+    leaseUntil: undefined,
+    progress: undefined,
+    recurringId: job.recurringId,
+  };
+}

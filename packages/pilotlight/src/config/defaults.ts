@@ -1,0 +1,48 @@
+/**
+ * Every default in one place. Option types document them with `@default`; the resolvers in
+ * `resolve-*.ts` are the only code that reads this module.
+ */
+export const DEFAULTS = {
+  queue: 'default',
+  priority: 0,
+  retry: { attempts: 10, backoff: 'hangfire' as const },
+  /** Longest queue name accepted. */
+  maxQueueNameLength: 100,
+  /** Largest serialized arguments accepted, in bytes. */
+  maxArgsBytes: 1024 * 1024,
+  worker: {
+    queues: ['default'] as readonly string[],
+    concurrency: 10,
+    /** How long a claimed job stays invisible to other workers without a heartbeat. */
+    leaseDuration: 30_000,
+    /** How often a worker renews its leases and records its heartbeat. */
+    heartbeatInterval: 5_000,
+    /** How often an idle worker looks for work when nothing woke it. */
+    pollInterval: 1_000,
+    /** How often a worker promotes due jobs, requeues expired leases and fires recurring jobs. */
+    maintenanceInterval: 1_000,
+    /** How long `stop()` waits for running jobs before aborting them. */
+    shutdownTimeout: 10_000,
+    /** Workers that missed heartbeats this long are removed from the server list. */
+    serverTimeout: 60_000,
+  },
+  retention: {
+    /** How long succeeded and deleted jobs are kept; `null` keeps them forever. */
+    succeeded: 24 * 60 * 60_000,
+    deleted: 24 * 60 * 60_000,
+    /** Failed jobs are kept until a person looks at them. */
+    failed: null as number | null,
+  },
+  recurring: {
+    timeZone: 'UTC',
+    misfire: 'run-once' as const,
+    /** With misfire `run-all`: the most missed occurrences fired at once. */
+    maxMisfires: 100,
+    /** An occurrence fired later than this after its time counts as missed (`skip` drops it). */
+    misfireGrace: 60_000,
+  },
+  sqlite: {
+    synchronous: 'NORMAL' as const,
+    busyTimeout: 5_000,
+  },
+} as const;

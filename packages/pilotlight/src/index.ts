@@ -1,0 +1,49 @@
+export { createClient, Client } from './client/client.ts';
+export type { ClientOptions, EnqueueOptions, ScheduleOptions, JobView } from './client/client.ts';
+export type { RecurringJobs, RecurringOptions } from './client/recurring-jobs.ts';
+export { createWorker, Worker } from './server/worker.ts';
+export type { WorkerOptions } from './server/worker-options.ts';
+export type { JobActivator } from './server/job-registry.ts';
+export { defineJob, jobDisplayName } from './jobs/define-job.ts';
+export type { JobClass, JobDefinition, JobMethodArgs, JobMethodName, JobOptions } from './jobs/define-job.ts';
+export type { JobContext } from './jobs/job-context.ts';
+export type {
+  ApplyStateContext,
+  CreatedContext,
+  CreatingContext,
+  ElectStateContext,
+  FilterContext,
+  JobFilter,
+  PendingJob,
+  PerformedContext,
+  PerformingContext,
+} from './filters/filter.ts';
+export { retryDelay } from './states/retry-filter.ts';
+export { JobStates, FINISHED_STATES } from './types.ts';
+export type {
+  ErrorDetails,
+  JobProgress,
+  JobRecord,
+  MisfirePolicy,
+  RecurringJobRecord,
+  RetryOptions,
+  ServerRecord,
+  StateInput,
+  StateName,
+  StateRecord,
+} from './types.ts';
+export type { RetentionOptions } from './config/resolve.ts';
+export { JobCancelledError, JobNotFoundError, PilotlightError, UnrecoverableError, ValidationError } from './errors.ts';
+export type { Logger } from './util/logger.ts';
+export { consoleLogger, silentLogger } from './util/logger.ts';
+export type {
+  ClaimRequest,
+  CreateJobResult,
+  FireRecurring,
+  ListJobsQuery,
+  NewJob,
+  NewRecurringJob,
+  Store,
+  StoreEvent,
+  Transition,
+} from './storage/store.ts';

@@ -1,0 +1,85 @@
+import { ValidationError } from '../errors.ts';
+import type { RetryOptions } from '../types.ts';
+import type { JobContext } from './job-context.ts';
+
+const JOB_DEFINITION = Symbol.for('pilotlight.jobDefinition');
+
+/** Options a job can have; defaults for a definition, or per enqueue. */
+export interface JobOptions {
+  /** @default 'default' */
+  readonly queue?: string;
+  /** Higher runs first. @default 0 */
+  readonly priority?: number;
+  readonly retry?: RetryOptions;
+}
+
+/** A function job, made by `defineJob()`. */
+export interface JobDefinition<Args = unknown, Result = unknown> {
+  readonly [JOB_DEFINITION]: true;
+  /** The job's name, stored as its type. */
+  readonly type: string;
+  readonly handler: (args: Args, context: JobContext) => Result | Promise<Result>;
+  readonly options: JobOptions;
+}
+
+/**
+ * A class whose methods are jobs (Hangfire style). Its type name is `static jobType` when present
+ * (set it when code is minified), the class name otherwise. Workers create instances through their
+ * `activate` option, so a dependency-injection container can provide them.
+ */
+export type JobClass<T = unknown> = (abstract new (...args: never[]) => T) & { readonly jobType?: string };
+
+/** Names of the methods of `T` that can be jobs. */
+export type JobMethodName<T> = {
+  [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof T] &
+  string;
+
+/** The arguments a job method is enqueued with: its parameters, less a trailing `JobContext`. */
+export type JobMethodArgs<T, M extends JobMethodName<T>> = T[M] extends (...args: infer P) => unknown
+  ? P extends [...infer Rest, infer Last]
+    ? [Last] extends [JobContext]
+      ? Rest
+      : P
+    : P
+  : never;
+
+/**
+ * Define a function job: a name (its type) and a handler taking typed arguments.
+ *
+ * ```ts
+ * const sendEmail = defineJob('email.send', async (args: { to: string }, ctx) => { ... });
+ * await client.enqueue(sendEmail, { to: 'ada@example.com' });
+ * ```
+ */
+export function defineJob<Args = void, Result = unknown>(
+  type: string,
+  handler: (args: Args, context: JobContext) => Result | Promise<Result>,
+  options: JobOptions = {},
+): JobDefinition<Args, Result> {
+  if (typeof type !== 'string' || type.length === 0 || type.length > 200) {
+    throw new ValidationError(`defineJob() type must be a non-empty string of at most 200 characters; received ${String(type)}`);
+  }
+  if (typeof handler !== 'function') {
+    throw new ValidationError(`defineJob('${type}') handler must be a function; received ${typeof handler}`);
+  }
+  return Object.freeze({ [JOB_DEFINITION]: true as const, type, handler, options });
+}
+
+export function isJobDefinition(value: unknown): value is JobDefinition {
+  return typeof value === 'object' && value !== null && JOB_DEFINITION in value;
+}
+
+/** The type name a job class is stored under. */
+export function jobClassType(jobClass: JobClass): string {
+  const type = jobClass.jobType ?? jobClass.name;
+  if (typeof type !== 'string' || type.length === 0) {
+    throw new ValidationError('A job class needs a name: declare it as a named class or give it a static jobType');
+  }
+  return type;
+}
+
+/** How a job is shown to people and in span names: `Type.method`, or the name of a function job. */
+export function jobDisplayName(job: { readonly type: string; readonly method: string }): string {
+  return job.method ? `${job.type}.${job.method}` : job.type;
+}

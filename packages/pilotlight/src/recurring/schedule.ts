@@ -1,0 +1,84 @@
+import { Cron } from 'croner';
+import { DEFAULTS } from '../config/defaults.ts';
+import { ValidationError } from '../errors.ts';
+import { describe } from '../client/validate.ts';
+import type { MisfirePolicy } from '../types.ts';
+
+export const MISFIRE_POLICIES: readonly MisfirePolicy[] = ['run-once', 'run-all', 'skip'];
+
+/** A parsed cron expression in a time zone. Five fields (minutes) or six (seconds first). */
+export class CronSchedule {
+  readonly #cron: Cron;
+
+  constructor(expression: string, timeZone: string, option = 'cron') {
+    if (typeof expression !== 'string' || expression.trim() === '') {
+      throw new ValidationError(`${option} must be a cron expression such as '*/5 * * * *'; received ${describe(expression)}`);
+    }
+    validateTimeZone(timeZone);
+    try {
+      this.#cron = new Cron(expression, { timezone: timeZone });
+    } catch (error) {
+      throw new ValidationError(`${option} ${describe(expression)} is not a valid cron expression: ${(error as Error).message}`);
+    }
+    if (this.#cron.nextRun(new Date()) === null) {
+      throw new ValidationError(`${option} ${describe(expression)} never occurs`);
+    }
+  }
+
+  /** The first occurrence strictly after `after`. */
+  next(after: Date): Date {
+    const next = this.#cron.nextRun(after);
+    if (!next) throw new Error('The cron expression has no further occurrence');
+    return next;
+  }
+}
+
+export function validateTimeZone(timeZone: unknown): string {
+  try {
+    if (typeof timeZone !== 'string') throw new RangeError();
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return timeZone;
+  } catch {
+    throw new ValidationError(`timeZone must be an IANA time zone such as 'Europe/Paris' or 'UTC'; received ${describe(timeZone)}`);
+  }
+}
+
+export interface MisfireDecision {
+  /** Occurrences to create a job for now. */
+  readonly fire: Date[];
+  /** Occurrences missed and dropped. */
+  readonly dropped: number;
+  /** The next occurrence after now. */
+  readonly nextRunAt: Date;
+}
+
+/**
+ * What to fire for a recurring job whose `nextRunAt` has come: the due occurrences (from
+ * `nextRunAt` up to `now`) filtered by the misfire policy. An occurrence is missed when it is more
+ * than `grace` ms old (the workers were down).
+ */
+export function decideMisfire(
+  schedule: CronSchedule,
+  policy: MisfirePolicy,
+  nextRunAt: Date,
+  now: Date,
+  grace: number = DEFAULTS.recurring.misfireGrace,
+  maxMisfires: number = DEFAULTS.recurring.maxMisfires,
+): MisfireDecision {
+  const due: Date[] = [];
+  let total = 0;
+  for (let occurrence = nextRunAt; occurrence <= now; occurrence = schedule.next(occurrence)) {
+    total++;
+    if (due.length === maxMisfires) due.shift(); // keep the most recent ones
+    due.push(occurrence);
+    if (total > maxMisfires * 10) break; // a long outage on a tight schedule: stop counting
+  }
+  const nextRunAt2 = schedule.next(now);
+  const latest = due.at(-1);
+  let fire: Date[];
+  if (!latest) fire = [];
+  else if (policy === 'run-all') fire = due;
+  else if (policy === 'run-once') fire = [latest];
+  else fire = now.getTime() - latest.getTime() <= grace ? [latest] : [];
+  return { fire, dropped: total - fire.length, nextRunAt: nextRunAt2 };
+}

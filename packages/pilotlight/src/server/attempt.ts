@@ -1,0 +1,113 @@
+import { UnrecoverableError, type JobCancelledError } from '../errors.ts';
+import type { FilterPipeline } from '../filters/filter-pipeline.ts';
+import type { JobContext } from '../jobs/job-context.ts';
+import type { StateMachine } from '../states/state-machine.ts';
+import type { Store } from '../storage/store.ts';
+import type { JobRecord, StateInput, StateRecord } from '../types.ts';
+import { toErrorDetails } from '../util/errors.ts';
+import type { JobRegistry } from './job-registry.ts';
+
+/** What an attempt needs from its worker. */
+export interface AttemptDeps {
+  readonly store: Store;
+  readonly states: StateMachine;
+  readonly pipeline: FilterPipeline;
+  readonly registry: JobRegistry;
+  readonly serverName: string;
+}
+
+/** A job this worker is running. */
+export class RunningAttempt {
+  readonly job: JobRecord;
+  readonly controller = new AbortController();
+  /** Set once the handler is done and the attempt is recording its outcome. */
+  finishing = false;
+  /** Settles when the attempt is over, its final state applied and `onPerformed` run. */
+  done: Promise<void> = Promise.resolve();
+
+  constructor(job: JobRecord) {
+    this.job = job;
+  }
+
+  cancel(reason: JobCancelledError): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+}
+
+/**
+ * One execution of a claimed job: Processing filters, `onPerforming`, the handler, the final state
+ * (through election, so the retry filter can turn a failure into a retry), `onPerformed`.
+ * Never rejects: every failure becomes the job's state.
+ */
+export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Promise<void> {
+  const { job } = attempt;
+  const { states, pipeline, serverName } = deps;
+  const signal = attempt.controller.signal;
+  const items = new Map<unknown, unknown>();
+  const base = states.context(items);
+  const processing: StateRecord = { name: 'Processing', at: job.stateChangedAt, serverName, attempt: job.attempt };
+  await states.applied({ ...base, job, oldState: 'Enqueued', newState: processing });
+  const performing = { ...base, job, serverName, signal };
+  if (pipeline.has('onPerforming')) await pipeline.run('onPerforming', performing);
+
+  let result: unknown;
+  let error: unknown;
+  let failed = false;
+  try {
+    const invoke = deps.registry.resolve(job);
+    result = await invoke(parseArgs(job), jobContext(job, deps, signal));
+  } catch (thrown) {
+    failed = true;
+    error = thrown;
+  }
+  attempt.finishing = true;
+
+  let finalState: StateRecord | undefined;
+  const cancelled = signal.aborted;
+  const cancelCode = cancelled ? (signal.reason as JobCancelledError).code : undefined;
+  if (cancelCode === 'shutdown' && failed) {
+    // Stopping worker: hand the job back without spending an attempt.
+    const reason = `Worker ${serverName} stopped during attempt ${job.attempt}; job handed back`;
+    finalState = (await states.apply(job, { name: 'Enqueued', reason }, { items, expectServer: serverName, attempt: job.attempt - 1 }))?.state;
+  } else if (cancelCode === undefined || cancelCode === 'shutdown') {
+    const candidate: StateInput = failed
+      ? { name: 'Failed', error: toErrorDetails(error), reason: toErrorDetails(error).message }
+      : { name: 'Succeeded' };
+    finalState = (await states.apply(job, candidate, { items, error, expectServer: serverName }))?.state;
+  } // deleted or lost: the job is already elsewhere; nothing to record.
+
+  if (pipeline.has('onPerformed')) {
+    await pipeline.run('onPerformed', { ...performing, result, error, failed, cancelled, finalState });
+  }
+}
+
+function parseArgs(job: JobRecord): unknown[] {
+  let args: unknown;
+  try {
+    args = JSON.parse(job.argsJson);
+  } catch (error) {
+    throw new UnrecoverableError(`The arguments of job ${job.id} are not valid JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(args)) throw new UnrecoverableError(`The arguments of job ${job.id} are not a JSON array`);
+  return args;
+}
+
+function jobContext(job: JobRecord, deps: AttemptDeps, signal: AbortSignal): JobContext {
+  return {
+    jobId: job.id,
+    type: job.type,
+    method: job.method,
+    queue: job.queue,
+    attempt: job.attempt,
+    retryCount: job.retryCount,
+    serverName: deps.serverName,
+    metadata: job.metadata,
+    signal,
+    reportProgress(value: number, message?: string) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        return Promise.reject(new TypeError(`reportProgress() value must be a finite number; received ${String(value)}`));
+      }
+      return deps.store.setProgress(job.id, job.attempt, message === undefined ? { value } : { value, message: String(message) });
+    },
+  };
+}

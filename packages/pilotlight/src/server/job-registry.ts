@@ -1,0 +1,53 @@
+import { ValidationError } from '../errors.ts';
+import { isJobDefinition, jobClassType, type JobClass, type JobDefinition } from '../jobs/define-job.ts';
+import type { JobContext } from '../jobs/job-context.ts';
+import type { JobRecord } from '../types.ts';
+import { describe } from '../client/validate.ts';
+
+/** Creates the instance a class-based job runs on; plug a DI container in here. */
+export type JobActivator = (jobClass: JobClass) => unknown;
+
+export type JobInvoker = (args: unknown[], context: JobContext) => unknown;
+
+/** The jobs a worker knows, by type, and how to call them. */
+export class JobRegistry {
+  readonly #functions = new Map<string, JobDefinition<any, any>>();
+  readonly #classes = new Map<string, JobClass>();
+  readonly #activate: JobActivator;
+
+  constructor(jobs: readonly (JobDefinition<any, any> | JobClass<any>)[], activate: JobActivator) {
+    this.#activate = activate;
+    if (!Array.isArray(jobs)) throw new ValidationError(`createWorker() options.jobs must be an array of job definitions or classes; received ${describe(jobs)}`);
+    for (const job of jobs) {
+      if (isJobDefinition(job)) this.#add(this.#functions, job.type, job);
+      else if (typeof job === 'function') this.#add(this.#classes, jobClassType(job), job);
+      else throw new ValidationError(`createWorker() options.jobs must hold job definitions or classes; received ${describe(job)}`);
+    }
+  }
+
+  get types(): string[] {
+    return [...this.#functions.keys(), ...this.#classes.keys()];
+  }
+
+  /** The function that runs `job`; throws if this worker does not know its type or method. */
+  resolve(job: JobRecord): JobInvoker {
+    if (job.method === '') {
+      const definition = this.#functions.get(job.type);
+      if (!definition) throw new Error(`No job named '${job.type}' is registered on this worker (options.jobs)`);
+      return (args, context) => definition.handler(args[0], context);
+    }
+    const jobClass = this.#classes.get(job.type);
+    if (!jobClass) throw new Error(`No job class '${job.type}' is registered on this worker (options.jobs)`);
+    return (args, context) => {
+      const instance = this.#activate(jobClass) as Record<string, unknown>;
+      const method = instance?.[job.method];
+      if (typeof method !== 'function') throw new Error(`Job class '${job.type}' has no method '${job.method}' on this worker`);
+      return method.apply(instance, [...args, context]);
+    };
+  }
+
+  #add<T>(map: Map<string, T>, type: string, job: T): void {
+    if (map.has(type) && map.get(type) !== job) throw new ValidationError(`createWorker() options.jobs has two jobs of type '${type}'`);
+    map.set(type, job);
+  }
+}

@@ -1,0 +1,99 @@
+import { occurrence } from '../client/recurring-jobs.ts';
+import type { JobCreator } from '../client/job-creator.ts';
+import { resolveRetry, type ResolvedRetry } from '../config/resolve.ts';
+import { CronSchedule, decideMisfire } from '../recurring/schedule.ts';
+import { releaseContinuation } from '../states/continuations-filter.ts';
+import type { StateMachine } from '../states/state-machine.ts';
+import type { Store } from '../storage/store.ts';
+import type { JobRecord, RecurringJobRecord } from '../types.ts';
+import type { Logger } from '../util/logger.ts';
+
+export interface MaintenanceDeps {
+  readonly store: Store;
+  readonly states: StateMachine;
+  readonly creator: JobCreator;
+  readonly retry: ResolvedRetry;
+  readonly logger: Logger;
+  readonly serverTimeout: number;
+}
+
+/** Rows handled per step and pass; a backlog is worked off over the next passes. */
+const PAGE = 500;
+
+/**
+ * The periodic chores every worker shares: promote due jobs, requeue jobs whose worker died, fire
+ * recurring jobs, release continuations a crash left waiting, delete expired jobs, forget dead
+ * workers. Every change goes through a guard, so workers running this at once never repeat one.
+ */
+export async function runMaintenance(deps: MaintenanceDeps, now = new Date()): Promise<void> {
+  const steps: [string, () => Promise<unknown>][] = [
+    ['promoting due jobs', () => promoteDueJobs(deps, now)],
+    ['requeueing expired leases', () => requeueExpiredLeases(deps, now)],
+    ['firing recurring jobs', () => fireRecurringJobs(deps, now)],
+    ['releasing continuations', () => releaseContinuations(deps)],
+    ['deleting expired jobs', () => deps.store.deleteExpiredJobs(now, PAGE)],
+    ['removing stale servers', () => deps.store.removeStaleServers(new Date(now.getTime() - deps.serverTimeout))],
+  ];
+  for (const [what, step] of steps) {
+    try {
+      await step();
+    } catch (error) {
+      deps.logger.error(`Maintenance failed ${what}; retrying on the next pass`, { error });
+    }
+  }
+}
+
+async function promoteDueJobs({ store, states }: MaintenanceDeps, now: Date): Promise<void> {
+  const due = await store.listDueJobs(now, PAGE);
+  await Promise.all(due.map((job) => states.change(job, { name: 'Enqueued', reason: dueReason(job) })));
+}
+
+function dueReason(job: JobRecord): string {
+  return job.retryCount > 0 && job.attempt > 0 ? `Retry ${job.retryCount} is due` : 'Scheduled time reached';
+}
+
+async function requeueExpiredLeases({ store, states, retry }: MaintenanceDeps, now: Date): Promise<void> {
+  const expired = await store.listExpiredLeases(now, PAGE);
+  await Promise.all(
+    expired.map((job) => {
+      const attempts = resolveRetry(job.retry, retry).attempts;
+      const lost = `Worker ${job.serverName} stopped renewing its lease during attempt ${job.attempt}`;
+      // A job that keeps killing its worker must not loop forever: lost attempts count.
+      return job.attempt >= attempts
+        ? states.change(job, { name: 'Failed', reason: `${lost}; no attempt left (${job.attempt} of ${attempts})`, error: { type: 'LeaseExpired', message: lost } })
+        : states.change(job, { name: 'Enqueued', reason: `${lost}; requeued` });
+    }),
+  );
+}
+
+async function fireRecurringJobs(deps: MaintenanceDeps, now: Date): Promise<void> {
+  for (const recurring of await deps.store.listDueRecurring(now, PAGE)) {
+    try {
+      await fireRecurring(deps, recurring, now);
+    } catch (error) {
+      deps.logger.error(`Recurring job '${recurring.id}' could not fire`, { error });
+    }
+  }
+}
+
+async function fireRecurring({ store, creator, logger }: MaintenanceDeps, recurring: RecurringJobRecord, now: Date): Promise<void> {
+  const schedule = new CronSchedule(recurring.cron, recurring.timeZone);
+  const decision = decideMisfire(schedule, recurring.misfire, recurring.nextRunAt, now);
+  const fire = (jobs: Parameters<Store['createJobs']>[0]) =>
+    store.fireRecurring({ id: recurring.id, expectNextRunAt: recurring.nextRunAt, nextRunAt: decision.nextRunAt, firedAt: now, jobs });
+  const requests = decision.fire.map((at) =>
+    occurrence(recurring, { name: 'Enqueued', reason: `Occurrence ${at.toISOString()} of recurring job '${recurring.id}'` }),
+  );
+  const fired = requests.length === 0 ? await fire([]) : await creator.create(requests, fire);
+  if (fired && decision.dropped > 0) {
+    logger.warn(`Recurring job '${recurring.id}' missed ${decision.dropped} occurrence(s) (misfire policy '${recurring.misfire}')`);
+  }
+}
+
+async function releaseContinuations({ store, states }: MaintenanceDeps): Promise<void> {
+  const context = states.context();
+  for (const child of await store.listReleasableContinuations(PAGE)) {
+    const parent = child.parentId === undefined ? undefined : await store.getJob(child.parentId);
+    await releaseContinuation(context, child, parent?.state);
+  }
+}

@@ -1,0 +1,469 @@
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { DEFAULTS } from '../../config/defaults.ts';
+import { JobNotFoundError, ValidationError } from '../../errors.ts';
+import { describe } from '../../client/validate.ts';
+import { JobStates, type JobProgress, type JobRecord, type RecurringJobRecord, type ServerRecord, type StateName, type StateRecord } from '../../types.ts';
+import type {
+  ClaimRequest,
+  CreateJobResult,
+  FireRecurring,
+  ListJobsQuery,
+  NewJob,
+  NewRecurringJob,
+  Store,
+  StoreEvent,
+  Transition,
+} from '../store.ts';
+import { SQLITE_MIGRATIONS } from './migrations.ts';
+import {
+  retryJson,
+  stateData,
+  toJob,
+  toRecurring,
+  toRowId,
+  toServer,
+  toState,
+  type JobRow,
+  type RecurringRow,
+  type ServerRow,
+  type StateRow,
+} from './rows.ts';
+import { watchForeignWrites } from './wake-watcher.ts';
+
+export interface SqliteStoreOptions {
+  /**
+   * The database file. Several processes may open the same file (an API that enqueues, workers
+   * that execute). `':memory:'` keeps everything in this process, for tests.
+   * @default 'pilotlight.db'
+   */
+  readonly path?: string;
+  /**
+   * SQLite's `synchronous` setting. With `'NORMAL'` (WAL mode), a crashed *process* loses nothing
+   * committed; a power loss or OS crash may lose the last transactions committed before it (the
+   * database stays consistent). `'FULL'` makes every commit durable against power loss too, at
+   * the cost of an fsync per commit.
+   * @default 'NORMAL'
+   */
+  readonly synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * How long a write waits for another process's write to finish before failing, in ms.
+   * @default 5000
+   */
+  readonly busyTimeout?: number;
+}
+
+const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;
+
+/** The embedded store: one SQLite file through Node's built-in `node:sqlite`, no native dependency. */
+export class SqliteStore implements Store {
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  readonly #listeners = new Set<(event: StoreEvent) => void>();
+  #stopWatching: (() => void) | undefined;
+  #dataVersion = 0;
+  #closed = false;
+
+  constructor(options: SqliteStoreOptions = {}) {
+    this.path = options.path ?? 'pilotlight.db';
+    const synchronous = options.synchronous ?? DEFAULTS.sqlite.synchronous;
+    if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+      throw new ValidationError(`synchronous must be 'NORMAL' or 'FULL'; received ${describe(synchronous)}`);
+    }
+    const busyTimeout = options.busyTimeout ?? DEFAULTS.sqlite.busyTimeout;
+    if (!Number.isInteger(busyTimeout) || busyTimeout < 0) {
+      throw new ValidationError(`busyTimeout must be an integer >= 0 (ms); received ${describe(busyTimeout)}`);
+    }
+    this.#db = new DatabaseSync(this.path);
+    this.#db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+    this.#db.exec('PRAGMA journal_mode = WAL');
+    this.#db.exec(`PRAGMA synchronous = ${synchronous}`);
+    this.#migrateNow();
+    if (this.path !== ':memory:') {
+      this.#dataVersion = this.#dataVersionNow();
+      this.#stopWatching = watchForeignWrites(this.path, () => this.#hasForeignWrites(), () => this.#emit({ type: 'wake' }));
+    }
+  }
+
+  async migrate(): Promise<void> {
+    this.#migrateNow();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopWatching?.();
+    this.#listeners.clear();
+    this.#statements.clear();
+    this.#db.close();
+  }
+
+  async createJobs(jobs: readonly NewJob[]): Promise<CreateJobResult[]> {
+    const results = this.#transaction(() => jobs.map((job) => this.#insertJob(job)));
+    if (results.some((result, i) => result.created && jobs[i]!.state.name === JobStates.Enqueued)) this.#emit({ type: 'wake' });
+    return results;
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM jobs WHERE id = ?').get(toRowId(id) ?? null) as JobRow | undefined;
+    return row && toJob(row);
+  }
+
+  async getHistory(id: string): Promise<StateRecord[]> {
+    const rows = this.#stmt('SELECT name, reason, data, at FROM job_states WHERE job_id = ? ORDER BY id').all(toRowId(id) ?? null);
+    return (rows as unknown as StateRow[]).map(toState);
+  }
+
+  async listJobs(query: ListJobsQuery): Promise<JobRecord[]> {
+    const rows = this.#stmt(
+      `SELECT * FROM jobs
+       WHERE (:state IS NULL OR state = :state) AND (:queue IS NULL OR queue = :queue) AND (:type IS NULL OR type = :type)
+       ORDER BY id DESC LIMIT :limit OFFSET :offset`,
+    ).all({
+      state: query.state ?? null,
+      queue: query.queue ?? null,
+      type: query.type ?? null,
+      limit: query.limit ?? 100,
+      offset: query.offset ?? 0,
+    });
+    return (rows as unknown as JobRow[]).map(toJob);
+  }
+
+  async countJobs(): Promise<Record<StateName, number>> {
+    const counts = Object.fromEntries(Object.values(JobStates).map((state) => [state, 0])) as Record<StateName, number>;
+    for (const row of this.#stmt('SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as { state: StateName; n: number }[]) {
+      counts[row.state] = row.n;
+    }
+    return counts;
+  }
+
+  async claimJobs(request: ClaimRequest): Promise<JobRecord[]> {
+    const placeholders = request.queues.map(() => '?').join(', ');
+    const now = request.now.getTime();
+    const rows = this.#transaction(() => {
+      const claimed = this.#stmt(
+        `UPDATE jobs
+         SET state = 'Processing', state_reason = NULL, state_changed_at = ?, attempt = attempt + 1,
+             server_name = ?, lease_until = ?
+         WHERE id IN (
+           SELECT id FROM jobs WHERE state = 'Enqueued' AND queue IN (${placeholders})
+           ORDER BY priority DESC, run_at, id LIMIT ?)
+         RETURNING *`,
+      ).all(now, request.serverName, request.leaseUntil.getTime(), ...request.queues, request.limit) as unknown as JobRow[];
+      const history = this.#stmt('INSERT INTO job_states (job_id, name, data, at) VALUES (?, ?, ?, ?)');
+      for (const row of claimed) {
+        history.run(row.id, JobStates.Processing, JSON.stringify({ serverName: request.serverName, attempt: row.attempt }), now);
+      }
+      return claimed;
+    });
+    // RETURNING does not keep the subquery's order.
+    rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
+    return rows.map(toJob);
+  }
+
+  async transition(changes: readonly Transition[]): Promise<(JobRecord | undefined)[]> {
+    const rows = this.#transaction(() => changes.map((change) => this.#applyTransition(change)));
+    let wake = false;
+    const results = rows.map((row, i) => {
+      if (!row) return undefined;
+      const change = changes[i]!;
+      if (change.to.name === JobStates.Enqueued) wake = true;
+      this.#emit({ type: 'state', jobId: change.id, from: change.expect.state, to: change.to.name });
+      return toJob(row);
+    });
+    if (wake) this.#emit({ type: 'wake' });
+    return results;
+  }
+
+  async setProgress(id: string, attempt: number, progress: JobProgress): Promise<void> {
+    this.#stmt(`UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND state = 'Processing'`).run(
+      JSON.stringify(progress),
+      toRowId(id) ?? null,
+      attempt,
+    );
+  }
+
+  async listDueJobs(now: Date, limit: number): Promise<JobRecord[]> {
+    const rows = this.#stmt(`SELECT * FROM jobs WHERE state = 'Scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?`).all(now.getTime(), limit);
+    return (rows as unknown as JobRow[]).map(toJob);
+  }
+
+  async listExpiredLeases(now: Date, limit: number): Promise<JobRecord[]> {
+    const rows = this.#stmt(`SELECT * FROM jobs WHERE state = 'Processing' AND lease_until < ? ORDER BY lease_until LIMIT ?`).all(now.getTime(), limit);
+    return (rows as unknown as JobRow[]).map(toJob);
+  }
+
+  async listContinuations(parentId: string): Promise<JobRecord[]> {
+    const rows = this.#stmt(`SELECT * FROM jobs WHERE state = 'Awaiting' AND parent_id = ? ORDER BY id`).all(toRowId(parentId) ?? null);
+    return (rows as unknown as JobRow[]).map(toJob);
+  }
+
+  async listReleasableContinuations(limit: number): Promise<JobRecord[]> {
+    const rows = this.#stmt(
+      `SELECT child.* FROM jobs AS child LEFT JOIN jobs AS parent ON parent.id = child.parent_id
+       WHERE child.state = 'Awaiting' AND (parent.id IS NULL OR parent.state IN ('Succeeded', 'Deleted'))
+       ORDER BY child.id LIMIT ?`,
+    ).all(limit);
+    return (rows as unknown as JobRow[]).map(toJob);
+  }
+
+  async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
+    return this.#transaction(() => {
+      const ids = this.#stmt(`SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?`).all(now.getTime(), limit) as { id: number }[];
+      const deleteHistory = this.#stmt('DELETE FROM job_states WHERE job_id = ?');
+      const deleteJob = this.#stmt('DELETE FROM jobs WHERE id = ?');
+      for (const { id } of ids) {
+        deleteHistory.run(id);
+        deleteJob.run(id);
+      }
+      return ids.length;
+    });
+  }
+
+  async heartbeat(server: ServerRecord, leaseUntil: Date): Promise<string[]> {
+    const rows = this.#transaction(() => {
+      this.#stmt(
+        `INSERT INTO servers (name, queues, concurrency, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+      ).run(server.name, JSON.stringify(server.queues), server.concurrency, server.startedAt.getTime(), server.heartbeatAt.getTime());
+      return this.#stmt(`UPDATE jobs SET lease_until = ? WHERE state = 'Processing' AND server_name = ? RETURNING id`).all(
+        leaseUntil.getTime(),
+        server.name,
+      ) as { id: number }[];
+    });
+    return rows.map((row) => String(row.id));
+  }
+
+  async removeServer(name: string): Promise<void> {
+    this.#stmt('DELETE FROM servers WHERE name = ?').run(name);
+  }
+
+  async listServers(): Promise<ServerRecord[]> {
+    return (this.#stmt('SELECT * FROM servers ORDER BY started_at').all() as unknown as ServerRow[]).map(toServer);
+  }
+
+  async removeStaleServers(before: Date): Promise<number> {
+    return Number(this.#stmt('DELETE FROM servers WHERE heartbeat_at < ?').run(before.getTime()).changes);
+  }
+
+  async upsertRecurring(job: NewRecurringJob): Promise<void> {
+    this.#stmt(
+      `INSERT INTO recurring_jobs (id, cron, time_zone, misfire, type, method, args, queue, priority, retry, next_run_at, created_at)
+       VALUES (:id, :cron, :timeZone, :misfire, :type, :method, :args, :queue, :priority, :retry, :nextRunAt, :now)
+       ON CONFLICT (id) DO UPDATE SET cron = excluded.cron, time_zone = excluded.time_zone, misfire = excluded.misfire,
+         type = excluded.type, method = excluded.method, args = excluded.args, queue = excluded.queue,
+         priority = excluded.priority, retry = excluded.retry, next_run_at = excluded.next_run_at`,
+    ).run({
+      id: job.id,
+      cron: job.cron,
+      timeZone: job.timeZone,
+      misfire: job.misfire,
+      type: job.type,
+      method: job.method,
+      args: job.argsJson,
+      queue: job.queue,
+      priority: job.priority,
+      retry: retryJson(job.retry),
+      nextRunAt: job.nextRunAt.getTime(),
+      now: Date.now(),
+    });
+  }
+
+  async removeRecurring(id: string): Promise<boolean> {
+    return Number(this.#stmt('DELETE FROM recurring_jobs WHERE id = ?').run(id).changes) > 0;
+  }
+
+  async getRecurring(id: string): Promise<RecurringJobRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM recurring_jobs WHERE id = ?').get(id) as RecurringRow | undefined;
+    return row && toRecurring(row);
+  }
+
+  async listRecurring(): Promise<RecurringJobRecord[]> {
+    return (this.#stmt('SELECT * FROM recurring_jobs ORDER BY id').all() as unknown as RecurringRow[]).map(toRecurring);
+  }
+
+  async listDueRecurring(now: Date, limit: number): Promise<RecurringJobRecord[]> {
+    const rows = this.#stmt('SELECT * FROM recurring_jobs WHERE next_run_at <= ? ORDER BY next_run_at LIMIT ?').all(now.getTime(), limit);
+    return (rows as unknown as RecurringRow[]).map(toRecurring);
+  }
+
+  async fireRecurring(fire: FireRecurring): Promise<CreateJobResult[] | undefined> {
+    const results = this.#transaction(() => {
+      // Compare-and-set on next_run_at: of all processes that saw this occurrence due, one wins.
+      const won = this.#stmt('UPDATE recurring_jobs SET next_run_at = ?, last_run_at = ? WHERE id = ? AND next_run_at = ?').run(
+        fire.nextRunAt.getTime(),
+        fire.firedAt.getTime(),
+        fire.id,
+        fire.expectNextRunAt.getTime(),
+      );
+      if (Number(won.changes) === 0) return undefined;
+      const created = fire.jobs.map((job) => this.#insertJob(job));
+      const last = created.at(-1);
+      if (last) this.#stmt('UPDATE recurring_jobs SET last_job_id = ? WHERE id = ?').run(Number(last.id), fire.id);
+      return created;
+    });
+    if (results?.some((result) => result.created)) this.#emit({ type: 'wake' });
+    return results;
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #insertJob(job: NewJob): CreateJobResult {
+    let parentState: StateName | undefined;
+    let parentRowId: number | null = null;
+    if (job.parentId !== undefined) {
+      parentRowId = toRowId(job.parentId) ?? null;
+      const parent = this.#stmt('UPDATE jobs SET has_continuations = 1 WHERE id = ? RETURNING state').get(parentRowId) as
+        | { state: StateName }
+        | undefined;
+      if (!parent) throw new JobNotFoundError(job.parentId, `Continuation parent job ${job.parentId} does not exist`);
+      parentState = parent.state;
+    }
+    const now = job.state.at.getTime();
+    const inserted = this.#stmt(
+      `INSERT INTO jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
+                         retry, parent_id, dedup_key, metadata, recurring_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state NOT IN ${FINISHED_SQL} DO NOTHING
+       RETURNING id`,
+    ).get(
+      job.type,
+      job.method,
+      job.argsJson,
+      job.queue,
+      job.priority,
+      job.state.name,
+      job.state.reason ?? null,
+      job.runAt.getTime(),
+      now,
+      now,
+      retryJson(job.retry),
+      parentRowId,
+      job.dedupKey ?? null,
+      Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
+      job.recurringId ?? null,
+    ) as { id: number } | undefined;
+    if (!inserted) {
+      const existing = this.#stmt(`SELECT id FROM jobs WHERE dedup_key = ? AND state NOT IN ${FINISHED_SQL}`).get(job.dedupKey ?? null) as { id: number };
+      return { id: String(existing.id), created: false, ...(parentState && { parentState }) };
+    }
+    this.#insertState(inserted.id, job.state);
+    return { id: String(inserted.id), created: true, ...(parentState && { parentState }) };
+  }
+
+  #applyTransition(change: Transition): JobRow | undefined {
+    const to = change.to;
+    const params: Record<string, SQLInputValue> = {
+      id: toRowId(change.id) ?? null,
+      state: to.name,
+      reason: to.reason ?? null,
+      at: to.at.getTime(),
+      runAt: change.runAt?.getTime() ?? null,
+      retryCount: change.retryCount ?? null,
+      attempt: change.attempt ?? null,
+      expiresAt: change.expiresAt?.getTime() ?? null,
+      expectState: change.expect.state,
+      expectAttempt: change.expect.attempt ?? null,
+      expectServer: change.expect.serverName ?? null,
+    };
+    let row: JobRow | undefined;
+    try {
+      row = this.#stmt(
+        `UPDATE jobs
+         SET state = :state, state_reason = :reason, state_changed_at = :at,
+             run_at = coalesce(:runAt, run_at), retry_count = coalesce(:retryCount, retry_count),
+             attempt = coalesce(:attempt, attempt), expires_at = :expiresAt,
+             server_name = NULL, lease_until = NULL
+         WHERE id = :id AND state = :expectState
+           AND (:expectAttempt IS NULL OR attempt = :expectAttempt)
+           AND (:expectServer IS NULL OR server_name = :expectServer)
+         RETURNING *`,
+      ).get(params) as JobRow | undefined;
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ValidationError(`Job ${change.id} cannot move to ${to.name}: another unfinished job holds its dedupKey`);
+      }
+      throw error;
+    }
+    if (row) this.#insertState(row.id, to);
+    return row;
+  }
+
+  #insertState(jobId: number, state: StateRecord): void {
+    this.#stmt('INSERT INTO job_states (job_id, name, reason, data, at) VALUES (?, ?, ?, ?, ?)').run(
+      jobId,
+      state.name,
+      state.reason ?? null,
+      stateData(state),
+      state.at.getTime(),
+    );
+  }
+
+  #migrateNow(): void {
+    this.#transaction(() => {
+      this.#db.exec('CREATE TABLE IF NOT EXISTS pilotlight_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      const { version } = this.#db.prepare('SELECT coalesce(max(version), 0) AS version FROM pilotlight_migrations').get() as { version: number };
+      if (version > SQLITE_MIGRATIONS.length) {
+        throw new Error(
+          `${this.path} has schema version ${version}, newer than this Pilotlight knows (${SQLITE_MIGRATIONS.length}): upgrade Pilotlight`,
+        );
+      }
+      for (let next = version + 1; next <= SQLITE_MIGRATIONS.length; next++) {
+        this.#db.exec(SQLITE_MIGRATIONS[next - 1]!);
+        this.#db.prepare('INSERT INTO pilotlight_migrations (version, applied_at) VALUES (?, ?)').run(next, Date.now());
+      }
+    });
+  }
+
+  /** `BEGIN IMMEDIATE` takes the write lock up front, so two processes never deadlock upgrading a read lock. */
+  #transaction<T>(work: () => T): T {
+    if (this.#closed) throw new Error('The SQLite store is closed');
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  #stmt(sql: string): StatementSync {
+    if (this.#closed) throw new Error('The SQLite store is closed');
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #dataVersionNow(): number {
+    return (this.#stmt('PRAGMA data_version').get() as { data_version: number }).data_version;
+  }
+
+  #hasForeignWrites(): boolean {
+    if (this.#closed) return false;
+    const version = this.#dataVersionNow();
+    const changed = version !== this.#dataVersion;
+    this.#dataVersion = version;
+    return changed;
+  }
+
+  #emit(event: StoreEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && /UNIQUE constraint failed/.test(error.message);
+}
+
+/** Open (and create or upgrade) an embedded SQLite store. */
+export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore {
+  return new SqliteStore(options);
+}

@@ -1,0 +1,183 @@
+import type {
+  JobProgress,
+  JobRecord,
+  RecurringJobRecord,
+  RetryOptions,
+  ServerRecord,
+  StateName,
+  StateRecord,
+} from '../types.ts';
+
+/**
+ * The only way the engine reaches storage. Every store (embedded SQLite, PostgreSQL, ...) implements
+ * it and passes the same contract suite (`pilotlight/testing`).
+ *
+ * The store keeps data and makes each call atomic; it makes no decisions. Which state a job moves
+ * to is decided by the engine (state election filters) and handed to `transition()` with a guard,
+ * so that two processes racing on one job cannot both win.
+ */
+export interface Store {
+  /** Create the schema or upgrade it. Safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  /** Release connections, watchers and timers. Idempotent. */
+  close(): Promise<void>;
+
+  /**
+   * Insert jobs in one transaction. A job whose `dedupKey` is held by an unfinished job is not
+   * inserted: its result names the existing job. A continuation marks its parent as having
+   * continuations and reports the parent's state at that moment; an unknown parent throws
+   * `JobNotFoundError` and nothing is written.
+   */
+  createJobs(jobs: readonly NewJob[]): Promise<CreateJobResult[]>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  /** The job's state history, oldest first. */
+  getHistory(id: string): Promise<StateRecord[]>;
+  listJobs(query: ListJobsQuery): Promise<JobRecord[]>;
+  /** How many jobs are in each state. */
+  countJobs(): Promise<Record<StateName, number>>;
+
+  /**
+   * Atomically move up to `limit` due `Enqueued` jobs of the given queues to `Processing`, highest
+   * priority first, then oldest; increment their `attempt`, give them a lease and record the
+   * state in their history.
+   */
+  claimJobs(request: ClaimRequest): Promise<JobRecord[]>;
+  /**
+   * Apply state changes, each only if its guard still holds, in one transaction. Returns, for each,
+   * the job after the change, or `undefined` when the guard failed (someone else moved the job).
+   */
+  transition(changes: readonly Transition[]): Promise<(JobRecord | undefined)[]>;
+  /** Record progress of a running attempt. Ignored if the attempt is no longer running. */
+  setProgress(id: string, attempt: number, progress: JobProgress): Promise<void>;
+
+  /** `Scheduled` jobs whose time has come. */
+  listDueJobs(now: Date, limit: number): Promise<JobRecord[]>;
+  /** `Processing` jobs whose lease ran out: their worker is gone. */
+  listExpiredLeases(now: Date, limit: number): Promise<JobRecord[]>;
+  /** `Awaiting` continuations of one job. */
+  listContinuations(parentId: string): Promise<JobRecord[]>;
+  /**
+   * `Awaiting` continuations whose parent is already `Succeeded` or `Deleted` (or gone): left
+   * behind if a process died between finishing a parent and releasing its continuations.
+   */
+  listReleasableContinuations(limit: number): Promise<JobRecord[]>;
+  /** Delete finished jobs whose retention ran out, at most `limit` of them. Returns how many. */
+  deleteExpiredJobs(now: Date, limit: number): Promise<number>;
+
+  /**
+   * Record a worker's heartbeat and extend the leases of the jobs it is running. Returns the ids
+   * of jobs still `Processing` under this worker, so it can abort the ones it lost.
+   */
+  heartbeat(server: ServerRecord, leaseUntil: Date): Promise<string[]>;
+  removeServer(name: string): Promise<void>;
+  listServers(): Promise<ServerRecord[]>;
+  /** Forget workers that stopped heartbeating before `before`. Returns how many. */
+  removeStaleServers(before: Date): Promise<number>;
+
+  upsertRecurring(job: NewRecurringJob): Promise<void>;
+  removeRecurring(id: string): Promise<boolean>;
+  getRecurring(id: string): Promise<RecurringJobRecord | undefined>;
+  listRecurring(): Promise<RecurringJobRecord[]>;
+  listDueRecurring(now: Date, limit: number): Promise<RecurringJobRecord[]>;
+  /**
+   * Fire an occurrence: if the recurring job's `nextRunAt` still equals `expectNextRunAt`, move it
+   * to `nextRunAt` and insert `jobs`, in one transaction. Returns `undefined` when another process
+   * fired this occurrence first, so every occurrence fires once across all workers.
+   */
+  fireRecurring(fire: FireRecurring): Promise<CreateJobResult[] | undefined>;
+
+  /**
+   * Listen for changes that may concern workers: jobs became available (also written by other
+   * processes, where the store can tell), or a job changed state. Returns an unsubscribe function.
+   */
+  subscribe(listener: (event: StoreEvent) => void): () => void;
+}
+
+export interface NewJob {
+  readonly type: string;
+  readonly method: string;
+  readonly argsJson: string;
+  readonly queue: string;
+  readonly priority: number;
+  readonly retry: RetryOptions;
+  /** The initial state (`Enqueued`, `Scheduled` or `Awaiting`) with the time it was decided. */
+  readonly state: StateRecord;
+  readonly runAt: Date;
+  readonly dedupKey?: string;
+  readonly parentId?: string;
+  readonly recurringId?: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface CreateJobResult {
+  readonly id: string;
+  /** `false` when an unfinished job already held the dedup key: `id` is that job's. */
+  readonly created: boolean;
+  /** For a continuation: the parent's state when the continuation was stored. */
+  readonly parentState?: StateName;
+}
+
+export interface ListJobsQuery {
+  readonly state?: StateName;
+  readonly queue?: string;
+  readonly type?: string;
+  /** @default 100 */
+  readonly limit?: number;
+  /** Skip this many (newest first). @default 0 */
+  readonly offset?: number;
+}
+
+export interface ClaimRequest {
+  readonly queues: readonly string[];
+  readonly limit: number;
+  readonly serverName: string;
+  readonly now: Date;
+  readonly leaseUntil: Date;
+}
+
+export interface Transition {
+  readonly id: string;
+  /** The change applies only if the job is still in this state (and attempt, and worker). */
+  readonly expect: {
+    readonly state: StateName;
+    readonly attempt?: number;
+    readonly serverName?: string;
+  };
+  readonly to: StateRecord;
+  /** New due time (`Scheduled`, `Enqueued`). Unchanged when absent. */
+  readonly runAt?: Date;
+  /** New `retryCount`. Unchanged when absent. */
+  readonly retryCount?: number;
+  /** New `attempt` (a job handed back on shutdown gets its attempt back). Unchanged when absent. */
+  readonly attempt?: number;
+  /** When a finished job may be deleted; `null` keeps it. Cleared when absent. */
+  readonly expiresAt?: Date | null;
+}
+
+export interface NewRecurringJob {
+  readonly id: string;
+  readonly cron: string;
+  readonly timeZone: string;
+  readonly misfire: RecurringJobRecord['misfire'];
+  readonly type: string;
+  readonly method: string;
+  readonly argsJson: string;
+  readonly queue: string;
+  readonly priority: number;
+  readonly retry: RetryOptions;
+  readonly nextRunAt: Date;
+}
+
+export interface FireRecurring {
+  readonly id: string;
+  readonly expectNextRunAt: Date;
+  readonly nextRunAt: Date;
+  readonly firedAt: Date;
+  readonly jobs: readonly NewJob[];
+}
+
+export type StoreEvent =
+  /** Jobs may be available to claim (`queue` when known). */
+  | { readonly type: 'wake'; readonly queue?: string }
+  /** A job changed state in this process. */
+  | { readonly type: 'state'; readonly jobId: string; readonly from: StateName; readonly to: StateName };
