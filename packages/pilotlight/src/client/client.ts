@@ -45,7 +45,8 @@ type ClassRest<T, M extends JobMethodName<T>, O> = [method: M, args: JobMethodAr
 
 /** A job as the client reads it: the stored record with its arguments parsed. */
 export interface JobView extends JobRecord {
-  readonly args: unknown[];
+  /** The parsed arguments; undefined if what is stored is not a JSON array (the job fails when run). */
+  readonly args: unknown[] | undefined;
 }
 
 /**
@@ -122,7 +123,7 @@ export class Client {
   /** The job with its parsed arguments, or undefined. */
   async getJob(id: string): Promise<JobView | undefined> {
     const job = await this.store.getJob(id);
-    return job && { ...job, args: JSON.parse(job.argsJson) };
+    return job && { ...job, args: parseArgs(job.argsJson) };
   }
 
   /** Every state the job went through, oldest first. */
@@ -203,6 +204,15 @@ function dueDate(options: ScheduleOptions): Date {
     return options.at;
   }
   return new Date(Date.now() + validateInteger(options.delay, 'schedule() options.delay', 0));
+}
+
+function parseArgs(json: string): unknown[] | undefined {
+  try {
+    const args: unknown = JSON.parse(json);
+    return Array.isArray(args) ? args : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function withMetadata(options: EnqueueOptions): { metadata?: Record<string, string> } {

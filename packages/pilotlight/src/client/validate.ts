@@ -91,5 +91,5 @@ export function describe(value: unknown): string {
   if (typeof value === 'function') return `a function`;
   if (value instanceof Date) return `Date(${Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()})`;
   if (Array.isArray(value)) return `an array`;
-  return `a ${typeof value}`;
+  return typeof value === 'symbol' ? 'a symbol' : 'an object';
 }

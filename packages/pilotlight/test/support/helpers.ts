@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { createClient, createWorker, silentLogger, type Client, type Worker, type WorkerOptions } from '../../src/index.ts';
+import { createSqliteStore, type SqliteStore } from '../../src/storage/sqlite/index.ts';
+
+/** A fresh directory, removed after the test file. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pilotlight-test-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A fresh SQLite store in its own file, closed after the test file. */
+export function tempStore(): SqliteStore {
+  const store = createSqliteStore({ path: join(tempDir(), 'jobs.db') });
+  after(() => store.close());
+  return store;
+}
+
+/** Polls `check` until it returns a truthy value, or fails after `timeout` ms with `what`. */
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeout = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Waits until job `id` is in `state`. */
+export function waitForState(client: Client, id: string, state: string, timeout?: number) {
+  return waitFor(async () => {
+    const job = await client.getJob(id);
+    return job?.state === state ? job : undefined;
+  }, `job ${id} to be ${state}`, timeout);
+}
+
+/** Fast timings for tests: short poll, maintenance and heartbeat; silent logs; stopped after the test file. */
+export function testWorker(options: WorkerOptions): Worker {
+  const worker = createWorker({
+    pollInterval: 20,
+    maintenanceInterval: 20,
+    heartbeatInterval: 50,
+    leaseDuration: 2_000,
+    shutdownTimeout: 1_000,
+    logger: silentLogger,
+    ...options,
+  });
+  after(() => worker.stop());
+  return worker;
+}
+
+export function testClient(store: SqliteStore): Client {
+  return createClient({ store, logger: silentLogger });
+}
