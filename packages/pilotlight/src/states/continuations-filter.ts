@@ -7,7 +7,8 @@ import type { JobRecord, StateName } from '../types.ts';
  * that fails keeps its continuations waiting, since a failed job can still be requeued.
  */
 export class ContinuationsFilter implements JobFilter {
-  readonly order = -100;
+  /** After the other filters: a parent's own state change is seen before its continuations move. */
+  readonly order = 100;
 
   /** The parent may have finished before the continuation was stored. */
   // Both hooks stay synchronous (no promise) unless there is work: they run on every job.

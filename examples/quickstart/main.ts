@@ -1,0 +1,72 @@
+/**
+ * Pilotlight quick start: an embedded SQLite store, a client that enqueues a few kinds of jobs and a
+ * worker that runs them. Every state change is printed as it happens, then each job's history.
+ *
+ *   npm start
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient, createWorker, defineJob, jobDisplayName, type JobContext, type JobFilter } from 'pilotlight';
+import { createSqliteStore } from 'pilotlight/sqlite';
+
+// Jobs: a function job, and a class-based job as in Hangfire.
+const sendEmail = defineJob('email.send', async (args: { to: string; subject: string }) => {
+  await sleep(20);
+  return `sent "${args.subject}" to ${args.to}`;
+});
+
+class TenantService {
+  async provisionTenant(tenantId: string, context: JobContext) {
+    await context.reportProgress(50, 'database created');
+    // A transient failure on the first attempt shows the automatic retry.
+    if (context.attempt === 1) throw new Error(`storage for ${tenantId} is not ready yet`);
+    await sleep(30);
+  }
+}
+
+// A filter that prints every state change: the same hook the tracing filter builds on.
+const printStates: JobFilter = {
+  onStateApplied({ job, oldState, newState }) {
+    const from = oldState ? `${oldState} → ` : '';
+    const reason = newState.reason ? `  (${newState.reason})` : '';
+    console.log(`  job ${job.id.padEnd(2)} ${jobDisplayName(job).padEnd(30)} ${from}${newState.name}${reason}`);
+  },
+};
+
+const dir = join(import.meta.dirname, '.data');
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+const store = createSqliteStore({ path: join(dir, 'quickstart.db') });
+const client = createClient({ store, filters: [printStates] });
+const worker = createWorker({
+  store,
+  jobs: [sendEmail, TenantService],
+  filters: [printStates],
+  concurrency: 4,
+  retry: { backoff: 500 }, // retry after 0.5 s here; Hangfire's back-off (15 s and more) by default
+});
+
+console.log('Enqueueing jobs:');
+const tenant = await client.enqueue(TenantService, 'provisionTenant', ['acme']);
+const welcome = await client.continueWith(tenant, sendEmail, { to: 'admin@acme.test', subject: 'Welcome to Pilotlight' });
+const reminder = await client.schedule(sendEmail, { to: 'ops@acme.test', subject: 'Daily digest' }, { delay: 300 });
+const email = await client.enqueue(sendEmail, { to: 'ada@example.com', subject: 'Hello' });
+
+console.log(`\nWorker ${worker.name} starts:`);
+await worker.start();
+const ids = [tenant, welcome, reminder, email];
+while ((await Promise.all(ids.map((id) => client.getJob(id)))).some((job) => job?.state !== 'Succeeded')) await sleep(50);
+await worker.stop();
+
+console.log('\nHistories:');
+for (const id of ids) {
+  const job = (await client.getJob(id))!;
+  const history = await client.getHistory(id);
+  console.log(`  job ${id} ${jobDisplayName(job)}: ${history.map((state) => state.name).join(' → ')}`);
+}
+console.log(`\nCounts: ${JSON.stringify(await client.countJobs())}`);
+await store.close();
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
