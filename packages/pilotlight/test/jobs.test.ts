@@ -169,4 +169,22 @@ describe('job kinds', () => {
     await waitForState(client, third, 'Succeeded');
     assert.equal(runs, 3);
   });
+
+  it('deletes finished jobs once their retention runs out, and keeps failed ones', async () => {
+    const store = tempStore();
+    const client = testClient(store);
+    const ok = defineJob('ok', () => undefined);
+    const bad = defineJob('bad', () => {
+      throw new Error('kept for a person to see');
+    });
+    const worker = testWorker({ store, jobs: [ok, bad], retention: { succeeded: 0 }, retry: { attempts: 1 } });
+    await worker.start();
+    const done = await client.enqueue(ok, undefined);
+    const failed = await client.enqueue(bad, undefined);
+    await waitFor(async () => (await client.getJob(done)) === undefined, 'the succeeded job to be deleted');
+    assert.deepEqual(await client.getHistory(done), []);
+    await waitForState(client, failed, 'Failed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal((await client.getJob(failed))!.state, 'Failed');
+  });
 });
