@@ -117,6 +117,19 @@ export function recurringJob(overrides: Partial<NewRecurringJob> = {}): NewRecur
   };
 }
 
+/**
+ * A copy without the keys whose value is `undefined`: optional fields (of a state record, of a
+ * create result) may be absent or `undefined`, and the suite accepts either.
+ */
+export function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** `getHistory()`, with optional fields compacted for comparison. */
+export async function historyOf(store: Store, id: string): Promise<StateRecord[]> {
+  return (await store.getHistory(id)).map((state) => compact(state));
+}
+
 export function ids(jobs: readonly { id: string }[]): string[] {
   return jobs.map((job) => job.id);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { JobNotFoundError } from '../../errors.ts';
 import type { StateName } from '../../types.ts';
-import { ALL_STATES, at, awaiting, claim, create, createOne, moveTo, mustGet, newJob, scheduled, storeIt, type StoreFactory } from './fixtures.ts';
+import { ALL_STATES, at, awaiting, claim, compact, create, createOne, historyOf, moveTo, mustGet, newJob, scheduled, storeIt, type StoreFactory } from './fixtures.ts';
 
 /** createJobs, getJob, getHistory, listJobs, countJobs. */
 export function jobsContract(createStore: StoreFactory): void {
@@ -82,9 +82,9 @@ export function jobsContract(createStore: StoreFactory): void {
       const [enqueued, delayed] = await create(store, newJob({ state: { name: 'Enqueued', reason: 'Enqueued by the API', at: at(2) } }), scheduled(at(60)));
       const child = await createOne(store, awaiting(enqueued!));
 
-      assert.deepEqual(await store.getHistory(enqueued!), [{ name: 'Enqueued', reason: 'Enqueued by the API', at: at(2) }]);
-      assert.deepEqual(await store.getHistory(delayed!), [{ name: 'Scheduled', reason: `Scheduled for ${at(60).toISOString()}`, runAt: at(60), at: at(0) }]);
-      assert.deepEqual(await store.getHistory(child), [{ name: 'Awaiting', reason: `Waiting for job ${enqueued}`, at: at(0) }]);
+      assert.deepEqual(await historyOf(store, enqueued!), [{ name: 'Enqueued', reason: 'Enqueued by the API', at: at(2) }]);
+      assert.deepEqual(await historyOf(store, delayed!), [{ name: 'Scheduled', reason: `Scheduled for ${at(60).toISOString()}`, runAt: at(60), at: at(0) }]);
+      assert.deepEqual(await historyOf(store, child), [{ name: 'Awaiting', reason: `Waiting for job ${enqueued}`, at: at(0) }]);
 
       const job = await mustGet(store, delayed!);
       assert.equal(job.state, 'Scheduled');
@@ -111,7 +111,7 @@ export function jobsContract(createStore: StoreFactory): void {
     storeIt(createStore, 'does not create a second unfinished job with the same key: it names the holder', async (store) => {
       const holder = await createOne(store, newJob({ dedupKey: 'invoice:42', type: 'Holder' }));
       const [result] = await store.createJobs([newJob({ dedupKey: 'invoice:42', type: 'Duplicate', queue: 'other' })]);
-      assert.deepEqual(result, { id: holder, created: false });
+      assert.deepEqual(compact(result!), { id: holder, created: false });
 
       const jobs = await store.listJobs({});
       assert.deepEqual(jobs.map((job) => [job.id, job.type]), [[holder, 'Holder']]);
@@ -160,7 +160,7 @@ export function jobsContract(createStore: StoreFactory): void {
         assert.equal((await mustGet(store, first)).state, finished);
 
         const [third] = await store.createJobs([newJob({ dedupKey: 'report:2030-01' })]);
-        assert.deepEqual(third, { id: second!.id, created: false });
+        assert.deepEqual(compact(third!), { id: second!.id, created: false });
       });
     }
   });
@@ -226,7 +226,7 @@ export function jobsContract(createStore: StoreFactory): void {
       await createOne(store);
       for (const unknown of ['no-such-job', '999999999']) {
         assert.equal(await store.getJob(unknown), undefined);
-        assert.deepEqual(await store.getHistory(unknown), []);
+        assert.deepEqual(await historyOf(store, unknown), []);
       }
     });
 
@@ -244,7 +244,7 @@ export function jobsContract(createStore: StoreFactory): void {
       ]);
       await moveTo(store, id, 'Deleted', { to: { name: 'Deleted', reason: 'Deleted by user', at: at(30) } });
 
-      assert.deepEqual(await store.getHistory(id), [
+      assert.deepEqual(await historyOf(store, id), [
         { name: 'Enqueued', reason: 'Created', at: at(0) },
         { name: 'Processing', at: at(10), serverName: 'worker-7', attempt: 1 },
         {

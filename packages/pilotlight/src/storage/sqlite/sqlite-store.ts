@@ -75,10 +75,16 @@ export class SqliteStore implements Store {
       throw new ValidationError(`busyTimeout must be an integer >= 0 (ms); received ${describe(busyTimeout)}`);
     }
     this.#db = new DatabaseSync(this.path);
-    this.#db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
-    this.#db.exec('PRAGMA journal_mode = WAL');
-    this.#db.exec(`PRAGMA synchronous = ${synchronous}`);
-    this.#migrateNow();
+    try {
+      this.#db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+      this.#db.exec('PRAGMA journal_mode = WAL');
+      this.#db.exec(`PRAGMA synchronous = ${synchronous}`);
+      this.#migrateNow();
+    } catch (error) {
+      // No store is returned, so nobody could close the connection: do not leak it.
+      this.#db.close();
+      throw error;
+    }
     if (this.path !== ':memory:') {
       this.#dataVersion = this.#dataVersionNow();
       this.#stopWatching = watchForeignWrites(this.path, () => this.#hasForeignWrites(), () => this.#emit({ type: 'wake' }));

@@ -2,6 +2,13 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
 /**
+ * A writer appends to the `-wal` file before it publishes the commit in the `-shm` index, which
+ * `fs.watch` does not report (it is memory-mapped): a check that runs in between misses that commit
+ * and no further event comes. So every check is followed by checks after these delays (ms).
+ */
+const RECHECK_DELAYS = [10, 100] as const;
+
+/**
  * Tells a process that another process committed to the same SQLite file, without polling:
  * every commit in WAL mode writes the `-wal` file, which the kernel reports through `fs.watch`.
  * `hasForeignWrites()` (backed by `PRAGMA data_version`, which moves only for other connections'
@@ -11,6 +18,17 @@ export function watchForeignWrites(file: string, hasForeignWrites: () => boolean
   const walName = `${basename(file)}-wal`;
   let pending = false;
   let watcher: FSWatcher | undefined;
+  let recheck: NodeJS.Timeout | undefined;
+
+  const check = (attempt: number): void => {
+    clearTimeout(recheck);
+    recheck = undefined;
+    if (!watcher) return;
+    if (hasForeignWrites()) onWrite();
+    const delay = RECHECK_DELAYS[attempt];
+    if (delay !== undefined) recheck = setTimeout(check, delay, attempt + 1).unref();
+  };
+
   try {
     watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
       if (name !== walName || pending) return;
@@ -18,7 +36,7 @@ export function watchForeignWrites(file: string, hasForeignWrites: () => boolean
       pending = true;
       setImmediate(() => {
         pending = false;
-        if (watcher && hasForeignWrites()) onWrite();
+        check(0);
       });
     });
     watcher.on('error', () => undefined); // e.g. the directory went away: polling still works
@@ -26,6 +44,7 @@ export function watchForeignWrites(file: string, hasForeignWrites: () => boolean
     // Watching is an optimisation; workers fall back to polling.
   }
   return () => {
+    clearTimeout(recheck);
     watcher?.close();
     watcher = undefined;
   };

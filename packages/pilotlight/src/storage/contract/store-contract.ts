@@ -1,0 +1,32 @@
+import { describe } from 'node:test';
+import type { Store } from '../store.ts';
+import { claimingContract } from './claiming.contract.ts';
+import { eventsContract } from './events.contract.ts';
+import { jobsContract } from './jobs.contract.ts';
+import { maintenanceContract } from './maintenance.contract.ts';
+import { recurringContract } from './recurring.contract.ts';
+import { serversContract } from './servers.contract.ts';
+
+/**
+ * The store contract: registers `node:test` tests proving every documented behaviour of the
+ * `Store` interface, so every store (embedded SQLite, PostgreSQL, ...) runs the same suite.
+ *
+ * `createStore` must return a fresh, empty store for each test; the suite calls `migrate()` on it
+ * first and `close()` after. The suite only goes through the `Store` interface and treats job ids
+ * as opaque strings.
+ *
+ * ```ts
+ * import { storeContract } from 'pilotlight/testing';
+ * storeContract('MyStore', () => createMyStore({ ... }));
+ * ```
+ */
+export function storeContract(name: string, createStore: () => Store | Promise<Store>): void {
+  describe(`${name} (store contract)`, () => {
+    jobsContract(createStore);
+    claimingContract(createStore);
+    maintenanceContract(createStore);
+    serversContract(createStore);
+    recurringContract(createStore);
+    eventsContract(createStore);
+  });
+}

@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ValidationError } from '../src/errors.ts';
+import { storeContract } from '../src/storage/contract/index.ts';
+import { SQLITE_MIGRATIONS } from '../src/storage/sqlite/migrations.ts';
+import { createSqliteStore, type SqliteStore } from '../src/storage/sqlite/index.ts';
+import type { NewJob, StoreEvent } from '../src/storage/store.ts';
+import { tempDir, waitFor } from './support/helpers.ts';
+
+const dir = tempDir();
+let files = 0;
+/** A path no other test uses. */
+function freshPath(): string {
+  return join(dir, `store-${++files}.db`);
+}
+
+storeContract('SqliteStore', () => createSqliteStore({ path: freshPath() }));
+
+function job(overrides: Partial<NewJob> = {}): NewJob {
+  const at = new Date();
+  return {
+    type: 'Mailer',
+    method: 'send',
+    argsJson: '["ada@example.com"]',
+    queue: 'default',
+    priority: 0,
+    retry: {},
+    state: { name: 'Enqueued', reason: 'test', at },
+    runAt: at,
+    metadata: {},
+    ...overrides,
+  };
+}
+
+/** Opens stores and closes them at the end of the test, even when it fails. */
+async function withStores<T>(body: (open: (path: string) => SqliteStore) => Promise<T>): Promise<T> {
+  const opened: SqliteStore[] = [];
+  try {
+    return await body((path) => {
+      const store = createSqliteStore({ path });
+      opened.push(store);
+      return store;
+    });
+  } finally {
+    for (const store of opened) await store.close();
+  }
+}
+
+function migrationVersions(path: string): number[] {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return (db.prepare('SELECT version FROM pilotlight_migrations ORDER BY version').all() as { version: number }[]).map((row) => row.version);
+  } finally {
+    db.close();
+  }
+}
+
+/** Files of this process whose path starts with `path` (the database, its -wal and -shm), from /proc. */
+function openHandles(path: string): string[] {
+  return readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return ''; // closed meanwhile (the fd of readdir itself)
+      }
+    })
+    .filter((target) => target.startsWith(path));
+}
+
+describe('SqliteStore (SQLite specifics)', () => {
+  it('two stores on the same file see each other’s writes', () =>
+    withStores(async (open) => {
+      const path = freshPath();
+      const a = open(path);
+      const b = open(path);
+
+      const [created] = await a.createJobs([job({ queue: 'shared' })]);
+      assert.equal((await b.getJob(created!.id))?.queue, 'shared');
+
+      const [claimed] = await b.claimJobs({ queues: ['shared'], limit: 1, serverName: 'b', now: new Date(), leaseUntil: new Date(Date.now() + 30_000) });
+      assert.equal(claimed?.id, created!.id);
+      const seenByA = await a.getJob(created!.id);
+      assert.equal(seenByA?.state, 'Processing');
+      assert.equal(seenByA?.serverName, 'b');
+      assert.deepEqual(await a.claimJobs({ queues: ['shared'], limit: 1, serverName: 'a', now: new Date(), leaseUntil: new Date() }), []);
+
+      await a.upsertRecurring({
+        id: 'r',
+        cron: '* * * * *',
+        timeZone: 'UTC',
+        misfire: 'skip',
+        type: 'T',
+        method: '',
+        argsJson: '[]',
+        queue: 'shared',
+        priority: 0,
+        retry: {},
+        nextRunAt: new Date(0),
+      });
+      assert.equal((await b.listDueRecurring(new Date(), 10)).length, 1);
+    }));
+
+  it('two stores on the same file never claim the same job', () =>
+    withStores(async (open) => {
+      const path = freshPath();
+      const a = open(path);
+      const b = open(path);
+      const created = await a.createJobs(Array.from({ length: 40 }, () => job()));
+      const claims = (name: string, store: SqliteStore) =>
+        Promise.all(Array.from({ length: 10 }, () => store.claimJobs({ queues: ['default'], limit: 3, serverName: name, now: new Date(), leaseUntil: new Date(Date.now() + 30_000) })));
+      const batches = (await Promise.all([claims('a', a), claims('b', b)])).flat(2);
+      const ids = batches.map((claimed) => claimed.id);
+      assert.equal(new Set(ids).size, ids.length);
+      assert.deepEqual([...ids].sort(), created.map((result) => result.id).sort());
+    }));
+
+  it('wakes a store on the same file within a second when another one enqueues a job', () =>
+    withStores(async (open) => {
+      const path = freshPath();
+      const writer = open(path);
+      const reader = open(path);
+      const events: StoreEvent[] = [];
+      reader.subscribe((event) => events.push(event));
+      await new Promise((resolve) => setTimeout(resolve, 50)); // let the watcher settle
+
+      const start = Date.now();
+      await writer.createJobs([job({ queue: 'mail' })]);
+      await waitFor(() => events.some((event) => event.type === 'wake'), 'a wake event in the other store', 1_000);
+      assert.ok(Date.now() - start <= 1_000);
+      assert.equal(events.filter((event) => event.type === 'state').length, 0, 'state events are only for changes made in this process');
+    }));
+
+  it('wakes a store for every job another process enqueues, each within a second', { timeout: 60_000 }, () =>
+    withStores(async (open) => {
+      const path = freshPath();
+      const reader = open(path);
+      let wakes = 0;
+      reader.subscribe((event) => {
+        if (event.type === 'wake') wakes++;
+      });
+
+      // The other process enqueues one job each time it is told to, and reports the job's id.
+      const storeModule = fileURLToPath(new URL('../src/storage/sqlite/index.ts', import.meta.url));
+      const script = `
+        const { createSqliteStore } = await import(${JSON.stringify(storeModule)});
+        const store = createSqliteStore({ path: ${JSON.stringify(path)} });
+        process.on('message', async (n) => {
+          if (n === 'stop') { await store.close(); process.disconnect(); return; }
+          const at = new Date();
+          const [result] = await store.createJobs([{ type: 'Child', method: '', argsJson: JSON.stringify([n]), queue: 'default',
+            priority: 0, retry: {}, state: { name: 'Enqueued', at }, runAt: at, metadata: {} }]);
+          process.send(result.id);
+        });
+        process.send('ready');`;
+      const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const replies: string[] = [];
+      child.on('message', (message) => replies.push(String(message)));
+      try {
+        await waitFor(() => replies.includes('ready'), 'the other process to open the store', 10_000);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+
+        // A missed wake-up is rare (it needs a check to run in the instant between the other
+        // process writing its -wal file and publishing the commit), so give it many chances.
+        for (let n = 0; n < 100; n++) {
+          const before = wakes;
+          child.send(n);
+          const id = await waitFor(() => replies[n + 1], `the other process to enqueue job ${n}`, 10_000);
+          await waitFor(() => wakes > before, `a wake after job ${n} (id ${id}) was enqueued by the other process`, 1_000);
+        }
+        assert.equal((await reader.getJob(replies[100]!))?.argsJson, '[99]');
+      } finally {
+        if (child.connected) child.send('stop');
+        else child.kill();
+        await exited;
+      }
+    }));
+
+  it('does not wake itself from the file watcher: only its own write emits a wake', () =>
+    withStores(async (open) => {
+      const store = open(freshPath());
+      const events: StoreEvent[] = [];
+      store.subscribe((event) => events.push(event));
+      await store.createJobs([job({ state: { name: 'Scheduled', at: new Date(), runAt: new Date(Date.now() + 60_000) } })]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(events, []);
+    }));
+
+  it('runs each migration once, and keeps the data when the file is opened again', async () => {
+    const path = freshPath();
+    const first = createSqliteStore({ path });
+    const [created] = await first.createJobs([job({ type: 'Survivor' })]);
+    await first.migrate();
+    await first.close();
+    const expected = SQLITE_MIGRATIONS.map((_, i) => i + 1);
+    assert.deepEqual(migrationVersions(path), expected);
+
+    const second = createSqliteStore({ path });
+    try {
+      await second.migrate();
+      assert.equal((await second.getJob(created!.id))?.type, 'Survivor');
+      assert.equal((await second.getHistory(created!.id)).length, 1);
+    } finally {
+      await second.close();
+    }
+    assert.deepEqual(migrationVersions(path), expected);
+  });
+
+  it('refuses a database written by a newer Pilotlight', () => {
+    const path = freshPath();
+    const db = new DatabaseSync(path);
+    db.exec('CREATE TABLE pilotlight_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    db.prepare('INSERT INTO pilotlight_migrations (version, applied_at) VALUES (?, ?)').run(SQLITE_MIGRATIONS.length + 1, Date.now());
+    db.close();
+    assert.throws(() => createSqliteStore({ path }), new RegExp(`schema version ${SQLITE_MIGRATIONS.length + 1}, newer than`));
+    // The refused store is never returned, so it must not keep the file open. Linux lets us look.
+    if (process.platform === 'linux') assert.deepEqual(openHandles(path), []);
+  });
+
+  it('rejects invalid options with a ValidationError naming the option and the value, before touching the file', () => {
+    const path = freshPath();
+    const cases: [Parameters<typeof createSqliteStore>[0], RegExp][] = [
+      [{ path, synchronous: 'OFF' as 'FULL' }, /synchronous.*"OFF"/],
+      [{ path, busyTimeout: -1 }, /busyTimeout.*-1/],
+      [{ path, busyTimeout: 2.5 }, /busyTimeout.*2\.5/],
+    ];
+    for (const [options, message] of cases) {
+      assert.throws(
+        () => createSqliteStore(options),
+        (error: unknown) => {
+          assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
+    }
+    assert.equal(existsSync(path), false);
+  });
+
+  it('accepts synchronous FULL and an in-memory database', async () => {
+    for (const options of [{ path: freshPath(), synchronous: 'FULL' as const, busyTimeout: 0 }, { path: ':memory:' }]) {
+      const store = createSqliteStore(options);
+      try {
+        const [created] = await store.createJobs([job()]);
+        assert.equal((await store.getJob(created!.id))?.state, 'Enqueued');
+      } finally {
+        await store.close();
+      }
+    }
+  });
+
+  it('close() is idempotent and later calls fail', async () => {
+    const path = freshPath();
+    const store = createSqliteStore({ path });
+    const events: StoreEvent[] = [];
+    store.subscribe((event) => events.push(event));
+    await store.close();
+    await store.close();
+    await Promise.all([store.close(), store.close()]);
+    await assert.rejects(store.getJob('1'), /closed/);
+    await assert.rejects(store.createJobs([job()]), /closed/);
+
+    // Its file watcher is gone too: another store's writes reach no one and break nothing.
+    const other = createSqliteStore({ path });
+    try {
+      await other.createJobs([job()]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(events, []);
+    } finally {
+      await other.close();
+    }
+  });
+});
