@@ -151,7 +151,7 @@ export class Client {
 
   /**
    * Enqueue a job again now (a failed, deleted, succeeded or scheduled one). Resolves to false if
-   * the job is enqueued or running already.
+   * the job is enqueued or running already, or if another unfinished job now holds its dedup key.
    */
   requeue(id: string, reason = 'Requeued by user'): Promise<boolean> {
     return this.#moveTo(id, { name: 'Enqueued', reason }, (state) => state !== 'Enqueued' && state !== 'Processing');

@@ -37,14 +37,16 @@ export interface Store {
   countJobs(): Promise<Record<StateName, number>>;
 
   /**
-   * Atomically move up to `limit` due `Enqueued` jobs of the given queues to `Processing`, highest
-   * priority first, then oldest; increment their `attempt`, give them a lease and record the
-   * state in their history.
+   * Atomically move up to `limit` `Enqueued` jobs (every enqueued job is due) of the given queues to
+   * `Processing`, highest priority first, then oldest `runAt`; increment their `attempt`, give them a
+   * lease, clear their progress and record the state in their history.
    */
   claimJobs(request: ClaimRequest): Promise<JobRecord[]>;
   /**
    * Apply state changes, each only if its guard still holds, in one transaction. Returns, for each,
-   * the job after the change, or `undefined` when the guard failed (someone else moved the job).
+   * the job after the change, or `undefined` when the guard failed (someone else moved the job) or
+   * the change would make the job a second unfinished holder of its dedup key. One change that
+   * cannot apply never fails the others.
    */
   transition(changes: readonly Transition[]): Promise<(JobRecord | undefined)[]>;
   /** Record progress of a running attempt. Ignored if the attempt is no longer running. */

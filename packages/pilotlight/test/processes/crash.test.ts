@@ -7,7 +7,8 @@ import type { WorkerProcessConfig } from './fixtures/worker-process.ts';
 
 after(killLeftoverChildren);
 
-const JOBS = 200;
+/** Enough work (3 s for worker A alone) that A is still busy when a slow, loaded machine delivers the kill. */
+const JOBS = 600;
 /** Each job runs this long, so that about `concurrency` jobs are mid-run whenever the kill arrives. */
 const JOB_MS = 50;
 /** Kill worker A once this many jobs have succeeded. */

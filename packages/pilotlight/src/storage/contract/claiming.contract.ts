@@ -234,7 +234,33 @@ export function claimingContract(createStore: StoreFactory): void {
     });
   });
 
+  describe('transition and dedup keys', () => {
+    storeIt(createStore, 'refuses only the change that would make a second unfinished holder of a dedup key', async (store) => {
+      const [old, other] = await create(store, newJob({ dedupKey: 'k' }), newJob());
+      await moveTo(store, old!, 'Failed');
+      const holder = await createOne(store, newJob({ dedupKey: 'k' }));
+      const [requeued, moved] = await store.transition([
+        { id: old!, expect: { state: 'Failed' }, to: { name: 'Enqueued', reason: 'requeue', at: at(60) } },
+        { id: other!, expect: { state: 'Enqueued' }, to: { name: 'Deleted', reason: 'unrelated', at: at(60) } },
+      ]);
+      assert.equal(requeued, undefined);
+      assert.equal(moved?.state, 'Deleted', 'the other change of the batch applied');
+      assert.equal((await mustGet(store, old!)).state, 'Failed');
+      assert.deepEqual((await store.getHistory(old!)).map((state) => state.name), ['Enqueued', 'Failed']);
+      assert.equal((await mustGet(store, holder)).state, 'Enqueued');
+    });
+  });
+
   describe('setProgress', () => {
+    storeIt(createStore, 'a new claim starts without the progress of the previous attempt', async (store) => {
+      const id = await createOne(store);
+      await claim(store, 1);
+      await store.setProgress(id, 1, { value: 80 });
+      await moveTo(store, id, 'Enqueued');
+      const [again] = await claim(store, 1, { now: at(60) });
+      assert.equal(again!.progress, undefined);
+    });
+
     storeIt(createStore, 'records progress of the running attempt', async (store) => {
       const id = await createOne(store);
       await claim(store, 1);

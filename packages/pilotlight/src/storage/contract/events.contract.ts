@@ -15,6 +15,25 @@ export function eventsContract(createStore: StoreFactory): void {
       await waitFor('wake for queue mail', isWake('mail'));
     });
 
+    storeIt(createStore, 'a listener that throws neither fails the write nor stops the other listeners', async (store) => {
+      const warnings: string[] = [];
+      const onWarning = (warning: Error) => void warnings.push(warning.message);
+      process.on('warning', onWarning);
+      try {
+        const unsubscribe = store.subscribe(() => {
+          throw new Error('listener bug');
+        });
+        const { waitFor } = recordEvents(store);
+        const id = await createOne(store);
+        await waitFor('wake after a throwing listener', isWake('default'));
+        assert.equal((await mustGet(store, id)).state, 'Enqueued');
+        unsubscribe();
+      } finally {
+        await settle();
+        process.off('warning', onWarning);
+      }
+    });
+
     storeIt(createStore, 'reports every applied transition as a state event, and none for a refused one', async (store) => {
       const [refused, a, b] = await create(store, newJob(), newJob(), newJob());
       await claim(store, 1); // `refused` is now Processing

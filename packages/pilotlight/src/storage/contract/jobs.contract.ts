@@ -181,6 +181,14 @@ export function jobsContract(createStore: StoreFactory): void {
       assert.equal((await mustGet(store, parent)).hasContinuations, true);
     });
 
+    storeIt(createStore, 'does not mark the parent when the continuation is turned away by its dedup key', async (store) => {
+      const [parent, other] = await create(store, newJob(), newJob());
+      await createOne(store, awaiting(other!, { dedupKey: 'welcome' }));
+      const [result] = await store.createJobs([awaiting(parent!, { dedupKey: 'welcome' })]);
+      assert.equal(result!.created, false);
+      assert.equal((await mustGet(store, parent!)).hasContinuations, false);
+    });
+
     storeIt(createStore, "reports the parent's current state, also when it already finished", async (store) => {
       const [succeeded, failed, processing] = await create(store, newJob({ queue: 'a' }), newJob({ queue: 'b' }), newJob({ queue: 'c' }));
       await moveTo(store, succeeded!, 'Succeeded');

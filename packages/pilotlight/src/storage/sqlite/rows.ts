@@ -144,7 +144,9 @@ export function toServer(row: ServerRow): ServerRecord {
 
 /** Store ids are decimal strings of SQLite rowids; anything else names no job. */
 export function toRowId(id: string): number | undefined {
-  return /^[1-9]\d{0,15}$/.test(id) ? Number(id) : undefined;
+  if (!/^[1-9]\d{0,15}$/.test(id)) return undefined;
+  const rowId = Number(id);
+  return Number.isSafeInteger(rowId) ? rowId : undefined;
 }
 
 /** JSON of retry options, or NULL when there is nothing to store. */

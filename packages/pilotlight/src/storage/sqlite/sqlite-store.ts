@@ -150,7 +150,7 @@ export class SqliteStore implements Store {
       const claimed = this.#stmt(
         `UPDATE jobs
          SET state = 'Processing', state_reason = NULL, state_changed_at = ?, attempt = attempt + 1,
-             server_name = ?, lease_until = ?
+             server_name = ?, lease_until = ?, progress = NULL
          WHERE id IN (
            SELECT id FROM jobs WHERE state = 'Enqueued' AND queue IN (${placeholders})
            ORDER BY priority DESC, run_at, id LIMIT ?)
@@ -230,7 +230,7 @@ export class SqliteStore implements Store {
     const rows = this.#transaction(() => {
       this.#stmt(
         `INSERT INTO servers (name, queues, concurrency, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+         ON CONFLICT (name) DO UPDATE SET queues = excluded.queues, concurrency = excluded.concurrency, heartbeat_at = excluded.heartbeat_at`,
       ).run(server.name, JSON.stringify(server.queues), server.concurrency, server.startedAt.getTime(), server.heartbeatAt.getTime());
       return this.#stmt(`UPDATE jobs SET lease_until = ? WHERE state = 'Processing' AND server_name = ? RETURNING id`).all(
         leaseUntil.getTime(),
@@ -322,9 +322,7 @@ export class SqliteStore implements Store {
     let parentRowId: number | null = null;
     if (job.parentId !== undefined) {
       parentRowId = toRowId(job.parentId) ?? null;
-      const parent = this.#stmt('UPDATE jobs SET has_continuations = 1 WHERE id = ? RETURNING state').get(parentRowId) as
-        | { state: StateName }
-        | undefined;
+      const parent = this.#stmt('SELECT state FROM jobs WHERE id = ?').get(parentRowId) as { state: StateName } | undefined;
       if (!parent) throw new JobNotFoundError(job.parentId, `Continuation parent job ${job.parentId} does not exist`);
       parentState = parent.state;
     }
@@ -357,6 +355,8 @@ export class SqliteStore implements Store {
       return { id: String(existing.id), created: false, ...(parentState && { parentState }) };
     }
     this.#insertState(inserted.id, job.state);
+    // Same transaction as the parent's read: the parent cannot finish in between unseen.
+    if (parentRowId !== null) this.#stmt('UPDATE jobs SET has_continuations = 1 WHERE id = ?').run(parentRowId);
     return { id: String(inserted.id), created: true, ...(parentState && { parentState }) };
   }
 
@@ -389,9 +389,9 @@ export class SqliteStore implements Store {
          RETURNING *`,
       ).get(params) as JobRow | undefined;
     } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new ValidationError(`Job ${change.id} cannot move to ${to.name}: another unfinished job holds its dedupKey`);
-      }
+      // The job would become a second unfinished holder of its dedup key. SQLite undid just this
+      // statement; the other changes of the batch (other callers') go on.
+      if (isUniqueViolation(error)) return undefined;
       throw error;
     }
     if (row) this.#insertState(row.id, to);
@@ -460,8 +460,15 @@ export class SqliteStore implements Store {
     return changed;
   }
 
+  /** Calls every listener; one that throws neither stops the others nor fails the write that is already committed. */
   #emit(event: StoreEvent): void {
-    for (const listener of this.#listeners) listener(event);
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        process.emitWarning(`A Pilotlight store listener threw: ${String(error)}`, 'PilotlightWarning');
+      }
+    }
   }
 }
 
