@@ -46,4 +46,5 @@ export type {
   Store,
   StoreEvent,
   Transition,
+  TransitionAndClaimResult,
 } from './storage/store.ts';

@@ -108,6 +108,8 @@ export interface ElectStateContext extends FilterContext {
   candidate: StateInput;
   /** For a failed attempt: what was thrown. */
   readonly error: unknown;
+  /** When the change happens: the elected state is recorded at this time (compute due times from it). */
+  readonly at: Date;
 }
 
 export interface ApplyStateContext extends FilterContext {

@@ -2,7 +2,7 @@ import { UnrecoverableError, type JobCancelledError } from '../errors.ts';
 import type { FilterPipeline } from '../filters/filter-pipeline.ts';
 import type { JobContext } from '../jobs/job-context.ts';
 import type { StateMachine } from '../states/state-machine.ts';
-import type { Store } from '../storage/store.ts';
+import type { Store, Transition } from '../storage/store.ts';
 import type { JobRecord, StateInput, StateRecord } from '../types.ts';
 import { toErrorDetails } from '../util/errors.ts';
 import type { JobRegistry } from './job-registry.ts';
@@ -14,6 +14,8 @@ export interface AttemptDeps {
   readonly pipeline: FilterPipeline;
   readonly registry: JobRegistry;
   readonly serverName: string;
+  /** Commits an attempt's final state (batched with the worker's next claim). */
+  readonly commit: (transition: Transition) => Promise<JobRecord | undefined>;
 }
 
 /** A job this worker is running. */
@@ -41,7 +43,7 @@ export class RunningAttempt {
  */
 export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Promise<void> {
   const { job } = attempt;
-  const { states, pipeline, serverName } = deps;
+  const { states, pipeline, serverName, commit } = deps;
   const signal = attempt.controller.signal;
   const items = new Map<unknown, unknown>();
   const base = states.context(items);
@@ -68,12 +70,12 @@ export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Pr
   if (cancelCode === 'shutdown' && failed) {
     // Stopping worker: hand the job back without spending an attempt.
     const reason = `Worker ${serverName} stopped during attempt ${job.attempt}; job handed back`;
-    finalState = (await states.apply(job, { name: 'Enqueued', reason }, { items, expectServer: serverName, attempt: job.attempt - 1 }))?.state;
+    finalState = (await states.apply(job, { name: 'Enqueued', reason }, { items, expectServer: serverName, attempt: job.attempt - 1, commit }))?.state;
   } else if (cancelCode === undefined || cancelCode === 'shutdown') {
     const candidate: StateInput = failed
       ? { name: 'Failed', error: toErrorDetails(error), reason: toErrorDetails(error).message }
       : { name: 'Succeeded' };
-    finalState = (await states.apply(job, candidate, { items, error, expectServer: serverName }))?.state;
+    finalState = (await states.apply(job, candidate, { items, error, expectServer: serverName, commit }))?.state;
   } // deleted or lost: the job is already elsewhere; nothing to record.
 
   if (pipeline.has('onPerformed')) {

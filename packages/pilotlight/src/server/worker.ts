@@ -3,7 +3,8 @@ import { JobCancelledError } from '../errors.ts';
 import { createPipeline } from '../filters/built-in-filters.ts';
 import type { FilterPipeline } from '../filters/filter-pipeline.ts';
 import { StateMachine } from '../states/state-machine.ts';
-import type { Store, StoreEvent } from '../storage/store.ts';
+import type { Store, StoreEvent, Transition } from '../storage/store.ts';
+import { createBatcher } from '../util/batcher.ts';
 import type { JobRecord, ServerRecord } from '../types.ts';
 import type { Logger } from '../util/logger.ts';
 import { runAttempt, RunningAttempt, type AttemptDeps } from './attempt.ts';
@@ -56,7 +57,14 @@ export class Worker {
     this.#pipeline = createPipeline(resolved.filters, resolved.retry, resolved.logger);
     this.#states = new StateMachine(this.#store, this.#pipeline, resolved.retention, this.name);
     const registry = new JobRegistry(resolved.jobs, resolved.activate);
-    this.#attemptDeps = { store: this.#store, states: this.#states, pipeline: this.#pipeline, registry, serverName: this.name };
+    this.#attemptDeps = {
+      store: this.#store,
+      states: this.#states,
+      pipeline: this.#pipeline,
+      registry,
+      serverName: this.name,
+      commit: createBatcher((transitions) => this.#commitAndClaim(transitions)),
+    };
     this.#maintenanceDeps = {
       store: this.#store,
       states: this.#states,
@@ -166,22 +174,43 @@ export class Worker {
     this.#fetchAgain = false;
     let jobs: JobRecord[] = [];
     try {
-      const now = new Date();
-      jobs = await this.#store.claimJobs({
-        queues: this.#options.queues,
-        limit: free,
-        serverName: this.name,
-        now,
-        leaseUntil: new Date(now.getTime() + this.#options.leaseDuration),
-      });
+      jobs = await this.#store.claimJobs(this.#claimRequest(free));
     } catch (error) {
       this.#logger.error(`Worker ${this.name} could not claim jobs; retrying at the next poll`, { error });
     } finally {
       this.#claiming = false;
     }
+    this.#runClaimed(jobs, free);
+  }
+
+  /**
+   * Records finished attempts and, in the same commit, claims the jobs that take their slots: a
+   * busy worker pays one transaction per batch instead of two. The finishing attempts still count
+   * as running here (their filters have yet to run), so their slots are added back.
+   */
+  async #commitAndClaim(transitions: Transition[]): Promise<(JobRecord | undefined)[]> {
+    const free = this.#options.concurrency - this.#running.size + transitions.length;
+    if (this.#claiming || this.#status !== 'running') return this.#store.transition(transitions);
+    this.#claiming = true;
+    this.#fetchAgain = false;
+    try {
+      const { transitioned, claimed } = await this.#store.transitionAndClaim(transitions, this.#claimRequest(free));
+      this.#runClaimed(claimed, free);
+      return transitioned;
+    } finally {
+      this.#claiming = false;
+    }
+  }
+
+  #claimRequest(limit: number) {
+    const now = new Date();
+    return { queues: this.#options.queues, limit, serverName: this.name, now, leaseUntil: new Date(now.getTime() + this.#options.leaseDuration) };
+  }
+
+  #runClaimed(jobs: JobRecord[], asked: number): void {
     for (const job of jobs) this.#run(job);
     // A full batch means more may be waiting; a wake-up during the claim may have brought more.
-    if (jobs.length === free || this.#fetchAgain) this.#scheduleFetch();
+    if (jobs.length === asked || this.#fetchAgain) this.#scheduleFetch();
   }
 
   #run(job: JobRecord): void {

@@ -35,7 +35,7 @@ export class AutomaticRetryFilter implements JobFilter {
     const delay = retryDelay(policy.backoff, retry, this.#random);
     context.candidate = {
       name: 'Scheduled',
-      runAt: new Date(Date.now() + delay),
+      runAt: new Date(context.at.getTime() + delay),
       retry: true,
       reason: `Retry ${retry} of ${policy.attempts - 1} in ${formatDelay(delay)}: ${message}`,
       ...(candidate.error && { error: candidate.error }),

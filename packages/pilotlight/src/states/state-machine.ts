@@ -14,6 +14,8 @@ export interface ChangeOptions {
   readonly expectServer?: string;
   /** New attempt count (a job handed back on shutdown gets its attempt back). */
   readonly attempt?: number;
+  /** Commits the change instead of the store's batched `transition()` (a worker claims in the same commit). */
+  readonly commit?: (transition: Transition) => Promise<JobRecord | undefined>;
 }
 
 /**
@@ -49,9 +51,10 @@ export class StateMachine {
   /** `change()`, also telling which state was elected and applied. */
   async apply(job: JobRecord, candidate: StateInput, options: ChangeOptions = {}): Promise<{ job: JobRecord; state: StateRecord } | undefined> {
     const base = this.context(options.items);
-    const elected = await this.elect({ ...base, job, currentState: job.state, candidate, error: options.error });
-    const to: StateRecord = { ...elected, at: new Date() };
-    const updated = await this.#transition({
+    const at = new Date();
+    const elected = await this.elect({ ...base, job, currentState: job.state, candidate, error: options.error, at });
+    const to: StateRecord = { ...elected, at };
+    const updated = await (options.commit ?? this.#transition)({
       id: job.id,
       expect: {
         state: job.state,

@@ -49,6 +49,11 @@ export interface Store {
    * cannot apply never fails the others.
    */
   transition(changes: readonly Transition[]): Promise<(JobRecord | undefined)[]>;
+  /**
+   * `transition(changes)` then, if `claim` is given, `claimJobs(claim)`, in one transaction: a busy
+   * worker records its finished attempts and takes its next jobs in a single commit.
+   */
+  transitionAndClaim(changes: readonly Transition[], claim: ClaimRequest | undefined): Promise<TransitionAndClaimResult>;
   /** Record progress of a running attempt. Ignored if the attempt is no longer running. */
   setProgress(id: string, attempt: number, progress: JobProgress): Promise<void>;
 
@@ -154,6 +159,13 @@ export interface Transition {
   readonly attempt?: number;
   /** When a finished job may be deleted; `null` keeps it. Cleared when absent. */
   readonly expiresAt?: Date | null;
+}
+
+export interface TransitionAndClaimResult {
+  /** As `transition()` returns them, in order. */
+  readonly transitioned: (JobRecord | undefined)[];
+  /** As `claimJobs()` returns them; empty without a claim. */
+  readonly claimed: JobRecord[];
 }
 
 export interface NewRecurringJob {

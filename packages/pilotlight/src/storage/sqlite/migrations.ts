@@ -29,30 +29,22 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     lease_until INTEGER,                  -- while Processing
     progress TEXT,
     recurring_id TEXT,
-    expires_at INTEGER                    -- finished jobs are deleted after this
+    expires_at INTEGER,                   -- finished jobs are deleted after this
+    history TEXT NOT NULL                 -- state history: comma-separated JSON entries, appended to
   );
 
-  -- The claim reads this index in order, so claiming stays fast however many finished jobs the table holds.
+  -- Few indexes, all partial: each one costs every write. The claim reads jobs_fetch in order, so claiming
+  -- stays fast however many finished jobs the table holds. Heartbeats find a worker's jobs through
+  -- jobs_leases; listing and counting jobs by state scan the table (dashboards, not the hot path).
   CREATE INDEX jobs_fetch ON jobs (queue, priority DESC, run_at, id) WHERE state = 'Enqueued';
   CREATE INDEX jobs_scheduled ON jobs (run_at) WHERE state = 'Scheduled';
   CREATE INDEX jobs_leases ON jobs (lease_until) WHERE state = 'Processing';
-  CREATE INDEX jobs_running ON jobs (server_name) WHERE state = 'Processing';
   CREATE INDEX jobs_awaiting ON jobs (parent_id) WHERE state = 'Awaiting';
   CREATE INDEX jobs_expiry ON jobs (expires_at) WHERE expires_at IS NOT NULL;
-  CREATE INDEX jobs_state ON jobs (state, id);
   -- At most one unfinished job per dedup key.
   CREATE UNIQUE INDEX jobs_dedup ON jobs (dedup_key)
     WHERE dedup_key IS NOT NULL AND state NOT IN ('Succeeded', 'Failed', 'Deleted');
 
-  CREATE TABLE job_states (
-    id INTEGER PRIMARY KEY,
-    job_id INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    reason TEXT,
-    data TEXT,                            -- JSON: runAt, error, serverName, attempt, retry
-    at INTEGER NOT NULL
-  );
-  CREATE INDEX job_states_job ON job_states (job_id, id);
 
   CREATE TABLE recurring_jobs (
     id TEXT PRIMARY KEY,

@@ -56,36 +56,29 @@ export function toJob(row: JobRow): JobRecord {
   };
 }
 
-export interface StateRow {
-  name: string;
-  reason: string | null;
-  data: string | null;
-  at: number;
+/**
+ * A job's history lives in its own row, as comma-separated JSON entries (`{…},{…}`): appending a
+ * state is a string concatenation in the UPDATE that changes the state, so a transition writes one
+ * row and no second table or index.
+ */
+export function historyEntry(state: StateRecord): string {
+  const entry: Record<string, unknown> = { name: state.name, at: state.at.getTime() };
+  if (state.reason !== undefined) entry.reason = state.reason;
+  if (state.runAt) entry.runAt = state.runAt.getTime();
+  if (state.error) entry.error = state.error;
+  if (state.serverName) entry.serverName = state.serverName;
+  if (state.attempt !== undefined) entry.attempt = state.attempt;
+  if (state.retry) entry.retry = true;
+  return JSON.stringify(entry);
 }
 
-/** The parts of a state record kept in the `data` JSON column. */
-export function stateData(state: StateRecord): string | null {
-  const data: Record<string, unknown> = {};
-  if (state.runAt) data.runAt = state.runAt.getTime();
-  if (state.error) data.error = state.error;
-  if (state.serverName) data.serverName = state.serverName;
-  if (state.attempt !== undefined) data.attempt = state.attempt;
-  if (state.retry) data.retry = true;
-  return Object.keys(data).length === 0 ? null : JSON.stringify(data);
-}
-
-export function toState(row: StateRow): StateRecord {
-  const data = row.data === null ? {} : JSON.parse(row.data);
-  return {
-    name: row.name as StateName,
-    at: new Date(row.at),
-    ...(row.reason !== null && { reason: row.reason }),
-    ...(data.runAt !== undefined && { runAt: new Date(data.runAt) }),
-    ...(data.error && { error: data.error }),
-    ...(data.serverName && { serverName: data.serverName }),
-    ...(data.attempt !== undefined && { attempt: data.attempt }),
-    ...(data.retry && { retry: true }),
-  };
+export function parseHistory(history: string): StateRecord[] {
+  return (JSON.parse(`[${history}]`) as Record<string, any>[]).map((entry) => ({
+    ...entry,
+    name: entry.name as StateName,
+    at: new Date(entry.at),
+    ...(entry.runAt !== undefined && { runAt: new Date(entry.runAt) }),
+  }));
 }
 
 export interface RecurringRow {

@@ -1,4 +1,4 @@
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { DEFAULTS } from '../../config/defaults.ts';
 import { JobNotFoundError, ValidationError } from '../../errors.ts';
 import { describe } from '../../client/validate.ts';
@@ -13,21 +13,22 @@ import type {
   Store,
   StoreEvent,
   Transition,
+  TransitionAndClaimResult,
 } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import {
   retryJson,
-  stateData,
+  historyEntry,
+  parseHistory,
   toJob,
   toRecurring,
   toRowId,
   toServer,
-  toState,
   type JobRow,
   type RecurringRow,
   type ServerRow,
-  type StateRow,
 } from './rows.ts';
+import { startCheckpointer } from './checkpointer.ts';
 import { watchForeignWrites } from './wake-watcher.ts';
 
 export interface SqliteStoreOptions {
@@ -52,6 +53,14 @@ export interface SqliteStoreOptions {
   readonly busyTimeout?: number;
 }
 
+/** Every column of `jobs` but the history, which only `getHistory()` reads. */
+const JOB_COLUMNS =
+  'id, type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at, attempt, retry_count, ' +
+  'retry, parent_id, has_continuations, dedup_key, metadata, server_name, lease_until, progress, recurring_id';
+
+/** Auto-checkpoint threshold (pages): a safety net behind the checkpoint thread. */
+const AUTOCHECKPOINT_PAGES = 20_000;
+
 const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;
 
 /** The embedded store: one SQLite file through Node's built-in `node:sqlite`, no native dependency. */
@@ -61,6 +70,7 @@ export class SqliteStore implements Store {
   readonly #statements = new Map<string, StatementSync>();
   readonly #listeners = new Set<(event: StoreEvent) => void>();
   #stopWatching: (() => void) | undefined;
+  #checkpointer: { stop(): Promise<void> } | undefined;
   #dataVersion = 0;
   #closed = false;
 
@@ -86,6 +96,8 @@ export class SqliteStore implements Store {
       throw error;
     }
     if (this.path !== ':memory:') {
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+      this.#checkpointer = startCheckpointer(this.path);
       this.#dataVersion = this.#dataVersionNow();
       this.#stopWatching = watchForeignWrites(this.path, () => this.#hasForeignWrites(), () => this.#emit({ type: 'wake' }));
     }
@@ -99,6 +111,7 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopWatching?.();
+    await this.#checkpointer?.stop();
     this.#listeners.clear();
     this.#statements.clear();
     this.#db.close();
@@ -111,18 +124,18 @@ export class SqliteStore implements Store {
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
-    const row = this.#stmt('SELECT * FROM jobs WHERE id = ?').get(toRowId(id) ?? null) as JobRow | undefined;
+    const row = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(toRowId(id) ?? null) as JobRow | undefined;
     return row && toJob(row);
   }
 
   async getHistory(id: string): Promise<StateRecord[]> {
-    const rows = this.#stmt('SELECT name, reason, data, at FROM job_states WHERE job_id = ? ORDER BY id').all(toRowId(id) ?? null);
-    return (rows as unknown as StateRow[]).map(toState);
+    const row = this.#stmt('SELECT history FROM jobs WHERE id = ?').get(toRowId(id) ?? null) as { history: string } | undefined;
+    return row ? parseHistory(row.history) : [];
   }
 
   async listJobs(query: ListJobsQuery): Promise<JobRecord[]> {
     const rows = this.#stmt(
-      `SELECT * FROM jobs
+      `SELECT ${JOB_COLUMNS} FROM jobs
        WHERE (:state IS NULL OR state = :state) AND (:queue IS NULL OR queue = :queue) AND (:type IS NULL OR type = :type)
        ORDER BY id DESC LIMIT :limit OFFSET :offset`,
     ).all({
@@ -144,33 +157,17 @@ export class SqliteStore implements Store {
   }
 
   async claimJobs(request: ClaimRequest): Promise<JobRecord[]> {
-    const placeholders = request.queues.map(() => '?').join(', ');
-    const now = request.now.getTime();
-    const rows = this.#transaction(() => {
-      const claimed = this.#stmt(
-        `UPDATE jobs
-         SET state = 'Processing', state_reason = NULL, state_changed_at = ?, attempt = attempt + 1,
-             server_name = ?, lease_until = ?, progress = NULL
-         WHERE id IN (
-           SELECT id FROM jobs WHERE state = 'Enqueued' AND queue IN (${placeholders})
-           ORDER BY priority DESC, run_at, id LIMIT ?)
-         RETURNING *`,
-      ).all(now, request.serverName, request.leaseUntil.getTime(), ...request.queues, request.limit) as unknown as JobRow[];
-      const history = this.#stmt('INSERT INTO job_states (job_id, name, data, at) VALUES (?, ?, ?, ?)');
-      for (const row of claimed) {
-        history.run(row.id, JobStates.Processing, JSON.stringify({ serverName: request.serverName, attempt: row.attempt }), now);
-      }
-      return claimed;
-    });
-    // RETURNING does not keep the subquery's order.
-    rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
-    return rows.map(toJob);
+    return this.#transaction(() => this.#claim(request));
   }
 
   async transition(changes: readonly Transition[]): Promise<(JobRecord | undefined)[]> {
-    const rows = this.#transaction(() => changes.map((change) => this.#applyTransition(change)));
+    return (await this.transitionAndClaim(changes, undefined)).transitioned;
+  }
+
+  async transitionAndClaim(changes: readonly Transition[], claim: ClaimRequest | undefined): Promise<TransitionAndClaimResult> {
+    const [rows, claimed] = this.#transaction(() => [changes.map((change) => this.#applyTransition(change)), claim ? this.#claim(claim) : []] as const);
     let wake = false;
-    const results = rows.map((row, i) => {
+    const transitioned = rows.map((row, i) => {
       if (!row) return undefined;
       const change = changes[i]!;
       if (change.to.name === JobStates.Enqueued) wake = true;
@@ -178,7 +175,35 @@ export class SqliteStore implements Store {
       return toJob(row);
     });
     if (wake) this.#emit({ type: 'wake' });
-    return results;
+    return { transitioned, claimed };
+  }
+
+  /** Reads the next jobs in claim order, then moves them one by one: cheaper than UPDATE … RETURNING, and keeps the order. */
+  #claim(request: ClaimRequest): JobRecord[] {
+    const now = request.now.getTime();
+    const rows = this.#stmt(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${request.queues.map(() => '?').join(', ')})
+       ORDER BY priority DESC, run_at, id LIMIT ?`,
+    ).all(...request.queues, request.limit) as unknown as JobRow[];
+    const update = this.#stmt(
+      `UPDATE jobs SET state = 'Processing', state_reason = NULL, state_changed_at = ?, attempt = attempt + 1,
+         server_name = ?, lease_until = ?, progress = NULL, history = history || ? WHERE id = ?`,
+    );
+    const server = JSON.stringify(request.serverName);
+    return rows.map((row) => {
+      const entry = `,{"name":"Processing","at":${now},"serverName":${server},"attempt":${row.attempt + 1}}`;
+      update.run(now, request.serverName, request.leaseUntil.getTime(), entry, row.id);
+      return toJob({
+        ...row,
+        state: JobStates.Processing,
+        state_reason: null,
+        state_changed_at: now,
+        attempt: row.attempt + 1,
+        server_name: request.serverName,
+        lease_until: request.leaseUntil.getTime(),
+        progress: null,
+      });
+    });
   }
 
   async setProgress(id: string, attempt: number, progress: JobProgress): Promise<void> {
@@ -190,23 +215,23 @@ export class SqliteStore implements Store {
   }
 
   async listDueJobs(now: Date, limit: number): Promise<JobRecord[]> {
-    const rows = this.#stmt(`SELECT * FROM jobs WHERE state = 'Scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?`).all(now.getTime(), limit);
+    const rows = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?`).all(now.getTime(), limit);
     return (rows as unknown as JobRow[]).map(toJob);
   }
 
   async listExpiredLeases(now: Date, limit: number): Promise<JobRecord[]> {
-    const rows = this.#stmt(`SELECT * FROM jobs WHERE state = 'Processing' AND lease_until < ? ORDER BY lease_until LIMIT ?`).all(now.getTime(), limit);
+    const rows = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Processing' AND lease_until < ? ORDER BY lease_until LIMIT ?`).all(now.getTime(), limit);
     return (rows as unknown as JobRow[]).map(toJob);
   }
 
   async listContinuations(parentId: string): Promise<JobRecord[]> {
-    const rows = this.#stmt(`SELECT * FROM jobs WHERE state = 'Awaiting' AND parent_id = ? ORDER BY id`).all(toRowId(parentId) ?? null);
+    const rows = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Awaiting' AND parent_id = ? ORDER BY id`).all(toRowId(parentId) ?? null);
     return (rows as unknown as JobRow[]).map(toJob);
   }
 
   async listReleasableContinuations(limit: number): Promise<JobRecord[]> {
     const rows = this.#stmt(
-      `SELECT child.* FROM jobs AS child LEFT JOIN jobs AS parent ON parent.id = child.parent_id
+      `SELECT ${JOB_COLUMNS.split(', ').map((column) => `child.${column}`).join(', ')} FROM jobs AS child LEFT JOIN jobs AS parent ON parent.id = child.parent_id
        WHERE child.state = 'Awaiting' AND (parent.id IS NULL OR parent.state IN ('Succeeded', 'Deleted'))
        ORDER BY child.id LIMIT ?`,
     ).all(limit);
@@ -214,16 +239,11 @@ export class SqliteStore implements Store {
   }
 
   async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
-    return this.#transaction(() => {
-      const ids = this.#stmt(`SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?`).all(now.getTime(), limit) as { id: number }[];
-      const deleteHistory = this.#stmt('DELETE FROM job_states WHERE job_id = ?');
-      const deleteJob = this.#stmt('DELETE FROM jobs WHERE id = ?');
-      for (const { id } of ids) {
-        deleteHistory.run(id);
-        deleteJob.run(id);
-      }
-      return ids.length;
-    });
+    const deleted = this.#stmt('DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)').run(
+      now.getTime(),
+      limit,
+    );
+    return Number(deleted.changes);
   }
 
   async heartbeat(server: ServerRecord, leaseUntil: Date): Promise<string[]> {
@@ -329,8 +349,8 @@ export class SqliteStore implements Store {
     const now = job.state.at.getTime();
     const inserted = this.#stmt(
       `INSERT INTO jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
-                         retry, parent_id, dedup_key, metadata, recurring_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         retry, parent_id, dedup_key, metadata, recurring_id, history)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state NOT IN ${FINISHED_SQL} DO NOTHING
        RETURNING id`,
     ).get(
@@ -349,12 +369,12 @@ export class SqliteStore implements Store {
       job.dedupKey ?? null,
       Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
       job.recurringId ?? null,
+      historyEntry(job.state),
     ) as { id: number } | undefined;
     if (!inserted) {
       const existing = this.#stmt(`SELECT id FROM jobs WHERE dedup_key = ? AND state NOT IN ${FINISHED_SQL}`).get(job.dedupKey ?? null) as { id: number };
       return { id: String(existing.id), created: false, ...(parentState && { parentState }) };
     }
-    this.#insertState(inserted.id, job.state);
     // Same transaction as the parent's read: the parent cannot finish in between unseen.
     if (parentRowId !== null) this.#stmt('UPDATE jobs SET has_continuations = 1 WHERE id = ?').run(parentRowId);
     return { id: String(inserted.id), created: true, ...(parentState && { parentState }) };
@@ -362,50 +382,39 @@ export class SqliteStore implements Store {
 
   #applyTransition(change: Transition): JobRow | undefined {
     const to = change.to;
-    const params: Record<string, SQLInputValue> = {
-      id: toRowId(change.id) ?? null,
-      state: to.name,
-      reason: to.reason ?? null,
-      at: to.at.getTime(),
-      runAt: change.runAt?.getTime() ?? null,
-      retryCount: change.retryCount ?? null,
-      attempt: change.attempt ?? null,
-      expiresAt: change.expiresAt?.getTime() ?? null,
-      expectState: change.expect.state,
-      expectAttempt: change.expect.attempt ?? null,
-      expectServer: change.expect.serverName ?? null,
-    };
     let row: JobRow | undefined;
     try {
       row = this.#stmt(
         `UPDATE jobs
-         SET state = :state, state_reason = :reason, state_changed_at = :at,
-             run_at = coalesce(:runAt, run_at), retry_count = coalesce(:retryCount, retry_count),
-             attempt = coalesce(:attempt, attempt), expires_at = :expiresAt,
-             server_name = NULL, lease_until = NULL
-         WHERE id = :id AND state = :expectState
-           AND (:expectAttempt IS NULL OR attempt = :expectAttempt)
-           AND (:expectServer IS NULL OR server_name = :expectServer)
-         RETURNING *`,
-      ).get(params) as JobRow | undefined;
+         SET state = ?1, state_reason = ?2, state_changed_at = ?3,
+             run_at = coalesce(?4, run_at), retry_count = coalesce(?5, retry_count),
+             attempt = coalesce(?6, attempt), expires_at = ?7,
+             server_name = NULL, lease_until = NULL, history = history || ?12
+         WHERE id = ?8 AND state = ?9
+           AND (?10 IS NULL OR attempt = ?10)
+           AND (?11 IS NULL OR server_name = ?11)
+         RETURNING ${JOB_COLUMNS}`,
+      ).get(
+        to.name,
+        to.reason ?? null,
+        to.at.getTime(),
+        change.runAt?.getTime() ?? null,
+        change.retryCount ?? null,
+        change.attempt ?? null,
+        change.expiresAt?.getTime() ?? null,
+        toRowId(change.id) ?? null,
+        change.expect.state,
+        change.expect.attempt ?? null,
+        change.expect.serverName ?? null,
+        `,${historyEntry(to)}`,
+      ) as JobRow | undefined;
     } catch (error) {
       // The job would become a second unfinished holder of its dedup key. SQLite undid just this
       // statement; the other changes of the batch (other callers') go on.
       if (isUniqueViolation(error)) return undefined;
       throw error;
     }
-    if (row) this.#insertState(row.id, to);
     return row;
-  }
-
-  #insertState(jobId: number, state: StateRecord): void {
-    this.#stmt('INSERT INTO job_states (job_id, name, reason, data, at) VALUES (?, ?, ?, ?, ?)').run(
-      jobId,
-      state.name,
-      state.reason ?? null,
-      stateData(state),
-      state.at.getTime(),
-    );
   }
 
   #migrateNow(): void {
@@ -427,10 +436,10 @@ export class SqliteStore implements Store {
   /** `BEGIN IMMEDIATE` takes the write lock up front, so two processes never deadlock upgrading a read lock. */
   #transaction<T>(work: () => T): T {
     if (this.#closed) throw new Error('The SQLite store is closed');
-    this.#db.exec('BEGIN IMMEDIATE');
+    this.#stmt('BEGIN IMMEDIATE').run();
     try {
       const result = work();
-      this.#db.exec('COMMIT');
+      this.#stmt('COMMIT').run();
       return result;
     } catch (error) {
       this.#db.exec('ROLLBACK');

@@ -17,10 +17,13 @@ const RECHECK_DELAYS = [10, 100] as const;
 export function watchForeignWrites(file: string, hasForeignWrites: () => boolean, onWrite: () => void): () => void {
   const walName = `${basename(file)}-wal`;
   let pending = false;
+  let lastCheck = 0;
   let watcher: FSWatcher | undefined;
   let recheck: NodeJS.Timeout | undefined;
 
   const check = (attempt: number): void => {
+    pending = false;
+    lastCheck = performance.now();
     clearTimeout(recheck);
     recheck = undefined;
     if (!watcher) return;
@@ -32,12 +35,11 @@ export function watchForeignWrites(file: string, hasForeignWrites: () => boolean
   try {
     watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
       if (name !== walName || pending) return;
-      // Several events arrive per commit; check once per turn of the event loop.
+      // Several events arrive per commit, and a busy process's own commits fire them constantly:
+      // check at once after a quiet spell (an idle worker waiting for work), at most once a ms otherwise.
       pending = true;
-      setImmediate(() => {
-        pending = false;
-        check(0);
-      });
+      if (performance.now() - lastCheck >= 1) setImmediate(check, 0);
+      else setTimeout(check, 1, 0);
     });
     watcher.on('error', () => undefined); // e.g. the directory went away: polling still works
   } catch {
