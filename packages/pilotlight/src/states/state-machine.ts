@@ -56,6 +56,7 @@ export class StateMachine {
     const to: StateRecord = { ...elected, at };
     const updated = await (options.commit ?? this.#transition)({
       id: job.id,
+      job,
       expect: {
         state: job.state,
         ...(job.state === 'Processing' && { attempt: job.attempt }),

@@ -159,6 +159,12 @@ export interface Transition {
   readonly attempt?: number;
   /** When a finished job may be deleted; `null` keeps it. Cleared when absent. */
   readonly expiresAt?: Date | null;
+  /**
+   * The job as the caller read it. When the guard pins one attempt (`expect.attempt` and
+   * `expect.serverName`), nothing but `hasContinuations` and `progress` can have changed since, so
+   * a store may build its result from this instead of reading the whole row back.
+   */
+  readonly job?: JobRecord;
 }
 
 export interface TransitionAndClaimResult {

@@ -234,6 +234,49 @@ export function claimingContract(createStore: StoreFactory): void {
     });
   });
 
+  describe('transitionAndClaim', () => {
+    storeIt(createStore, 'applies the changes, then claims, in one call', async (store) => {
+      const [running, waiting] = await create(store, newJob(), newJob());
+      const [claimed] = await claim(store, 1);
+      assert.equal(claimed!.id, running);
+      const { transitioned, claimed: next } = await store.transitionAndClaim(
+        [{ id: running!, expect: { state: 'Processing', attempt: 1, serverName: 'worker-1' }, to: { name: 'Succeeded', at: at(20) }, job: claimed! }],
+        { queues: ['default'], limit: 5, serverName: 'worker-1', now: at(20), leaseUntil: at(50) },
+      );
+      assert.equal(transitioned[0]!.state, 'Succeeded');
+      assert.deepEqual(ids(next), [waiting]);
+      assert.equal(next[0]!.state, 'Processing');
+      assert.equal((await mustGet(store, running!)).state, 'Succeeded');
+      const { transitioned: none, claimed: nothing } = await store.transitionAndClaim([], undefined);
+      assert.deepEqual([none, nothing], [[], []]);
+    });
+
+    storeIt(createStore, 'a change that enqueues a job makes it claimable by the same call', async (store) => {
+      const id = await createOne(store, scheduled(at(5)));
+      const job = await mustGet(store, id);
+      const { claimed } = await store.transitionAndClaim(
+        [{ id, expect: { state: 'Scheduled' }, to: { name: 'Enqueued', at: at(6) }, runAt: at(6), job }],
+        { queues: ['default'], limit: 1, serverName: 'w', now: at(6), leaseUntil: at(40) },
+      );
+      assert.deepEqual(ids(claimed), [id]);
+    });
+
+    storeIt(createStore, "a worker's own completion reports continuations added while the job ran, and the progress it reported", async (store) => {
+      const parent = await createOne(store);
+      const [running] = await claim(store, 1);
+      await store.setProgress(parent, 1, { value: 90 });
+      await createOne(store, awaiting(parent, { queue: 'later' }));
+      const [done] = await store.transition([
+        { id: parent, expect: { state: 'Processing', attempt: 1, serverName: 'worker-1' }, to: { name: 'Succeeded', at: at(30) }, job: running! },
+      ]);
+      assert.equal(done!.hasContinuations, true);
+      assert.deepEqual(done!.progress, { value: 90 });
+      assert.equal(done!.state, 'Succeeded');
+      assert.equal(done!.serverName, undefined);
+      assert.deepEqual(done!.stateChangedAt, at(30));
+    });
+  });
+
   describe('transition and dedup keys', () => {
     storeIt(createStore, 'refuses only the change that would make a second unfinished holder of a dedup key', async (store) => {
       const [old, other] = await create(store, newJob({ dedupKey: 'k' }), newJob());

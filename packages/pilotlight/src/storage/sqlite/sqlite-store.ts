@@ -165,14 +165,13 @@ export class SqliteStore implements Store {
   }
 
   async transitionAndClaim(changes: readonly Transition[], claim: ClaimRequest | undefined): Promise<TransitionAndClaimResult> {
-    const [rows, claimed] = this.#transaction(() => [changes.map((change) => this.#applyTransition(change)), claim ? this.#claim(claim) : []] as const);
+    const [transitioned, claimed] = this.#transaction(() => [changes.map((change) => this.#applyTransition(change)), claim ? this.#claim(claim) : []] as const);
     let wake = false;
-    const transitioned = rows.map((row, i) => {
-      if (!row) return undefined;
+    transitioned.forEach((job, i) => {
+      if (!job) return;
       const change = changes[i]!;
       if (change.to.name === JobStates.Enqueued) wake = true;
       this.#emit({ type: 'state', jobId: change.id, from: change.expect.state, to: change.to.name });
-      return toJob(row);
     });
     if (wake) this.#emit({ type: 'wake' });
     return { transitioned, claimed };
@@ -380,9 +379,12 @@ export class SqliteStore implements Store {
     return { id: String(inserted.id), created: true, ...(parentState && { parentState }) };
   }
 
-  #applyTransition(change: Transition): JobRow | undefined {
+  #applyTransition(change: Transition): JobRecord | undefined {
     const to = change.to;
-    let row: JobRow | undefined;
+    const { job, expect } = change;
+    // A worker finishing its own attempt knows the row: read back only what others may have changed.
+    const pinned = job !== undefined && expect.attempt !== undefined && expect.serverName !== undefined;
+    let row: JobRow | Pick<JobRow, 'has_continuations' | 'progress'> | undefined;
     try {
       row = this.#stmt(
         `UPDATE jobs
@@ -393,7 +395,7 @@ export class SqliteStore implements Store {
          WHERE id = ?8 AND state = ?9
            AND (?10 IS NULL OR attempt = ?10)
            AND (?11 IS NULL OR server_name = ?11)
-         RETURNING ${JOB_COLUMNS}`,
+         RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`,
       ).get(
         to.name,
         to.reason ?? null,
@@ -403,9 +405,9 @@ export class SqliteStore implements Store {
         change.attempt ?? null,
         change.expiresAt?.getTime() ?? null,
         toRowId(change.id) ?? null,
-        change.expect.state,
-        change.expect.attempt ?? null,
-        change.expect.serverName ?? null,
+        expect.state,
+        expect.attempt ?? null,
+        expect.serverName ?? null,
         `,${historyEntry(to)}`,
       ) as JobRow | undefined;
     } catch (error) {
@@ -414,7 +416,21 @@ export class SqliteStore implements Store {
       if (isUniqueViolation(error)) return undefined;
       throw error;
     }
-    return row;
+    if (!row) return undefined;
+    if (!pinned) return toJob(row as JobRow);
+    return {
+      ...job!,
+      state: to.name,
+      stateReason: to.reason,
+      stateChangedAt: to.at,
+      runAt: change.runAt ?? job!.runAt,
+      retryCount: change.retryCount ?? job!.retryCount,
+      attempt: change.attempt ?? job!.attempt,
+      serverName: undefined,
+      leaseUntil: undefined,
+      hasContinuations: row.has_continuations === 1,
+      progress: row.progress === null ? undefined : JSON.parse(row.progress),
+    };
   }
 
   #migrateNow(): void {
