@@ -33,6 +33,19 @@ export type {
   StateRecord,
 } from './types.ts';
 export type { RetentionOptions } from './config/resolve.ts';
+export { TracingFilter } from './telemetry/tracing-filter.ts';
+export type { Parenting, TracedJob, TracePhase, TracingOptions } from './telemetry/tracing-options.ts';
+export {
+  ERROR_TYPE,
+  JOB_TRACER_NAME,
+  jobAttributes,
+  MESSAGING_SYSTEM,
+  MessagingAttributes,
+  PARENTING_METADATA_KEY,
+  SpanOperations,
+  stateEventName,
+} from './telemetry/names.ts';
+export type { SpanOperation } from './telemetry/names.ts';
 export { JobCancelledError, JobNotFoundError, PilotlightError, UnrecoverableError, ValidationError } from './errors.ts';
 export type { Logger } from './util/logger.ts';
 export { consoleLogger, silentLogger } from './util/logger.ts';

@@ -12,6 +12,8 @@ import { readInvocation } from './invocation.ts';
 import { JobCreator, type JobRequest } from './job-creator.ts';
 import { RecurringJobs } from './recurring-jobs.ts';
 import { describe, validateInteger, validateNonEmptyString } from './validate.ts';
+import { PARENTING_METADATA_KEY } from '../telemetry/names.ts';
+import { resolveTracingOptions, type Parenting, type TracingOptions } from '../telemetry/tracing-options.ts';
 
 export interface ClientOptions {
   readonly store: Store;
@@ -21,6 +23,8 @@ export interface ClientOptions {
   readonly logger?: Logger;
   /** How long finished jobs are kept; use the same as your workers. */
   readonly retention?: RetentionOptions;
+  /** Tracing of job creation and of the state changes this client makes (on by default). */
+  readonly tracing?: TracingOptions;
 }
 
 export interface EnqueueOptions extends JobOptions {
@@ -71,7 +75,8 @@ export class Client {
     }
     this.store = options.store;
     const logger = options.logger ?? consoleLogger;
-    const pipeline = createPipeline(options.filters ?? [], DEFAULTS.retry, logger);
+    const tracing = resolveTracingOptions(options.tracing, 'createClient() options.tracing');
+    const pipeline = createPipeline(options.filters ?? [], DEFAULTS.retry, tracing, logger);
     this.#states = new StateMachine(this.store, pipeline, resolveRetention(options.retention));
     this.#creator = new JobCreator(pipeline, this.#states);
     this.recurring = new RecurringJobs(this.store, this.#creator);
@@ -114,7 +119,8 @@ export class Client {
     const requests = list.map((args) => {
       const { invocation, options } = readInvocation<EnqueueOptions>('enqueueMany', job, isClass ? [rest[0], args, rest[2]] : [args, rest[1]]);
       if (options.dedupKey !== undefined) throw new ValidationError('enqueueMany() does not take a dedupKey: it would apply to every job');
-      return { ...invocation, state: { name: 'Enqueued' as const }, ...withMetadata(options) };
+      const { parenting, ...call } = invocation;
+      return { ...call, state: { name: 'Enqueued' as const }, ...withMetadata(options, parenting) };
     });
     const results = await this.#creator.create(requests, (jobs) => this.store.createJobs(jobs));
     return results!.map((result) => result.id);
@@ -165,12 +171,13 @@ export class Client {
     parentId?: string,
   ): Promise<string> {
     const { invocation, options } = readInvocation<ScheduleOptions>(api, job, rest);
+    const { parenting, ...call } = invocation;
     const request: JobRequest = {
-      ...invocation,
+      ...call,
       state: initialState(options),
       ...(options.dedupKey !== undefined && { dedupKey: validateNonEmptyString(options.dedupKey, `${api}() options.dedupKey`) }),
       ...(parentId !== undefined && { parentId }),
-      ...withMetadata(options),
+      ...withMetadata(options, parenting),
     };
     const results = await this.#creator.create([request], (jobs) => this.store.createJobs(jobs));
     return results![0]!.id;
@@ -215,13 +222,15 @@ function parseArgs(json: string): unknown[] | undefined {
   }
 }
 
-function withMetadata(options: EnqueueOptions): { metadata?: Record<string, string> } {
-  if (options.metadata === undefined) return {};
+/** The metadata stored with a job: the caller's, and the job's own trace parenting if it has one. */
+function withMetadata(options: EnqueueOptions, parenting: Parenting | undefined): { metadata?: Record<string, string> } {
+  const own: Record<string, string> = parenting === undefined ? {} : { [PARENTING_METADATA_KEY]: parenting };
+  if (options.metadata === undefined) return parenting === undefined ? {} : { metadata: own };
   if (typeof options.metadata !== 'object' || options.metadata === null) {
     throw new ValidationError(`options.metadata must be an object of strings; received ${describe(options.metadata)}`);
   }
   for (const [key, value] of Object.entries(options.metadata)) {
     if (typeof value !== 'string') throw new ValidationError(`options.metadata.${key} must be a string; received ${describe(value)}`);
   }
-  return { metadata: { ...options.metadata } };
+  return { metadata: { ...options.metadata, ...own } };
 }

@@ -3,6 +3,7 @@ import { validateRetry } from '../config/resolve.ts';
 import { ValidationError } from '../errors.ts';
 import { isJobDefinition, jobClassType, type JobClass, type JobOptions } from '../jobs/define-job.ts';
 import type { RetryOptions } from '../types.ts';
+import { validateParenting, type Parenting } from '../telemetry/tracing-options.ts';
 import { describe, serializeArgs, validateInteger, validateQueueName } from './validate.ts';
 
 /** A job call reduced to what is stored: type, method, JSON arguments and resolved options. */
@@ -13,6 +14,8 @@ export interface Invocation {
   readonly queue: string;
   readonly priority: number;
   readonly retry: RetryOptions;
+  /** The job's own trace parenting, when it has one (stored in its metadata). */
+  readonly parenting: Parenting | undefined;
 }
 
 /**
@@ -56,7 +59,12 @@ export function readInvocation<O extends JobOptions>(api: string, job: unknown, 
       queue: validateQueueName(options.queue ?? defaults.queue ?? DEFAULTS.queue, `${api}() options.queue`),
       priority: validateInteger(options.priority ?? defaults.priority ?? DEFAULTS.priority, `${api}() options.priority`, -1_000_000, 1_000_000),
       retry: { ...validateRetry(defaults.retry, `${type} retry`), ...validateRetry(options.retry, `${api}() options.retry`) },
+      parenting: optionalParenting(options.parenting ?? defaults.parenting, `${api}() options.parenting`),
     },
     options,
   };
+}
+
+function optionalParenting(value: unknown, option: string): Parenting | undefined {
+  return value === undefined ? undefined : validateParenting(value, option);
 }

@@ -7,12 +7,14 @@ import type { JobRecord, StateRecord } from '../types.ts';
 import type { Invocation } from './invocation.ts';
 
 /** Everything needed to create one job. */
-export interface JobRequest extends Invocation {
+export interface JobRequest extends Omit<Invocation, 'parenting'> {
   readonly state: Omit<StateRecord, 'at'>;
   readonly dedupKey?: string;
   readonly parentId?: string;
   readonly recurringId?: string;
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Set by a worker firing a recurring job's occurrence. @default 'client' */
+  readonly createdBy?: 'client' | 'schedule';
 }
 
 /** Stores new jobs; `undefined` means none was created (a recurring occurrence fired elsewhere). */
@@ -45,6 +47,7 @@ export class JobCreator {
         parentId: request.parentId,
         recurringId: request.recurringId,
         dedupKey: request.dedupKey,
+        createdBy: request.createdBy ?? 'client',
       };
       const context: CreatingContext = { ...this.#states.context(), job, metadata: { ...request.metadata } };
       await this.#pipeline.run('onCreating', context);
@@ -52,8 +55,9 @@ export class JobCreator {
     }
     const newJobs = requests.map((request, i): NewJob => {
       const state: StateRecord = { ...request.state, at: now };
+      const { createdBy: _, ...stored } = request;
       return {
-        ...request,
+        ...stored,
         state,
         runAt: state.runAt ?? now,
         metadata: contexts[i]!.metadata,

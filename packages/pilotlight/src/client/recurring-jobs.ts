@@ -8,7 +8,7 @@ import { readInvocation } from './invocation.ts';
 import type { JobCreator } from './job-creator.ts';
 import { describe, validateNonEmptyString } from './validate.ts';
 
-export interface RecurringOptions extends JobOptions {
+export interface RecurringOptions extends Omit<JobOptions, 'parenting'> {
   /** IANA time zone the cron expression is read in. @default 'UTC' */
   readonly timeZone?: string;
   /**
@@ -38,6 +38,7 @@ export class RecurringJobs {
   async addOrUpdate(id: string, cron: string, job: unknown, ...rest: unknown[]): Promise<void> {
     validateNonEmptyString(id, 'recurring.addOrUpdate() id');
     const { invocation, options } = readInvocation<RecurringOptions>('recurring.addOrUpdate', job, rest);
+    const { parenting: _occurrencesStartTheirOwnTrace, ...call } = invocation;
     const timeZone = validateTimeZone(options.timeZone ?? DEFAULTS.recurring.timeZone);
     const misfire = options.misfire ?? DEFAULTS.recurring.misfire;
     if (!MISFIRE_POLICIES.includes(misfire)) {
@@ -51,7 +52,7 @@ export class RecurringJobs {
       cron,
       timeZone,
       misfire,
-      ...invocation,
+      ...call,
       nextRunAt: unchanged ? existing.nextRunAt : schedule.next(new Date()),
     });
   }

@@ -1,7 +1,7 @@
 import type { Logger } from '../util/logger.ts';
-import type { JobFilter } from './filter.ts';
+import type { JobFilter, PerformingContext } from './filter.ts';
 
-type Hook = Exclude<keyof JobFilter, 'order'>;
+type Hook = Exclude<keyof JobFilter, 'order' | 'aroundPerform'>;
 type ContextOf<H extends Hook> = Parameters<NonNullable<JobFilter[H]>>[0];
 
 /** Hooks that close an operation run in reverse order, so the first filter in wraps the others. */
@@ -29,14 +29,48 @@ export class FilterPipeline {
     this.#logger = logger;
     const ordered = filters.map((filter, index) => ({ filter, index }));
     ordered.sort((a, b) => (a.filter.order ?? 0) - (b.filter.order ?? 0) || a.index - b.index);
+    this.#wrappers = ordered.map((entry) => entry.filter).filter((filter) => typeof filter.aroundPerform === 'function');
     for (const hook of HOOKS) {
       const withHook = ordered.map((entry) => entry.filter).filter((filter) => typeof filter[hook] === 'function');
       this.#byHook.set(hook, REVERSED.has(hook) ? withHook.reverse() : withHook);
     }
   }
 
+  readonly #wrappers: JobFilter[];
+
+  get hasWrappers(): boolean {
+    return this.#wrappers.length > 0;
+  }
+
   has(hook: Hook): boolean {
     return this.#byHook.get(hook)!.length > 0;
+  }
+
+  /**
+   * Runs `perform` inside every filter's `aroundPerform`, the first filter outermost. `perform` runs
+   * exactly once: a wrapper that fails without calling it is logged and skipped.
+   */
+  wrap(context: PerformingContext, perform: () => Promise<unknown>): Promise<unknown> {
+    let next = perform;
+    for (let i = this.#wrappers.length - 1; i >= 0; i--) {
+      const filter = this.#wrappers[i]!;
+      const inner = once(next);
+      next = () => {
+        try {
+          return filter.aroundPerform!(context, inner.call).catch((error: unknown) => this.#unwrapped(filter, inner, error));
+        } catch (error) {
+          return this.#unwrapped(filter, inner, error);
+        }
+      };
+    }
+    return next();
+  }
+
+  /** A wrapper failed: the handler's own outcome if it ran, else run it now. */
+  #unwrapped(filter: JobFilter, inner: ReturnType<typeof once>, error: unknown): Promise<unknown> {
+    if (inner.result) return inner.result;
+    this.#report(filter, 'aroundPerform', error);
+    return inner.call();
   }
 
   run<H extends Hook>(hook: H, context: ContextOf<H>): void | Promise<void> {
@@ -65,8 +99,17 @@ export class FilterPipeline {
     return undefined;
   }
 
-  #report(filter: JobFilter, hook: Hook, error: unknown): void {
+  #report(filter: JobFilter, hook: Hook | 'aroundPerform', error: unknown): void {
     const name = filter.constructor?.name && filter.constructor.name !== 'Object' ? filter.constructor.name : 'filter';
     this.#logger.error(`${name}.${hook} threw; the job goes on`, { error });
   }
+}
+
+/** A function that runs once; later calls get the first call's promise. */
+function once(run: () => Promise<unknown>): { call: () => Promise<unknown>; result: Promise<unknown> | undefined } {
+  const state: { call: () => Promise<unknown>; result: Promise<unknown> | undefined } = {
+    result: undefined,
+    call: () => (state.result ??= run()),
+  };
+  return state;
 }

@@ -9,7 +9,7 @@ import type { JobRecord, RetryOptions, StateInput, StateName, StateRecord } from
  * and never breaks the job, the worker or the caller.
  *
  * Order of the hooks for one attempt of a job, in a worker:
- * `onStateUnapplied(Enqueued)` → `onStateApplied(Processing)` → `onPerforming` → handler →
+ * `onStateUnapplied(Enqueued)` → `onStateApplied(Processing)` → `onPerforming` → `aroundPerform`(handler) →
  * `onStateElection` → `onStateUnapplied(Processing)` → `onStateApplied(Succeeded | Failed | Scheduled …)` →
  * `onPerformed`. So `onPerformed` sees the state the attempt ended in, and everything an
  * attempt does falls between `onStateApplied(Processing)` and `onPerformed`.
@@ -25,6 +25,12 @@ export interface JobFilter {
 
   /** Server: an attempt is about to run the job's handler. */
   onPerforming?(context: PerformingContext): void | Promise<void>;
+  /**
+   * Server: wraps the handler's execution; call `perform` exactly once and return its result. Use it
+   * to run the handler inside an async context (an active span). If the hook throws before calling
+   * `perform`, the handler runs anyway.
+   */
+  aroundPerform?(context: PerformingContext, perform: () => Promise<unknown>): Promise<unknown>;
   /** Server: the attempt is over; always called, after the attempt's final state was applied. */
   onPerformed?(context: PerformedContext): void | Promise<void>;
 
@@ -64,6 +70,8 @@ export interface PendingJob {
   readonly parentId: string | undefined;
   readonly recurringId: string | undefined;
   readonly dedupKey: string | undefined;
+  /** `'schedule'` when a worker fires a recurring job's occurrence; `'client'` for every other creation. */
+  readonly createdBy: 'client' | 'schedule';
 }
 
 export interface CreatingContext extends FilterContext {

@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors.ts';
 import type { RetryOptions } from '../types.ts';
+import type { Parenting } from '../telemetry/tracing-options.ts';
 import type { JobContext } from './job-context.ts';
 
 const JOB_DEFINITION = Symbol.for('pilotlight.jobDefinition');
@@ -11,6 +12,8 @@ export interface JobOptions {
   /** Higher runs first. @default 0 */
   readonly priority?: number;
   readonly retry?: RetryOptions;
+  /** How this job's attempts relate to its creation in traces. @default the tracing option's `parenting` ('child') */
+  readonly parenting?: Parenting;
 }
 
 /** A function job, made by `defineJob()`. */

@@ -57,7 +57,9 @@ export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Pr
   let failed = false;
   try {
     const invoke = deps.registry.resolve(job);
-    result = await invoke(parseArgs(job), jobContext(job, deps, signal));
+    const args = parseArgs(job);
+    const perform = async () => invoke(args, jobContext(job, deps, signal));
+    result = await (pipeline.hasWrappers ? pipeline.wrap(performing, perform) : perform());
   } catch (thrown) {
     failed = true;
     error = thrown;

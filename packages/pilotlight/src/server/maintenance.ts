@@ -81,9 +81,10 @@ async function fireRecurring({ store, creator, logger }: MaintenanceDeps, recurr
   const decision = decideMisfire(schedule, recurring.misfire, recurring.nextRunAt, now);
   const fire = (jobs: Parameters<Store['createJobs']>[0]) =>
     store.fireRecurring({ id: recurring.id, expectNextRunAt: recurring.nextRunAt, nextRunAt: decision.nextRunAt, firedAt: now, jobs });
-  const requests = decision.fire.map((at) =>
-    occurrence(recurring, { name: 'Enqueued', reason: `Occurrence ${at.toISOString()} of recurring job '${recurring.id}'` }),
-  );
+  const requests = decision.fire.map((at) => ({
+    ...occurrence(recurring, { name: 'Enqueued', reason: `Occurrence ${at.toISOString()} of recurring job '${recurring.id}'` }),
+    createdBy: 'schedule' as const,
+  }));
   const fired = requests.length === 0 ? await fire([]) : await creator.create(requests, fire);
   if (fired && decision.dropped > 0) {
     logger.warn(`Recurring job '${recurring.id}' missed ${decision.dropped} occurrence(s) (misfire policy '${recurring.misfire}')`);

@@ -8,6 +8,7 @@ import type { RetryOptions } from '../types.ts';
 import { consoleLogger, type Logger } from '../util/logger.ts';
 import { describe, validateInteger, validateNonEmptyString, validateQueueName } from '../client/validate.ts';
 import type { JobActivator } from './job-registry.ts';
+import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions } from '../telemetry/tracing-options.ts';
 import { createServerName } from './server-name.ts';
 
 export interface WorkerOptions {
@@ -44,6 +45,8 @@ export interface WorkerOptions {
   readonly serverName?: string;
   /** @default console warnings and errors */
   readonly logger?: Logger;
+  /** Tracing of attempts and of the state changes this worker makes (on by default). */
+  readonly tracing?: TracingOptions;
 }
 
 /** Worker options with every default applied and every value checked: internals never see `undefined`. */
@@ -65,6 +68,7 @@ export interface ResolvedWorkerOptions {
   readonly handleSignals: boolean;
   readonly serverName: string;
   readonly logger: Logger;
+  readonly tracing: ResolvedTracingOptions;
 }
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
@@ -111,5 +115,6 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     handleSignals: options.handleSignals ?? false,
     serverName: options.serverName === undefined ? createServerName() : validateNonEmptyString(options.serverName, 'createWorker() options.serverName'),
     logger: options.logger ?? consoleLogger,
+    tracing: resolveTracingOptions(options.tracing, 'createWorker() options.tracing'),
   };
 }

@@ -54,7 +54,7 @@ export class Worker {
     this.name = resolved.serverName;
     this.#store = resolved.store;
     this.#logger = resolved.logger;
-    this.#pipeline = createPipeline(resolved.filters, resolved.retry, resolved.logger);
+    this.#pipeline = createPipeline(resolved.filters, resolved.retry, resolved.tracing, resolved.logger);
     this.#states = new StateMachine(this.#store, this.#pipeline, resolved.retention, this.name);
     const registry = new JobRegistry(resolved.jobs, resolved.activate);
     this.#attemptDeps = {

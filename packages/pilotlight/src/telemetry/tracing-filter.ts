@@ -1,0 +1,262 @@
+import {
+  context as otelContext,
+  diag,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { ApplyStateContext, CreatedContext, CreatingContext, JobFilter, PerformedContext, PerformingContext } from '../filters/filter.ts';
+import { jobDisplayName } from '../jobs/define-job.ts';
+import type { JobRecord } from '../types.ts';
+import { toErrorDetails } from '../util/errors.ts';
+import {
+  ERROR_TYPE,
+  JOB_TRACER_NAME,
+  jobAttributes,
+  MESSAGING_SYSTEM,
+  MessagingAttributes as M,
+  OPERATION_TYPES,
+  PARENTING_METADATA_KEY,
+  SpanOperations,
+  stateEventName,
+  type JobAttributeNames,
+  type SpanOperation,
+} from './names.ts';
+import type { Parenting, ResolvedTracingOptions, TracedJob, TracePhase } from './tracing-options.ts';
+import { PARENTING_MODES } from './tracing-options.ts';
+
+/** Where the span of the current operation (a creation, an attempt) is kept in its `items` bag. */
+const SPAN = Symbol('pilotlight.span');
+
+const metadataGetter = {
+  keys: (carrier: Readonly<Record<string, string>>) => Object.keys(carrier),
+  get: (carrier: Readonly<Record<string, string>>, key: string) => carrier[key],
+};
+
+/**
+ * The seed's shared tracing filter, on Pilotlight's public filter API: a PRODUCER span for each job
+ * creation (its W3C context stored in the job's metadata), a CONSUMER span for each attempt that
+ * continues the creator's trace, state changes as span events, failures as exceptions and ERROR
+ * status, and a short INTERNAL span for a state change outside both. Uses `@opentelemetry/api` only:
+ * without a registered SDK, spans are non-recording and cost almost nothing.
+ */
+export class TracingFilter implements JobFilter {
+  /** Outside the built-in filters' order range, so state events see the final elected state. */
+  readonly order = -1_000;
+  readonly #options: ResolvedTracingOptions;
+  readonly #attributes: JobAttributeNames;
+  #tracer: Tracer | undefined;
+
+  constructor(options: ResolvedTracingOptions) {
+    this.#options = options;
+    this.#attributes = jobAttributes(options.attributeNamespace);
+  }
+
+  onCreating(context: CreatingContext): void {
+    const { job } = context;
+    const view: TracedJob = { id: undefined, ...job };
+    if (!this.#traced(view)) return;
+    const operation =
+      job.initialState.name === 'Scheduled' ? SpanOperations.schedule : job.initialState.name === 'Awaiting' ? SpanOperations.continue : SpanOperations.enqueue;
+    const a = this.#attributes;
+    const attributes: Attributes = {
+      ...this.#messaging(operation, job.queue),
+      [a.jobType]: job.type,
+      ...(job.method && { [a.jobMethod]: job.method }),
+      ...(job.recurringId !== undefined && { [a.recurringId]: job.recurringId }),
+    };
+    // A recurring occurrence fired by a worker starts a trace of its own, whatever the worker's context.
+    const parent = job.createdBy === 'schedule' ? ROOT_CONTEXT : otelContext.active();
+    const span = this.#tracer!.startSpan(this.#name(view, operation), { kind: SpanKind.PRODUCER, attributes }, parent);
+    context.items.set(SPAN, span);
+    propagation.inject(trace.setSpan(parent, span), context.metadata);
+    this.#enrich(span, view, 'create');
+  }
+
+  onCreated(context: CreatedContext): void {
+    const span = context.items.get(SPAN) as Span | undefined;
+    if (!span) return;
+    try {
+      if (context.jobId !== undefined) span.setAttributes({ [M.messageId]: context.jobId, [this.#attributes.jobId]: context.jobId });
+      if (context.error !== undefined) this.#fail(span, context.error);
+      else if (!context.created) span.setAttribute(this.#attributes.deduplicated, true);
+    } finally {
+      span.end();
+    }
+  }
+
+  onStateApplied(context: ApplyStateContext): void {
+    const { job, newState, oldState } = context;
+    if (newState.name === 'Processing') this.#startAttempt(context);
+    let span = context.items.get(SPAN) as Span | undefined;
+    const standalone = !span;
+    if (standalone) {
+      const view = tracedJob(job);
+      if (!this.#traced(view)) return;
+      span = this.#startFromCreation(job, view, SpanOperations.transition, SpanKind.INTERNAL, {});
+    }
+    try {
+      if (span!.isRecording()) {
+        const a = this.#attributes;
+        span!.addEvent(
+          stateEventName(newState.name),
+          {
+            [a.stateNew]: newState.name,
+            ...(oldState !== undefined && { [a.stateOld]: oldState }),
+            ...(newState.reason !== undefined && { [a.stateReason]: newState.reason }),
+          },
+          newState.at,
+        );
+        if (standalone) span!.setAttributes({ [a.stateNew]: newState.name, ...(oldState !== undefined && { [a.stateOld]: oldState }) });
+      }
+    } finally {
+      if (standalone) span!.end();
+    }
+  }
+
+  aroundPerform(context: PerformingContext, perform: () => Promise<unknown>): Promise<unknown> {
+    const span = context.items.get(SPAN) as Span | undefined;
+    if (!span) return perform();
+    // The handler's own spans (database, HTTP, ...) nest under the attempt's span.
+    return otelContext.with(trace.setSpan(otelContext.active(), span), perform);
+  }
+
+  onPerformed(context: PerformedContext): void {
+    const span = context.items.get(SPAN) as Span | undefined;
+    if (!span) return;
+    try {
+      if (context.cancelled) {
+        const reason = (context.signal.reason as Error | undefined)?.message ?? 'cancelled';
+        span.setAttribute(this.#attributes.cancelled, true);
+        span.setAttribute(ERROR_TYPE, 'cancelled');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `Job cancelled: ${reason}` });
+      } else if (context.failed) {
+        this.#fail(span, context.error);
+      }
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Opens the CONSUMER span of an attempt; its Processing event follows in `onStateApplied`. */
+  #startAttempt(context: ApplyStateContext): void {
+    const { job } = context;
+    const view = tracedJob(job);
+    if (!this.#traced(view)) return;
+    const a = this.#attributes;
+    const serverName = context.serverName ?? job.serverName ?? '';
+    const span = this.#startFromCreation(job, view, SpanOperations.process, SpanKind.CONSUMER, {
+      [M.clientId]: serverName,
+      [a.serverName]: serverName,
+      [a.attempt]: job.attempt,
+      [a.retryCount]: job.retryCount,
+      [a.queueWaitMs]: Math.max(0, job.stateChangedAt.getTime() - job.runAt.getTime()),
+    });
+    context.items.set(SPAN, span);
+    this.#enrich(span, view, 'process');
+  }
+
+  /** A span related to the job's creation span as the job's parenting says (child, link or none). */
+  #startFromCreation(job: JobRecord, view: TracedJob, operation: SpanOperation, kind: SpanKind, extra: Attributes): Span {
+    const a = this.#attributes;
+    const attributes: Attributes = {
+      ...this.#messaging(operation, job.queue),
+      [M.messageId]: job.id,
+      [a.jobId]: job.id,
+      [a.jobType]: job.type,
+      ...(job.method && { [a.jobMethod]: job.method }),
+      ...(job.recurringId !== undefined && { [a.recurringId]: job.recurringId }),
+      ...extra,
+    };
+    const creation = this.#creationContext(job);
+    const parenting = this.#parenting(job);
+    const links: Link[] = creation && parenting !== 'none' ? [{ context: trace.getSpanContext(creation)! }] : [];
+    const parent = creation && parenting === 'child' ? creation : ROOT_CONTEXT;
+    const span = this.#tracer!.startSpan(this.#name(view, operation), { kind, attributes, links, root: parent === ROOT_CONTEXT }, parent);
+    if (operation === SpanOperations.transition) this.#enrich(span, view, 'transition');
+    return span;
+  }
+
+  /** The creation span's context stored with the job, or undefined (none stored, or unreadable). */
+  #creationContext(job: JobRecord): Context | undefined {
+    if (job.metadata.traceparent === undefined) return undefined;
+    const extracted = propagation.extract(ROOT_CONTEXT, job.metadata, metadataGetter);
+    const spanContext = trace.getSpanContext(extracted);
+    if (!spanContext || !trace.isSpanContextValid(spanContext)) {
+      diag.warn(`pilotlight: job ${job.id} has an unreadable stored trace context (${job.metadata.traceparent}); its spans start a new trace`);
+      return undefined;
+    }
+    return extracted;
+  }
+
+  #parenting(job: JobRecord): Parenting {
+    const own = job.metadata[PARENTING_METADATA_KEY] as Parenting | undefined;
+    return own !== undefined && PARENTING_MODES.includes(own) ? own : this.#options.parenting;
+  }
+
+  #messaging(operation: SpanOperation, queue: string): Attributes {
+    return {
+      [M.system]: MESSAGING_SYSTEM,
+      [M.operationType]: OPERATION_TYPES[operation],
+      [M.operationName]: operation,
+      [M.destinationName]: queue,
+    };
+  }
+
+  #fail(span: Span, error: unknown): void {
+    const details = toErrorDetails(error);
+    if (this.#options.recordException) {
+      span.recordException({ name: details.type, message: details.message, ...(details.stack && { stack: details.stack }) });
+    }
+    span.setAttribute(ERROR_TYPE, details.type);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: details.message });
+  }
+
+  /** Whether to trace this job; resolves the tracer lazily so a provider registered later is used. */
+  #traced(job: TracedJob): boolean {
+    this.#tracer ??= (this.#options.tracerProvider ?? trace.getTracerProvider()).getTracer(JOB_TRACER_NAME);
+    const filter = this.#options.filter;
+    if (!filter) return true;
+    try {
+      return filter(job) !== false;
+    } catch (error) {
+      diag.error('pilotlight: tracing filter(job) threw; the job is traced', error);
+      return true;
+    }
+  }
+
+  #name(job: TracedJob, operation: SpanOperation): string {
+    const custom = this.#options.spanName;
+    if (custom) {
+      try {
+        const name = custom(job, operation);
+        if (typeof name === 'string' && name.length > 0) return name;
+        diag.warn(`pilotlight: tracing spanName() returned ${String(name)}; using the default name`);
+      } catch (error) {
+        diag.error('pilotlight: tracing spanName() threw; using the default name', error);
+      }
+    }
+    return `${operation} ${jobDisplayName(job)}`;
+  }
+
+  #enrich(span: Span, job: TracedJob, phase: TracePhase): void {
+    const enrich = this.#options.enrich;
+    if (!enrich || !span.isRecording()) return;
+    try {
+      enrich(span, job, phase);
+    } catch (error) {
+      diag.error(`pilotlight: tracing enrich() threw in phase '${phase}'; the job goes on`, error);
+    }
+  }
+}
+
+function tracedJob(job: JobRecord): TracedJob {
+  return { id: job.id, type: job.type, method: job.method, queue: job.queue, recurringId: job.recurringId };
+}
