@@ -22,6 +22,7 @@ export { retryDelay } from './states/retry-filter.ts';
 export { JobStates, FINISHED_STATES } from './types.ts';
 export type {
   ErrorDetails,
+  JobCall,
   JobProgress,
   JobRecord,
   MisfirePolicy,

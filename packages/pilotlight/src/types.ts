@@ -99,9 +99,8 @@ export interface RetryOptions {
   readonly backoff?: 'hangfire' | number | readonly number[];
 }
 
-/** A job as the store holds it. */
-export interface JobRecord {
-  readonly id: string;
+/** What a job runs and where: the part a job, a new job and a recurring job's template share. */
+export interface JobCall {
   readonly type: string;
   /** Method of a class-based job; empty for a function job. */
   readonly method: string;
@@ -110,6 +109,12 @@ export interface JobRecord {
   readonly queue: string;
   /** Higher runs first. */
   readonly priority: number;
+  readonly retry: RetryOptions;
+}
+
+/** A job as the store holds it. */
+export interface JobRecord extends JobCall {
+  readonly id: string;
   readonly state: StateName;
   readonly stateReason: string | undefined;
   /** When the job is (or was) due. */
@@ -121,7 +126,6 @@ export interface JobRecord {
   readonly attempt: number;
   /** Retries scheduled after failed attempts. */
   readonly retryCount: number;
-  readonly retry: RetryOptions;
   /** For a continuation: the job it waits for. */
   readonly parentId: string | undefined;
   /** Whether continuations wait for this job. */
@@ -150,18 +154,12 @@ export type MisfirePolicy =
   /** Drop missed occurrences; wait for the next one. */
   | 'skip';
 
-/** A recurring job as the store holds it. */
-export interface RecurringJobRecord {
+/** A recurring job as the store holds it: a schedule and the call each occurrence makes. */
+export interface RecurringJobRecord extends JobCall {
   readonly id: string;
   readonly cron: string;
   readonly timeZone: string;
   readonly misfire: MisfirePolicy;
-  readonly type: string;
-  readonly method: string;
-  readonly argsJson: string;
-  readonly queue: string;
-  readonly priority: number;
-  readonly retry: RetryOptions;
   /** The next occurrence not yet fired. */
   readonly nextRunAt: Date;
   readonly lastRunAt: Date | undefined;

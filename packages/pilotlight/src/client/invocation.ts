@@ -2,18 +2,12 @@ import { DEFAULTS } from '../config/defaults.ts';
 import { validateRetry } from '../config/resolve.ts';
 import { ValidationError } from '../errors.ts';
 import { isJobDefinition, jobClassType, type JobClass, type JobOptions } from '../jobs/define-job.ts';
-import type { RetryOptions } from '../types.ts';
+import type { JobCall } from '../types.ts';
 import { validateParenting, type Parenting } from '../telemetry/tracing-options.ts';
 import { describe, serializeArgs, validateInteger, validateQueueName } from './validate.ts';
 
 /** A job call reduced to what is stored: type, method, JSON arguments and resolved options. */
-export interface Invocation {
-  readonly type: string;
-  readonly method: string;
-  readonly argsJson: string;
-  readonly queue: string;
-  readonly priority: number;
-  readonly retry: RetryOptions;
+export interface Invocation extends JobCall {
   /** The job's own trace parenting, when it has one (stored in its metadata). */
   readonly parenting: Parenting | undefined;
 }

@@ -1,8 +1,8 @@
 import type {
+  JobCall,
   JobProgress,
   JobRecord,
   RecurringJobRecord,
-  RetryOptions,
   ServerRecord,
   StateName,
   StateRecord,
@@ -100,13 +100,7 @@ export interface Store {
   subscribe(listener: (event: StoreEvent) => void): () => void;
 }
 
-export interface NewJob {
-  readonly type: string;
-  readonly method: string;
-  readonly argsJson: string;
-  readonly queue: string;
-  readonly priority: number;
-  readonly retry: RetryOptions;
+export interface NewJob extends JobCall {
   /** The initial state (`Enqueued`, `Scheduled` or `Awaiting`) with the time it was decided. */
   readonly state: StateRecord;
   readonly runAt: Date;
@@ -174,19 +168,7 @@ export interface TransitionAndClaimResult {
   readonly claimed: JobRecord[];
 }
 
-export interface NewRecurringJob {
-  readonly id: string;
-  readonly cron: string;
-  readonly timeZone: string;
-  readonly misfire: RecurringJobRecord['misfire'];
-  readonly type: string;
-  readonly method: string;
-  readonly argsJson: string;
-  readonly queue: string;
-  readonly priority: number;
-  readonly retry: RetryOptions;
-  readonly nextRunAt: Date;
-}
+export type NewRecurringJob = Pick<RecurringJobRecord, keyof JobCall | 'id' | 'cron' | 'timeZone' | 'misfire' | 'nextRunAt'>;
 
 export interface FireRecurring {
   readonly id: string;
