@@ -34,7 +34,6 @@ export class JobCreator {
   }
 
   async create(requests: readonly JobRequest[], insert: InsertJobs): Promise<CreateJobResult[] | undefined> {
-    const now = new Date();
     const contexts: CreatingContext[] = [];
     for (const request of requests) {
       const job: PendingJob = {
@@ -53,6 +52,8 @@ export class JobCreator {
       await this.#pipeline.run('onCreating', context);
       contexts.push(context);
     }
+    // Taken after onCreating, so the initial state falls inside a creation span started there.
+    const now = new Date();
     const newJobs = requests.map((request, i): NewJob => {
       const state: StateRecord = { ...request.state, at: now };
       const { createdBy: _, ...stored } = request;

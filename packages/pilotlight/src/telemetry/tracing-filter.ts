@@ -100,7 +100,7 @@ export class TracingFilter implements JobFilter {
     if (standalone) {
       const view = tracedJob(job);
       if (!this.#traced(view)) return;
-      span = this.#startFromCreation(job, view, SpanOperations.transition, SpanKind.INTERNAL, {});
+      span = this.#startFromCreation(job, view, SpanOperations.transition, SpanKind.INTERNAL, {}, newState.at);
     }
     try {
       if (span!.isRecording()) {
@@ -152,19 +152,27 @@ export class TracingFilter implements JobFilter {
     if (!this.#traced(view)) return;
     const a = this.#attributes;
     const serverName = context.serverName ?? job.serverName ?? '';
-    const span = this.#startFromCreation(job, view, SpanOperations.process, SpanKind.CONSUMER, {
-      [M.clientId]: serverName,
-      [a.serverName]: serverName,
-      [a.attempt]: job.attempt,
-      [a.retryCount]: job.retryCount,
-      [a.queueWaitMs]: Math.max(0, job.stateChangedAt.getTime() - job.runAt.getTime()),
-    });
+    // The attempt starts when the job was claimed: its Processing event and the wait for a free slot fall inside.
+    const span = this.#startFromCreation(
+      job,
+      view,
+      SpanOperations.process,
+      SpanKind.CONSUMER,
+      {
+        [M.clientId]: serverName,
+        [a.serverName]: serverName,
+        [a.attempt]: job.attempt,
+        [a.retryCount]: job.retryCount,
+        [a.queueWaitMs]: Math.max(0, job.stateChangedAt.getTime() - job.runAt.getTime()),
+      },
+      job.stateChangedAt,
+    );
     context.items.set(SPAN, span);
     this.#enrich(span, view, 'process');
   }
 
   /** A span related to the job's creation span as the job's parenting says (child, link or none). */
-  #startFromCreation(job: JobRecord, view: TracedJob, operation: SpanOperation, kind: SpanKind, extra: Attributes): Span {
+  #startFromCreation(job: JobRecord, view: TracedJob, operation: SpanOperation, kind: SpanKind, extra: Attributes, startTime: Date): Span {
     const a = this.#attributes;
     const attributes: Attributes = {
       ...this.#messaging(operation, job.queue),
@@ -179,7 +187,7 @@ export class TracingFilter implements JobFilter {
     const parenting = this.#parenting(job);
     const links: Link[] = creation && parenting !== 'none' ? [{ context: trace.getSpanContext(creation)! }] : [];
     const parent = creation && parenting === 'child' ? creation : ROOT_CONTEXT;
-    const span = this.#tracer!.startSpan(this.#name(view, operation), { kind, attributes, links, root: parent === ROOT_CONTEXT }, parent);
+    const span = this.#tracer!.startSpan(this.#name(view, operation), { kind, attributes, links, startTime, root: parent === ROOT_CONTEXT }, parent);
     if (operation === SpanOperations.transition) this.#enrich(span, view, 'transition');
     return span;
   }

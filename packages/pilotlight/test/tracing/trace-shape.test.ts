@@ -2,6 +2,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { trace } from '@opentelemetry/api';
+import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import { defineJob, type JobContext } from '../../src/index.ts';
 import { eventNames, installOtel, parentOf } from '../support/otel.ts';
 import { tempStore, testClient, testWorker, waitFor, waitForState } from '../support/helpers.ts';
@@ -72,6 +73,12 @@ describe('trace shape of jobs', () => {
     assert.deepEqual(eventNames(consumer!), ['State Applied: Processing', 'State Applied: Succeeded']);
     assert.deepEqual(consumer!.events[1]!.attributes, { 'pilotlight.state.new': 'Succeeded', 'pilotlight.state.old': 'Processing' });
     assert.equal(consumer!.status.code, SpanStatusCode.UNSET);
+    for (const span of [producer!, consumer!]) {
+      for (const event of span.events) {
+        const at = hrTimeToMilliseconds(event.time);
+        assert.ok(at >= hrTimeToMilliseconds(span.startTime) && at <= hrTimeToMilliseconds(span.endTime), `${event.name} lies within ${span.name}`);
+      }
+    }
     assert.equal((await client.getJob(id))!.metadata.traceparent?.split('-')[1], traceId, 'the trace context is stored with the job');
   });
 
