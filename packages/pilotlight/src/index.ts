@@ -62,3 +62,33 @@ export type {
   Transition,
   TransitionAndClaimResult,
 } from './storage/store.ts';
+export { createTaskManager, defineTask, TaskCancelledError, TaskManager, TaskManagerStoppedError, TaskStatuses } from './tasks/index.ts';
+export type {
+  KeepFinishedOptions,
+  ListTasksQuery,
+  StartTaskOptions,
+  Task,
+  TaskActivator,
+  TaskChange,
+  TaskClass,
+  TaskContext,
+  TaskDefinition,
+  TaskHandle,
+  TaskListener,
+  TaskManagerOptions,
+  TaskProgress,
+  TaskSnapshot,
+  TaskStatus,
+  TaskTracingOptions,
+  TaskType,
+} from './tasks/index.ts';
+export {
+  ExceptionAttributes,
+  TASK_CANCELLED_DESCRIPTION,
+  TASK_SPAN_PREFIX,
+  TASK_TRACER_NAME,
+  TaskAttributes,
+  TaskEvents,
+  TaskProgressAttributes,
+  taskSpanName,
+} from './tasks/index.ts';

@@ -11,6 +11,7 @@ import { runAttempt, RunningAttempt, type AttemptDeps } from './attempt.ts';
 import { JobRegistry } from './job-registry.ts';
 import { runMaintenance, type MaintenanceDeps } from './maintenance.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.ts';
+import { settlesWithin } from '../util/settles-within.ts';
 
 /**
  * A worker (Hangfire's *server*): claims due jobs of its queues from the store and runs them, up to
@@ -283,14 +284,4 @@ export class Worker {
 
 export function createWorker(options: WorkerOptions): Worker {
   return new Worker(options);
-}
-
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
