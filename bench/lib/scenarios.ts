@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createClient, createWorker, silentLogger, type JobFilter } from '../../packages/pilotlight/src/index.ts';
+import { createClient, createWorker, silentLogger, type JobFilter, type TracingOptions } from '../../packages/pilotlight/src/index.ts';
 import { epochNow, sleep } from './clock.ts';
 import type { ChildMessage, ParentMessage } from './ipc.ts';
 import { noopJob, probeJob } from './jobs.ts';
@@ -35,6 +35,19 @@ async function withDatabase<T>(target: BenchTarget, work: (db: BenchDatabase) =>
   }
 }
 
+/**
+ * Optional settings of `enqueueOneByOne()` and `processBacklog()` (used by the tracing bench); left
+ * out, both run with Pilotlight's defaults, as in the SQLite bench.
+ */
+export interface ThroughputOptions {
+  /** `tracing` option of the client that enqueues (for `processBacklog()`, the untimed backlog). */
+  readonly clientTracing?: TracingOptions;
+  /** `tracing` option of the worker (`processBacklog()`). */
+  readonly workerTracing?: TracingOptions;
+  /** Awaited after the untimed setup, just before the clock starts (e.g. to flush the setup's spans). */
+  readonly beforeTimed?: () => Promise<void>;
+}
+
 /** Starts the clocks of a timed part; `stop()` (or `stop(endedAt)`, a `performance.now()` taken earlier) reads them. */
 function stopwatch(): { stop(endedAt?: number): { ms: number; cpuMs: number } } {
   const cpu = process.cpuUsage();
@@ -62,9 +75,10 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** `jobs` sequential `await client.enqueue()` calls. */
-export function enqueueOneByOne(target: BenchTarget, jobs: number): Promise<ThroughputResult> {
+export function enqueueOneByOne(target: BenchTarget, jobs: number, options: ThroughputOptions = {}): Promise<ThroughputResult> {
   return withDatabase(target, async ({ store }) => {
-    const client = createClient({ store, logger: silentLogger });
+    const client = createClient({ store, logger: silentLogger, tracing: options.clientTracing });
+    await options.beforeTimed?.();
     const clock = stopwatch();
     for (let i = 0; i < jobs; i++) await client.enqueue(noopJob, undefined);
     const elapsed = clock.stop();
@@ -93,9 +107,9 @@ export function enqueueBulk(target: BenchTarget, jobs: number, batch: number): P
  * until the last attempt's `onPerformed` (which runs after its Succeeded state is stored); a filter
  * counts them, so nothing polls the database while the clock runs. Verified with `countJobs()`.
  */
-export function processBacklog(target: BenchTarget, jobs: number, concurrency: number): Promise<ThroughputResult> {
+export function processBacklog(target: BenchTarget, jobs: number, concurrency: number, options: ThroughputOptions = {}): Promise<ThroughputResult> {
   return withDatabase(target, async ({ store }) => {
-    const client = createClient({ store, logger: silentLogger });
+    const client = createClient({ store, logger: silentLogger, tracing: options.clientTracing });
     const args = new Array<undefined>(1000).fill(undefined);
     for (let done = 0; done < jobs; done += args.length) {
       await client.enqueueMany(noopJob, args.slice(0, Math.min(args.length, jobs - done)));
@@ -108,7 +122,8 @@ export function processBacklog(target: BenchTarget, jobs: number, concurrency: n
         if (++performed === jobs) finish(performance.now());
       },
     };
-    const worker = createWorker({ store, jobs: [noopJob], concurrency, logger: silentLogger, filters: [counter] });
+    const worker = createWorker({ store, jobs: [noopJob], concurrency, logger: silentLogger, filters: [counter], tracing: options.workerTracing });
+    await options.beforeTimed?.();
     const clock = stopwatch();
     await worker.start();
     let elapsed: { ms: number; cpuMs: number };

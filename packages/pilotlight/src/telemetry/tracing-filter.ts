@@ -1,6 +1,7 @@
 import {
   context as otelContext,
   diag,
+  INVALID_SPAN_CONTEXT,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
@@ -31,6 +32,14 @@ import {
 } from './names.ts';
 import type { Parenting, ResolvedTracingOptions, TracedJob, TracePhase } from './tracing-options.ts';
 import { PARENTING_MODES } from './tracing-options.ts';
+
+/** `State Applied: <state>`, built once per state name. */
+const EVENT_NAMES = new Map<string, string>();
+function eventName(state: string): string {
+  let name = EVENT_NAMES.get(state);
+  if (name === undefined) EVENT_NAMES.set(state, (name = stateEventName(state)));
+  return name;
+}
 
 /** Where the span of the current operation (a creation, an attempt) is kept in its `items` bag. */
 const SPAN = Symbol('pilotlight.span');
@@ -66,12 +75,11 @@ export class TracingFilter implements JobFilter {
     const operation =
       job.initialState.name === 'Scheduled' ? SpanOperations.schedule : job.initialState.name === 'Awaiting' ? SpanOperations.continue : SpanOperations.enqueue;
     const a = this.#attributes;
-    const attributes: Attributes = {
-      ...this.#messaging(operation, job.queue),
-      [a.jobType]: job.type,
-      ...(job.method && { [a.jobMethod]: job.method }),
-      ...(job.recurringId !== undefined && { [a.recurringId]: job.recurringId }),
-    };
+    // One object, filled in place: spreads of temporaries cost allocations and slow copies on the hot path.
+    const attributes = this.#messaging(operation, job.queue);
+    attributes[a.jobType] = job.type;
+    if (job.method) attributes[a.jobMethod] = job.method;
+    if (job.recurringId !== undefined) attributes[a.recurringId] = job.recurringId;
     // A recurring occurrence fired by a worker starts a trace of its own, whatever the worker's context.
     const parent = job.createdBy === 'schedule' ? ROOT_CONTEXT : otelContext.active();
     const span = this.#tracer!.startSpan(this.#name(view, operation), { kind: SpanKind.PRODUCER, attributes }, parent);
@@ -100,20 +108,15 @@ export class TracingFilter implements JobFilter {
     if (standalone) {
       const view = tracedJob(job);
       if (!this.#traced(view)) return;
-      span = this.#startFromCreation(job, view, SpanOperations.transition, SpanKind.INTERNAL, {}, newState.at);
+      span = this.#startFromCreation(job, view, SpanOperations.transition, SpanKind.INTERNAL, this.#jobAttributes(job, SpanOperations.transition), newState.at);
     }
     try {
       if (span!.isRecording()) {
         const a = this.#attributes;
-        span!.addEvent(
-          stateEventName(newState.name),
-          {
-            [a.stateNew]: newState.name,
-            ...(oldState !== undefined && { [a.stateOld]: oldState }),
-            ...(newState.reason !== undefined && { [a.stateReason]: newState.reason }),
-          },
-          newState.at,
-        );
+        const attributes: Attributes = { [a.stateNew]: newState.name };
+        if (oldState !== undefined) attributes[a.stateOld] = oldState;
+        if (newState.reason !== undefined) attributes[a.stateReason] = newState.reason;
+        span!.addEvent(eventName(newState.name), attributes, newState.at);
         if (standalone) span!.setAttributes({ [a.stateNew]: newState.name, ...(oldState !== undefined && { [a.stateOld]: oldState }) });
       }
     } finally {
@@ -123,7 +126,8 @@ export class TracingFilter implements JobFilter {
 
   aroundPerform(context: PerformingContext, perform: () => Promise<unknown>): Promise<unknown> {
     const span = context.items.get(SPAN) as Span | undefined;
-    if (!span) return perform();
+    // Nothing to propagate from the no-op API's span: skip the context switch.
+    if (!span || span.spanContext() === INVALID_SPAN_CONTEXT) return perform();
     // The handler's own spans (database, HTTP, ...) nest under the attempt's span.
     return otelContext.with(trace.setSpan(otelContext.active(), span), perform);
   }
@@ -153,36 +157,34 @@ export class TracingFilter implements JobFilter {
     const a = this.#attributes;
     const serverName = context.serverName ?? job.serverName ?? '';
     // The attempt starts when the job was claimed: its Processing event and the wait for a free slot fall inside.
-    const span = this.#startFromCreation(
-      job,
-      view,
-      SpanOperations.process,
-      SpanKind.CONSUMER,
-      {
-        [M.clientId]: serverName,
-        [a.serverName]: serverName,
-        [a.attempt]: job.attempt,
-        [a.retryCount]: job.retryCount,
-        [a.queueWaitMs]: Math.max(0, job.stateChangedAt.getTime() - job.runAt.getTime()),
-      },
-      job.stateChangedAt,
-    );
+    const attributes = this.#jobAttributes(job, SpanOperations.process);
+    attributes[M.clientId] = serverName;
+    attributes[a.serverName] = serverName;
+    attributes[a.attempt] = job.attempt;
+    attributes[a.retryCount] = job.retryCount;
+    attributes[a.queueWaitMs] = Math.max(0, job.stateChangedAt.getTime() - job.runAt.getTime());
+    const span = this.#startFromCreation(job, view, SpanOperations.process, SpanKind.CONSUMER, attributes, job.stateChangedAt);
     context.items.set(SPAN, span);
     this.#enrich(span, view, 'process');
   }
 
-  /** A span related to the job's creation span as the job's parenting says (child, link or none). */
-  #startFromCreation(job: JobRecord, view: TracedJob, operation: SpanOperation, kind: SpanKind, extra: Attributes, startTime: Date): Span {
+  /** The attributes of every span of a stored job, in one object the caller may add to. */
+  #jobAttributes(job: JobRecord, operation: SpanOperation): Attributes {
     const a = this.#attributes;
-    const attributes: Attributes = {
-      ...this.#messaging(operation, job.queue),
-      [M.messageId]: job.id,
-      [a.jobId]: job.id,
-      [a.jobType]: job.type,
-      ...(job.method && { [a.jobMethod]: job.method }),
-      ...(job.recurringId !== undefined && { [a.recurringId]: job.recurringId }),
-      ...extra,
-    };
+    const attributes = this.#messaging(operation, job.queue);
+    attributes[M.messageId] = job.id;
+    attributes[a.jobId] = job.id;
+    attributes[a.jobType] = job.type;
+    if (job.method) attributes[a.jobMethod] = job.method;
+    if (job.recurringId !== undefined) attributes[a.recurringId] = job.recurringId;
+    return attributes;
+  }
+
+  /**
+   * A span related to the job's creation span as the job's parenting says (child, link or none);
+   * `attributes`: from `#jobAttributes()`, plus the operation's own.
+   */
+  #startFromCreation(job: JobRecord, view: TracedJob, operation: SpanOperation, kind: SpanKind, attributes: Attributes, startTime: Date): Span {
     const creation = this.#creationContext(job);
     const parenting = this.#parenting(job);
     const links: Link[] = creation && parenting !== 'none' ? [{ context: trace.getSpanContext(creation)! }] : [];

@@ -1,0 +1,133 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ThroughputResult } from './scenarios.ts';
+
+/**
+ * The tracing bench's configurations and the parent's handle on the child process that runs one of
+ * them (`fixtures/tracing-worker.ts`). Each configuration lives in a process of its own for the whole
+ * bench: the OpenTelemetry globals (provider, context manager, propagator) cannot be unregistered
+ * reliably, and one process per configuration also keeps each one's JIT feedback unmixed. The parent
+ * runs them one at a time, so they never compete for the CPU.
+ */
+
+export const CONFIG_NAMES = ['disabled', 'no-sdk', 'sdk'] as const;
+export type ConfigName = (typeof CONFIG_NAMES)[number];
+
+export interface TracingConfig {
+  readonly label: string;
+  /** `tracing.enabled` of the client and the worker. */
+  readonly tracing: boolean;
+  /** Whether the process registers the OpenTelemetry SDK globally (`lib/otel-sdk.ts`). */
+  readonly sdk: boolean;
+}
+
+export const CONFIGS: Readonly<Record<ConfigName, TracingConfig>> = {
+  disabled: { label: 'tracing disabled (enabled: false)', tracing: false, sdk: false },
+  'no-sdk': { label: 'tracing on, no SDK (no-op API)', tracing: true, sdk: false },
+  sdk: { label: 'tracing on, SDK (batch, dropping exporter)', tracing: true, sdk: true },
+};
+
+export type ScenarioName = 'process' | 'enqueue';
+
+export type TracingRequest =
+  | {
+      readonly type: 'run';
+      readonly id: number;
+      readonly scenario: ScenarioName;
+      readonly jobs: number;
+      /** `process` only. */
+      readonly concurrency: number;
+      /** `process` only: enqueue the backlog with tracing off whatever the configuration (no stored trace context). */
+      readonly untracedBacklog: boolean;
+    }
+  | { readonly type: 'stop' };
+
+export interface TracingRunResult extends ThroughputResult {
+  /** Spans the SDK exported for the timed part (0 without the SDK). */
+  readonly spans: number;
+}
+
+export type TracingReply =
+  | { readonly type: 'ready' }
+  | { readonly type: 'result'; readonly id: number; readonly result: TracingRunResult }
+  | { readonly type: 'error'; readonly message: string };
+
+/** A configuration's child process. */
+export class TracingChild {
+  readonly name: ConfigName;
+  readonly #child: ChildProcess;
+  #pending: { resolve: (reply: TracingReply) => void; reject: (error: Error) => void } | undefined;
+  #failure: Error | undefined;
+  #nextId = 1;
+  readonly #exited: Promise<void>;
+
+  /** `profileDir`: write a V8 CPU profile of the child there (`<name>.cpuprofile`) when it exits. */
+  constructor(name: ConfigName, profileDir?: string) {
+    this.name = name;
+    const script = fileURLToPath(new URL('../fixtures/tracing-worker.ts', import.meta.url));
+    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}.cpuprofile`, '--cpu-prof-interval', '250'] : [];
+    // Not this process's execArgv: a profiled parent must not profile its children by accident.
+    this.#child = fork(script, [name], { execArgv: ['--no-warnings', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
+    this.#child.on('message', (reply: TracingReply) => {
+      if (reply.type === 'error') return this.#fail(new Error(`${name} child failed: ${reply.message}`));
+      const pending = this.#pending;
+      this.#pending = undefined;
+      pending?.resolve(reply);
+    });
+    this.#child.on('exit', (code) => this.#fail(new Error(`${name} child exited (code ${code})`)));
+  }
+
+  /** Resolves once the child has imported everything and registered its SDK. */
+  async ready(): Promise<void> {
+    const reply = await this.#next(60_000, 'start');
+    if (reply.type !== 'ready') throw new Error(`${this.name} child: expected ready, got ${reply.type}`);
+  }
+
+  async run(scenario: ScenarioName, jobs: number, options: { concurrency?: number; untracedBacklog?: boolean } = {}): Promise<TracingRunResult> {
+    const id = this.#nextId++;
+    const reply = this.#next(600_000, `${scenario} x ${jobs}`);
+    this.#child.send({ type: 'run', id, scenario, jobs, concurrency: options.concurrency ?? 10, untracedBacklog: options.untracedBacklog ?? false } satisfies TracingRequest);
+    const answer = await reply;
+    if (answer.type !== 'result' || answer.id !== id) throw new Error(`${this.name} child: expected result ${id}, got ${JSON.stringify(answer)}`);
+    return answer.result;
+  }
+
+  /** Asks the child to stop and waits for it to exit (it writes its CPU profile on exit). */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.connected) this.#child.send({ type: 'stop' } satisfies TracingRequest);
+    const timer = setTimeout(() => this.#child.kill(), 30_000);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+
+  /** Kills the child if it is still running (after a failure). */
+  kill(): void {
+    if (this.#child.exitCode === null) this.#child.kill();
+  }
+
+  #next(ms: number, what: string): Promise<TracingReply> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.#fail(new Error(`${this.name} child: no answer to ${what} after ${ms} ms`)), ms);
+      timer.unref();
+      this.#pending = {
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+    });
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.reject(this.#failure);
+  }
+}
