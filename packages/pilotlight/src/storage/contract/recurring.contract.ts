@@ -5,13 +5,14 @@ import { at, historyOf, mustGet, newJob, recurringJob, sorted, storeIt, type Sto
 
 /** A job for one occurrence of recurring job `id`, as the engine builds it. */
 function occurrence(id: string, when: Date): NewJob {
+  const { type, method, argsJson, queue, priority, retry } = recurringJob();
   return newJob({
-    type: 'Reports',
-    method: 'nightly',
-    argsJson: '["eu-west",42]',
-    queue: 'reports',
-    priority: 3,
-    retry: { attempts: 2, backoff: 5000 },
+    type,
+    method,
+    argsJson,
+    queue,
+    priority,
+    retry,
     recurringId: id,
     state: { name: 'Enqueued', reason: `Occurrence ${when.toISOString()} of recurring job '${id}'`, at: when },
   });
