@@ -1,0 +1,168 @@
+/**
+ * The tenants demo (`npm start` at the repository root): three processes, one trace.
+ *
+ *   stub    a stand-in storage/mail service          ('tenants-stub')
+ *   api     Express: POST /api/tenants enqueues       ('tenants-api')
+ *   worker  runs the jobs from the shared SQLite file ('tenants-worker')
+ *
+ * Each is started with `node --import @pilotlight/otel/register`, which registers OpenTelemetry and
+ * instruments node:http, Express and fetch. Without OTEL_EXPORTER_OTLP_ENDPOINT every process prints
+ * each finished trace as a tree (forwarded here, prefixed with the process's name); with it, the same
+ * spans go to that OTLP backend (Jaeger, Tempo, …) instead, where they join up into single traces.
+ *
+ * The demo sends a short burst of requests (two tenants, one of them flaky; then a scan), waits until
+ * the jobs, their continuations and the scan are done, prints their histories and stops the
+ * processes with SIGTERM (each flushes its telemetry). Exit code 0 when everything succeeded.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createSqliteStore } from 'pilotlight/sqlite';
+import { AppDb } from './src/app-db.ts';
+
+const here = import.meta.dirname;
+const dataDir = join(here, '.data');
+const DEADLINE = Date.now() + 60_000;
+const children: { name: string; child: ChildProcess; exited: Promise<number | null> }[] = [];
+
+function log(line: string): void {
+  console.log(`demo   │ ${line}`);
+}
+
+/** Starts `script` with the telemetry hook; resolves with its 'ready' message. */
+function start(name: string, script: string, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ['--import', '@pilotlight/otel/register', join(here, script)], {
+    cwd: here,
+    env: { ...process.env, OTEL_SERVICE_NAME: `tenants-${name}`, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const prefix = `${name.padEnd(6)} │ `;
+  createInterface({ input: child.stdout! }).on('line', (line) => console.log(prefix + line));
+  createInterface({ input: child.stderr! }).on('line', (line) => console.error(prefix + line));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  children.push({ name, child, exited });
+  return new Promise((resolve, reject) => {
+    child.on('message', (message: { type?: string }) => {
+      if (message?.type === 'ready') resolve(message as Record<string, unknown>);
+    });
+    void exited.then((code) => reject(new Error(`${name} exited with code ${code} before it was ready`)));
+  });
+}
+
+async function call<T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, {
+    method,
+    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** Polls `read` until it returns a value; throws at the demo's deadline. */
+async function until<T>(what: string, read: () => Promise<T | undefined>): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > DEADLINE) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface JobResponse {
+  id: string;
+  job: string;
+  state: string;
+  traceparent?: string;
+  history: { state: string; reason?: string }[];
+}
+
+async function stopAll(): Promise<boolean> {
+  let clean = true;
+  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  await Promise.all(
+    children.map(async ({ name, child, exited }) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      if (code !== 0) {
+        clean = false;
+        console.error(`demo   │ ${name} exited with ${code ?? child.signalCode}`);
+      }
+    }),
+  );
+  return clean;
+}
+
+async function main(): Promise<void> {
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  // Create both databases (schema, WAL) before the processes open them.
+  await createSqliteStore({ path: join(dataDir, 'jobs.db') }).close();
+  new AppDb(join(dataDir, 'app.db')).close();
+  const otlp = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  log(`data in ${dataDir}; traces ${otlp ? `sent to ${otlp}` : 'printed below as trees, one per process'}`);
+
+  const env = { TENANTS_DATA_DIR: dataDir, TENANTS_API_PORT: '0', TENANTS_STUB_PORT: '0' };
+  const stub = await start('stub', 'stub.ts', env);
+  const [api] = await Promise.all([
+    start('api', 'api.ts', { ...env, TENANTS_STUB_URL: `http://127.0.0.1:${stub.port}` }),
+    start('worker', 'worker.ts', { ...env, TENANTS_STUB_URL: `http://127.0.0.1:${stub.port}` }),
+  ]);
+  const base = `http://127.0.0.1:${api!.port}`;
+
+  // The burst: two tenants at once, one of which fails its first attempt.
+  const created = await Promise.all(
+    ['acme', 'globex-flaky'].map(async (tenantId) => {
+      const { status, body } = await call<{ jobId: string; welcomeJobId: string; error?: string }>('POST', `${base}/api/tenants`, { tenantId });
+      log(`POST /api/tenants {"tenantId":"${tenantId}"} → ${status} ${JSON.stringify(body)}`);
+      if (status !== 202) throw new Error(`POST /api/tenants answered ${status}: ${body.error}`);
+      return body;
+    }),
+  );
+
+  // Long polls (`?waitMs=`): one request per job, answered once the job is finished.
+  const jobIds = created.flatMap((c) => [c.jobId, c.welcomeJobId]);
+  const jobs: JobResponse[] = [];
+  for (const id of jobIds) {
+    const job = await until(`job ${id} to finish`, async () => {
+      const { body } = await call<JobResponse>('GET', `${base}/api/jobs/${id}?waitMs=5000`);
+      if (body.state === 'Failed' || body.state === 'Deleted') throw new Error(`job ${body.id} ${body.job} ended ${body.state}: ${JSON.stringify(body.history)}`);
+      return body.state === 'Succeeded' ? body : undefined;
+    });
+    jobs.push(job);
+  }
+
+  // A background task in the API process, once the tenants exist.
+  const scan = await call<{ taskId: string }>('POST', `${base}/api/scans`, {});
+  log(`POST /api/scans {} → ${scan.status} ${JSON.stringify(scan.body)}`);
+  const task = await until('the scan to complete', async () => {
+    const { body } = await call<{ id: string; status: string; durationMs: number; result?: unknown; error?: { message: string } }>('GET', `${base}/api/scans/${scan.body.taskId}?waitMs=5000`);
+    if (body.status === 'Failed' || body.status === 'Cancelled') throw new Error(`scan ${body.status}: ${body.error?.message}`);
+    return body.status === 'Completed' ? body : undefined;
+  });
+
+  await new Promise((resolve) => setTimeout(resolve, 700)); // let the last trees print (0.5 s grace) before the summary
+  log('');
+  log('Job histories (GET /api/jobs/:id):');
+  for (const job of jobs) {
+    const [, traceId, spanId] = job.traceparent?.split('-') ?? [];
+    log(`  job ${job.id} ${job.job.padEnd(29)} ${job.history.map((s) => s.state).join(' → ')}`);
+    if (traceId) log(`        trace ${traceId}, created by span ${spanId}`);
+    for (const state of job.history.filter((s) => s.state === 'Scheduled')) log(`        ${state.reason}`);
+  }
+  log(`Scan ${task.id} (GET /api/scans/:id): ${task.status} in ${task.durationMs.toFixed(1)} ms, found ${JSON.stringify(task.result)}`);
+  log('');
+  log('Stopping the processes (SIGTERM: each flushes its telemetry)…');
+}
+
+let ok = false;
+try {
+  await main();
+  ok = true;
+} catch (error) {
+  console.error(`demo   │ FAILED: ${(error as Error).message}`);
+}
+const clean = await stopAll();
+log(ok && clean ? 'Done.' : 'Done, with errors.');
+process.exit(ok && clean ? 0 : 1);

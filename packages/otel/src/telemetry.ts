@@ -1,0 +1,191 @@
+/**
+ * startTelemetry(): Pilotlight's service defaults on top of the official Node SDK (`NodeSDK`).
+ *
+ * - Traces: OTLP when an endpoint is configured (protocol from OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL,
+ *   batched with the OTEL_BSP_* settings), the exporters named by OTEL_TRACES_EXPORTER if set, and
+ *   the console trace tree (by default only when no OTLP endpoint is configured).
+ * - Metrics and logs: the SDK's environment configuration when an endpoint (or OTEL_METRICS_EXPORTER /
+ *   OTEL_LOGS_EXPORTER) is configured; nothing otherwise (no export to a default localhost port).
+ * - Sampler, resource (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, detectors), propagators
+ *   (W3C trace context + baggage by default), span limits, OTEL_LOG_LEVEL: the SDK reads them.
+ * - OTEL_SDK_DISABLED=true: nothing is created or registered.
+ */
+import { register as registerLoaderHook } from 'node:module';
+import { diag, DiagConsoleLogger, DiagLogLevel, metrics } from '@opentelemetry/api';
+import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ConsoleTraceTreeExporter, type ConsoleTreeOptions } from './console-tree.ts';
+import { createInstrumentations, HOOKED_MODULES } from './instrumentations.ts';
+
+export interface TelemetryOptions {
+  /** @default process.env.OTEL_SERVICE_NAME ?? 'unknown_service:node' */
+  serviceName?: string;
+  /**
+   * Print each finished trace as an indented tree on stdout. @default true when no OTLP endpoint is
+   * configured (OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT unset), false otherwise
+   */
+  console?: boolean | ConsoleTreeOptions;
+}
+
+export interface Telemetry {
+  /** Exports everything pending, then stops exporting. Safe to call more than once. */
+  shutdown(): Promise<void>;
+  /** Exports everything pending (spans, metrics) now. */
+  forceFlush(): Promise<void>;
+}
+
+const STARTED = Symbol.for('pilotlight.otel.telemetry');
+type GlobalWithTelemetry = typeof globalThis & { [STARTED]?: Telemetry };
+
+/**
+ * Registers the OpenTelemetry Node SDK for this process from the environment and `options`.
+ * Idempotent: a second call (even from another copy of this package) returns the first Telemetry.
+ */
+export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
+  validateOptions(options);
+  const global = globalThis as GlobalWithTelemetry;
+  const existing = global[STARTED];
+  if (existing) return existing;
+  const telemetry = isSdkDisabled() ? disabledTelemetry() : createTelemetry(options);
+  global[STARTED] = telemetry;
+  return telemetry;
+}
+
+function createTelemetry(options: TelemetryOptions): Telemetry {
+  if (env('OTEL_LOG_LEVEL') === undefined) {
+    // OpenTelemetry's own warnings and errors (failed exports...) go to stderr; OTEL_LOG_LEVEL overrides.
+    diag.setLogger(new DiagConsoleLogger(), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  }
+  // ES modules are only instrumented when imported after this hook is registered: see README.
+  registerLoaderHook('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: [...HOOKED_MODULES] } });
+
+  const spanProcessors = createSpanProcessors(options);
+  const sdk = new NodeSDK({
+    spanProcessors,
+    instrumentations: createInstrumentations(),
+    ...(options.serviceName !== undefined || !serviceNameFromEnv()
+      ? { serviceName: options.serviceName ?? 'unknown_service:node' }
+      : {}),
+    // [] = no MeterProvider / LoggerProvider; undefined = the SDK's OTEL_* configuration.
+    ...(configured('METRICS') ? {} : { metricReaders: [] }),
+    ...(configured('LOGS') ? {} : { logRecordProcessors: [] }),
+  });
+  sdk.start();
+
+  let stopping: Promise<void> | undefined;
+  const forceFlush = async (): Promise<void> => {
+    const meterProvider = metrics.getMeterProvider() as { forceFlush?: () => Promise<void> };
+    await Promise.all([
+      ...spanProcessors.map((processor) => processor.forceFlush()),
+      typeof meterProvider.forceFlush === 'function' ? meterProvider.forceFlush() : undefined,
+    ]);
+  };
+  return {
+    forceFlush,
+    shutdown() {
+      // Span processors flush on shutdown; the MeterProvider collects and exports a last time.
+      stopping ??= sdk.shutdown().catch((error: unknown) => diag.error('@pilotlight/otel: shutdown failed', error));
+      return stopping;
+    },
+  };
+}
+
+function createSpanProcessors(options: TelemetryOptions): SpanProcessor[] {
+  const processors: SpanProcessor[] = [];
+  const tracesOtlp = env('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined || env('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined;
+  const names = list('OTEL_TRACES_EXPORTER') ?? (tracesOtlp ? ['otlp'] : []);
+  if (!names.includes('none')) {
+    for (const name of new Set(names)) {
+      if (name === 'otlp') processors.push(batch(createOtlpTraceExporter()));
+      else if (name === 'console') processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+      else diag.warn(`@pilotlight/otel: OTEL_TRACES_EXPORTER value "${name}" is not supported (otlp, console, none); ignored`);
+    }
+  }
+  const consoleOption = options.console ?? !tracesOtlp;
+  if (consoleOption !== false) {
+    const exporter = new ConsoleTraceTreeExporter(consoleOption === true ? {} : consoleOption);
+    processors.push(new SimpleSpanProcessor({ exporter }));
+  }
+  return processors;
+}
+
+function createOtlpTraceExporter(): OTLPProtoTraceExporter | OTLPJsonTraceExporter | OTLPGrpcTraceExporter {
+  const protocol = env('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? env('OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
+  switch (protocol) {
+    case 'http/protobuf':
+      return new OTLPProtoTraceExporter();
+    case 'http/json':
+      return new OTLPJsonTraceExporter();
+    case 'grpc':
+      return new OTLPGrpcTraceExporter();
+    default:
+      diag.warn(`@pilotlight/otel: OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}" is not supported (http/protobuf, http/json, grpc); using http/protobuf`);
+      return new OTLPProtoTraceExporter();
+  }
+}
+
+function batch(exporter: OTLPProtoTraceExporter | OTLPJsonTraceExporter | OTLPGrpcTraceExporter): SpanProcessor {
+  return new BatchSpanProcessor({
+    exporter,
+    maxQueueSize: positive('OTEL_BSP_MAX_QUEUE_SIZE'),
+    scheduledDelayMillis: positive('OTEL_BSP_SCHEDULE_DELAY'),
+    exportTimeoutMillis: positive('OTEL_BSP_EXPORT_TIMEOUT'),
+    maxExportBatchSize: positive('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+  });
+}
+
+function disabledTelemetry(): Telemetry {
+  const done = async (): Promise<void> => undefined;
+  return { shutdown: done, forceFlush: done };
+}
+
+function validateOptions(options: TelemetryOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`startTelemetry() options must be an object; received ${String(options)}`);
+  }
+  const { serviceName, console: consoleOption } = options;
+  if (serviceName !== undefined && (typeof serviceName !== 'string' || serviceName.trim() === '')) {
+    throw new TypeError(`startTelemetry() options.serviceName must be a non-empty string; received ${JSON.stringify(serviceName) ?? String(serviceName)}`);
+  }
+  if (consoleOption !== undefined && typeof consoleOption !== 'boolean' && (consoleOption === null || typeof consoleOption !== 'object')) {
+    throw new TypeError(`startTelemetry() options.console must be a boolean or { write }; received ${String(consoleOption)}`);
+  }
+}
+
+/** OTEL_SDK_DISABLED=true (case-insensitive), as the specification says. */
+export function isSdkDisabled(): boolean {
+  return env('OTEL_SDK_DISABLED')?.toLowerCase() === 'true';
+}
+
+/** Whether the environment configures an export for this signal: then the SDK reads the rest. */
+function configured(signal: 'METRICS' | 'LOGS'): boolean {
+  return env('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||
+    env(`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`) !== undefined ||
+    env(`OTEL_${signal}_EXPORTER`) !== undefined;
+}
+
+function serviceNameFromEnv(): boolean {
+  return env('OTEL_SERVICE_NAME') !== undefined || /(^|,)\s*service\.name\s*=/.test(env('OTEL_RESOURCE_ATTRIBUTES') ?? '');
+}
+
+function env(name: string): string | undefined {
+  const value = process.env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function list(name: string): string[] | undefined {
+  const names = env(name)?.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return names === undefined || names.length === 0 ? undefined : names;
+}
+
+function positive(name: string): number | undefined {
+  const raw = env(name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (Number.isFinite(value) && value > 0) return value;
+  diag.warn(`@pilotlight/otel: ${name} must be a number > 0; received "${raw}"; using the default`);
+  return undefined;
+}
