@@ -74,9 +74,8 @@ export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Pr
     const reason = `Worker ${serverName} stopped during attempt ${job.attempt}; job handed back`;
     finalState = (await states.apply(job, { name: 'Enqueued', reason }, { items, expectServer: serverName, attempt: job.attempt - 1, commit }))?.state;
   } else if (cancelCode === undefined || cancelCode === 'shutdown') {
-    const candidate: StateInput = failed
-      ? { name: 'Failed', error: toErrorDetails(error), reason: toErrorDetails(error).message }
-      : { name: 'Succeeded' };
+    const details = failed ? toErrorDetails(error) : undefined;
+    const candidate: StateInput = details ? { name: 'Failed', error: details, reason: details.message } : { name: 'Succeeded' };
     finalState = (await states.apply(job, candidate, { items, error, expectServer: serverName, commit }))?.state;
   } // deleted or lost: the job is already elsewhere; nothing to record.
 
