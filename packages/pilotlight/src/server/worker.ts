@@ -120,7 +120,10 @@ export class Worker {
     clearTimeout(this.#maintenanceTimer);
     this.#removeSignalHandlers?.();
     await Promise.all(this.#chores);
-    const finished = (): Promise<unknown> => Promise.all([...this.#running.values()].map((attempt) => attempt.done));
+    // Waits until nothing runs, including jobs a commit in flight when stop() began still claimed.
+    const finished = async (): Promise<void> => {
+      while (this.#running.size > 0) await Promise.all([...this.#running.values()].map((attempt) => attempt.done));
+    };
     if (!(await settlesWithin(finished(), this.#options.shutdownTimeout))) {
       for (const attempt of this.#running.values()) {
         attempt.cancel(new JobCancelledError('shutdown', `Worker ${this.name} is stopping`));
