@@ -1,0 +1,591 @@
+import pg from 'pg';
+import { JobNotFoundError, JobStates, ValidationError } from 'pilotlight';
+import type {
+  ClaimRequest,
+  CreateJobResult,
+  FireRecurring,
+  JobProgress,
+  JobRecord,
+  ListJobsQuery,
+  NewJob,
+  NewRecurringJob,
+  RecurringJobRecord,
+  ServerRecord,
+  StateName,
+  StateRecord,
+  Store,
+  StoreEvent,
+  Transition,
+  TransitionAndClaimResult,
+} from 'pilotlight';
+import { POSTGRES_MIGRATIONS } from './migrations.ts';
+import {
+  JOB_COLUMNS,
+  claimOrder,
+  historyEntry,
+  parseHistory,
+  retryJson,
+  toJob,
+  toRecurring,
+  toRowId,
+  toServer,
+  type JobRow,
+  type RecurringRow,
+  type ServerRow,
+} from './rows.ts';
+import { WakeListener } from './wake-listener.ts';
+
+/**
+ * Key of the advisory lock held by the migration transaction. A constant, so that every process of
+ * every version of Pilotlight agrees on it ('pilotlig' in ASCII).
+ */
+const MIGRATION_LOCK_KEY = 0x70696c6f746c6967n;
+
+const FINISHED: readonly StateName[] = [JobStates.Succeeded, JobStates.Failed, JobStates.Deleted];
+const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;
+const UNIQUE_VIOLATION = '23505';
+const DEADLOCK_DETECTED = '40P01';
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+/** The PostgreSQL store: any number of processes on any number of machines share one database. */
+export class PostgresStore implements Store {
+  readonly schema: string;
+  readonly #pool: pg.Pool;
+  readonly #ownsPool: boolean;
+  readonly #s: string; // the quoted schema, for SQL text
+  readonly #channel: string;
+  readonly #columns: string;
+  readonly #listeners = new Set<(event: StoreEvent) => void>();
+  readonly #wake: WakeListener;
+  #closing: Promise<void> | undefined;
+
+  /** Use `createPostgresStore()`, which validates the options and migrates. */
+  constructor(options: { pool: pg.Pool; ownsPool: boolean; schema: string; connectListener: () => Promise<{ client: pg.ClientBase; release(destroy: boolean): void }> }) {
+    this.schema = options.schema;
+    this.#pool = options.pool;
+    this.#ownsPool = options.ownsPool;
+    this.#s = quoteIdentifier(options.schema);
+    this.#channel = `${options.schema}_wake`;
+    this.#columns = JOB_COLUMNS.join(', ');
+    this.#wake = new WakeListener({
+      channel: this.#channel,
+      connect: options.connectListener,
+      onNotification: (queue) => this.#emit(queue ? { type: 'wake', queue } : { type: 'wake' }),
+      // Notifications sent while the listener was down are lost: tell workers to look anyway.
+      onReconnected: () => this.#emit({ type: 'wake' }),
+    });
+  }
+
+  /** Starts the listener; called once by `createPostgresStore()` after migrating. */
+  async start(): Promise<void> {
+    await this.#wake.start();
+  }
+
+  async migrate(): Promise<void> {
+    await this.#transaction(async (client) => {
+      // Taken before anything else, so that concurrent first starts never race on CREATE SCHEMA
+      // (IF NOT EXISTS is not safe against a concurrent creation). Released at commit.
+      // A migration (or waiting for another process's) may take longer than statementTimeout,
+      // which is meant for the hot path: lift it for this transaction only.
+      await client.query('SET LOCAL statement_timeout = 0');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.#s}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.#s}.migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+      const { rows } = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${this.#s}.migrations`);
+      const version = rows[0]!.version;
+      if (version > POSTGRES_MIGRATIONS.length) {
+        throw new Error(
+          `Schema ${this.schema} has version ${version}, newer than this Pilotlight knows (${POSTGRES_MIGRATIONS.length}): upgrade Pilotlight`,
+        );
+      }
+      for (let next = version + 1; next <= POSTGRES_MIGRATIONS.length; next++) {
+        await client.query(POSTGRES_MIGRATIONS[next - 1]!(this.#s));
+        await client.query(`INSERT INTO ${this.#s}.migrations (version) VALUES ($1)`, [next]);
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#listeners.clear();
+      await this.#wake.stop();
+      if (this.#ownsPool) await this.#pool.end();
+    })();
+    return this.#closing;
+  }
+
+  async createJobs(jobs: readonly NewJob[]): Promise<CreateJobResult[]> {
+    const lockedParents: string[] = [];
+    const results = await this.#transaction(async (client) => {
+      lockedParents.length = 0; // (a retried transaction starts over)
+      const created: CreateJobResult[] = [];
+      for (const job of jobs) created.push(await this.#insertJob(client, job, lockedParents));
+      const queues = jobs.filter((job, i) => created[i]!.created && job.state.name === JobStates.Enqueued).map((job) => job.queue);
+      await this.#notify(client, [...queues, ...lockedParents]);
+      return created;
+    });
+    this.#wakeLocally([...jobs.filter((job, i) => results[i]!.created && job.state.name === JobStates.Enqueued).map((job) => job.queue), ...lockedParents]);
+    return results;
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    const rowId = toRowId(id);
+    if (rowId === undefined) return undefined;
+    const { rows } = await this.#query<JobRow>(`SELECT ${this.#columns} FROM ${this.#s}.jobs WHERE id = $1`, [rowId]);
+    return rows[0] && toJob(rows[0]);
+  }
+
+  async getHistory(id: string): Promise<StateRecord[]> {
+    const rowId = toRowId(id);
+    if (rowId === undefined) return [];
+    const { rows } = await this.#query<{ history: string }>(`SELECT history FROM ${this.#s}.jobs WHERE id = $1`, [rowId]);
+    return rows[0] ? parseHistory(rows[0].history) : [];
+  }
+
+  async listJobs(query: ListJobsQuery): Promise<JobRecord[]> {
+    const { rows } = await this.#query<JobRow>(
+      `SELECT ${this.#columns} FROM ${this.#s}.jobs
+       WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR queue = $2) AND ($3::text IS NULL OR type = $3)
+       ORDER BY id DESC LIMIT $4 OFFSET $5`,
+      [query.state ?? null, query.queue ?? null, query.type ?? null, query.limit ?? 100, query.offset ?? 0],
+    );
+    return rows.map(toJob);
+  }
+
+  async countJobs(): Promise<Record<StateName, number>> {
+    const counts = Object.fromEntries(Object.values(JobStates).map((state) => [state, 0])) as Record<StateName, number>;
+    const { rows } = await this.#query<{ state: StateName; n: string }>(`SELECT state, count(*) AS n FROM ${this.#s}.jobs GROUP BY state`);
+    for (const row of rows) counts[row.state] = Number(row.n);
+    return counts;
+  }
+
+  async claimJobs(request: ClaimRequest): Promise<JobRecord[]> {
+    // One statement: it is atomic by itself, no transaction needed.
+    return this.#claim(this.#pool, request);
+  }
+
+  async transition(changes: readonly Transition[]): Promise<(JobRecord | undefined)[]> {
+    return (await this.transitionAndClaim(changes, undefined)).transitioned;
+  }
+
+  async transitionAndClaim(changes: readonly Transition[], claim: ClaimRequest | undefined): Promise<TransitionAndClaimResult> {
+    const enqueuedQueues = (transitioned: (JobRecord | undefined)[]) =>
+      transitioned.flatMap((job, i) => (job && changes[i]!.to.name === JobStates.Enqueued ? [job.queue] : []));
+    const result = await this.#transaction(async (client) => {
+      // Rows are locked in ascending id order, whatever the order of the batch: two batches touching
+      // the same jobs (a worker finishing them, maintenance requeueing them) then cannot deadlock.
+      const transitioned: (JobRecord | undefined)[] = new Array(changes.length).fill(undefined);
+      for (const i of lockOrder(changes)) transitioned[i] = await this.#applyTransition(client, changes[i]!);
+      await this.#notify(client, enqueuedQueues(transitioned));
+      const claimed = claim ? await this.#claim(client, claim) : [];
+      return { transitioned, claimed };
+    });
+    result.transitioned.forEach((job, i) => {
+      if (!job) return;
+      const change = changes[i]!;
+      this.#emit({ type: 'state', jobId: change.id, from: change.expect.state, to: change.to.name });
+    });
+    this.#wakeLocally(enqueuedQueues(result.transitioned));
+    return result;
+  }
+
+  /**
+   * One statement per batch. The inner SELECT walks jobs_fetch in claim order and locks its rows,
+   * SKIP LOCKED passing over rows another claim (or transition) holds, so concurrent workers take
+   * different jobs instead of queueing behind each other. Under READ COMMITTED a row changed
+   * meanwhile is re-checked against `state = 'Enqueued'` before it is locked.
+   */
+  async #claim(db: Queryable, request: ClaimRequest): Promise<JobRecord[]> {
+    const now = request.now.getTime();
+    const { rows } = await db.query<JobRow>(
+      `WITH next AS (
+         SELECT id FROM ${this.#s}.jobs
+         WHERE state = 'Enqueued' AND queue = ANY($1::text[])
+         ORDER BY priority DESC, run_at, id
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${this.#s}.jobs AS j
+       SET state = 'Processing', state_reason = NULL, state_changed_at = $3, attempt = j.attempt + 1,
+           server_name = $4, lease_until = $5, progress = NULL,
+           history = j.history || ',{"name":"Processing","at":' || $6::bigint || ',"serverName":' || $7::text
+                     || ',"attempt":' || (j.attempt + 1) || '}'
+       FROM next WHERE j.id = next.id
+       RETURNING ${JOB_COLUMNS.map((column) => `j.${column}`).join(', ')}`,
+      [request.queues, request.limit, request.now, request.serverName, request.leaseUntil, now, JSON.stringify(request.serverName)],
+    );
+    // UPDATE … RETURNING keeps no order: restore the claim order.
+    return rows.map(toJob).sort(claimOrder);
+  }
+
+  async setProgress(id: string, attempt: number, progress: JobProgress): Promise<void> {
+    const rowId = toRowId(id);
+    if (rowId === undefined) return;
+    await this.#query(`UPDATE ${this.#s}.jobs SET progress = $1 WHERE id = $2 AND attempt = $3 AND state = 'Processing'`, [
+      JSON.stringify(progress),
+      rowId,
+      attempt,
+    ]);
+  }
+
+  async listDueJobs(now: Date, limit: number): Promise<JobRecord[]> {
+    const { rows } = await this.#query<JobRow>(
+      `SELECT ${this.#columns} FROM ${this.#s}.jobs WHERE state = 'Scheduled' AND run_at <= $1 ORDER BY run_at, id LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map(toJob);
+  }
+
+  async listExpiredLeases(now: Date, limit: number): Promise<JobRecord[]> {
+    const { rows } = await this.#query<JobRow>(
+      `SELECT ${this.#columns} FROM ${this.#s}.jobs WHERE state = 'Processing' AND lease_until < $1 ORDER BY lease_until, id LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map(toJob);
+  }
+
+  async listContinuations(parentId: string): Promise<JobRecord[]> {
+    const rowId = toRowId(parentId);
+    if (rowId === undefined) return [];
+    const { rows } = await this.#query<JobRow>(
+      `SELECT ${this.#columns} FROM ${this.#s}.jobs WHERE state = 'Awaiting' AND parent_id = $1 ORDER BY id`,
+      [rowId],
+    );
+    return rows.map(toJob);
+  }
+
+  async listReleasableContinuations(limit: number): Promise<JobRecord[]> {
+    const { rows } = await this.#query<JobRow>(
+      `SELECT ${JOB_COLUMNS.map((column) => `child.${column}`).join(', ')}
+       FROM ${this.#s}.jobs AS child LEFT JOIN ${this.#s}.jobs AS parent ON parent.id = child.parent_id
+       WHERE child.state = 'Awaiting' AND (parent.id IS NULL OR parent.state IN ('Succeeded', 'Deleted'))
+       ORDER BY child.id LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toJob);
+  }
+
+  async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
+    // SKIP LOCKED: two workers' maintenance delete different batches instead of waiting on each other.
+    const result = await this.#query(
+      `DELETE FROM ${this.#s}.jobs WHERE id IN (
+         SELECT id FROM ${this.#s}.jobs WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       )`,
+      [now, limit],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async heartbeat(server: ServerRecord, leaseUntil: Date): Promise<string[]> {
+    const rows = await this.#transaction(async (client) => {
+      await client.query(
+        `INSERT INTO ${this.#s}.servers (name, queues, concurrency, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (name) DO UPDATE SET queues = excluded.queues, concurrency = excluded.concurrency, heartbeat_at = excluded.heartbeat_at`,
+        [server.name, JSON.stringify(server.queues), server.concurrency, server.startedAt, server.heartbeatAt],
+      );
+      // The worker's jobs are read without locking them, and only the ones no one holds get their
+      // lease extended (SKIP LOCKED). A locked one is being finished by this very worker, or
+      // requeued by maintenance: waiting for it could deadlock with a batch that locks the same
+      // rows in another order, and the next heartbeat extends it if it is still running.
+      const { rows } = await client.query<{ id: string }>(
+        `WITH extended AS (
+           UPDATE ${this.#s}.jobs SET lease_until = $1
+           WHERE id IN (SELECT id FROM ${this.#s}.jobs WHERE state = 'Processing' AND server_name = $2 FOR UPDATE SKIP LOCKED)
+         )
+         SELECT id FROM ${this.#s}.jobs WHERE state = 'Processing' AND server_name = $2`,
+        [leaseUntil, server.name],
+      );
+      return rows;
+    });
+    return rows.map((row) => row.id);
+  }
+
+  async removeServer(name: string): Promise<void> {
+    await this.#query(`DELETE FROM ${this.#s}.servers WHERE name = $1`, [name]);
+  }
+
+  async listServers(): Promise<ServerRecord[]> {
+    const { rows } = await this.#query<ServerRow>(`SELECT * FROM ${this.#s}.servers ORDER BY started_at, name`);
+    return rows.map(toServer);
+  }
+
+  async removeStaleServers(before: Date): Promise<number> {
+    return (await this.#query(`DELETE FROM ${this.#s}.servers WHERE heartbeat_at < $1`, [before])).rowCount ?? 0;
+  }
+
+  async upsertRecurring(job: NewRecurringJob): Promise<void> {
+    await this.#query(
+      `INSERT INTO ${this.#s}.recurring_jobs (id, cron, time_zone, misfire, type, method, args, queue, priority, retry, next_run_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (id) DO UPDATE SET cron = excluded.cron, time_zone = excluded.time_zone, misfire = excluded.misfire,
+         type = excluded.type, method = excluded.method, args = excluded.args, queue = excluded.queue,
+         priority = excluded.priority, retry = excluded.retry, next_run_at = excluded.next_run_at`,
+      [job.id, job.cron, job.timeZone, job.misfire, job.type, job.method, job.argsJson, job.queue, job.priority, retryJson(job.retry), job.nextRunAt, new Date()],
+    );
+  }
+
+  async removeRecurring(id: string): Promise<boolean> {
+    return ((await this.#query(`DELETE FROM ${this.#s}.recurring_jobs WHERE id = $1`, [id])).rowCount ?? 0) > 0;
+  }
+
+  async getRecurring(id: string): Promise<RecurringJobRecord | undefined> {
+    const { rows } = await this.#query<RecurringRow>(`SELECT * FROM ${this.#s}.recurring_jobs WHERE id = $1`, [id]);
+    return rows[0] && toRecurring(rows[0]);
+  }
+
+  async listRecurring(): Promise<RecurringJobRecord[]> {
+    return (await this.#query<RecurringRow>(`SELECT * FROM ${this.#s}.recurring_jobs ORDER BY id`)).rows.map(toRecurring);
+  }
+
+  async listDueRecurring(now: Date, limit: number): Promise<RecurringJobRecord[]> {
+    const { rows } = await this.#query<RecurringRow>(
+      `SELECT * FROM ${this.#s}.recurring_jobs WHERE next_run_at <= $1 ORDER BY next_run_at, id LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map(toRecurring);
+  }
+
+  async fireRecurring(fire: FireRecurring): Promise<CreateJobResult[] | undefined> {
+    const enqueued = (results: CreateJobResult[]) =>
+      fire.jobs.filter((job, i) => results[i]!.created && job.state.name === JobStates.Enqueued).map((job) => job.queue);
+    const results = await this.#transaction(async (client) => {
+      // Compare-and-set on next_run_at: of all processes that saw this occurrence due, one wins.
+      // A second firer blocks on the row lock, then re-checks next_run_at and updates nothing.
+      const won = await client.query(
+        `UPDATE ${this.#s}.recurring_jobs SET next_run_at = $1, last_run_at = $2 WHERE id = $3 AND next_run_at = $4`,
+        [fire.nextRunAt, fire.firedAt, fire.id, fire.expectNextRunAt],
+      );
+      if (won.rowCount === 0) return undefined;
+      const created: CreateJobResult[] = [];
+      for (const job of fire.jobs) created.push(await this.#insertJob(client, job));
+      const last = created.at(-1);
+      if (last) await client.query(`UPDATE ${this.#s}.recurring_jobs SET last_job_id = $1 WHERE id = $2`, [last.id, fire.id]);
+      await this.#notify(client, enqueued(created));
+      return created;
+    });
+    if (results) this.#wakeLocally(enqueued(results));
+    return results;
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * `wakeQueues` collects queues to NOTIFY on commit: those of Enqueued parents this insert locked.
+   * A claim running meanwhile skipped that parent (SKIP LOCKED) and may have gone idle.
+   */
+  async #insertJob(client: pg.PoolClient, job: NewJob, wakeQueues?: string[]): Promise<CreateJobResult> {
+    let parentState: StateName | undefined;
+    let parentRowId: string | null = null;
+    if (job.parentId !== undefined) {
+      parentRowId = toRowId(job.parentId) ?? null;
+      // FOR UPDATE: a parent finishing concurrently either commits before (we read its final state)
+      // or waits for us (and then sees has_continuations and releases this continuation).
+      const { rows } =
+        parentRowId === null
+          ? { rows: [] }
+          : await client.query<{ state: StateName; queue: string }>(`SELECT state, queue FROM ${this.#s}.jobs WHERE id = $1 FOR UPDATE`, [parentRowId]);
+      if (!rows[0]) throw new JobNotFoundError(job.parentId, `Continuation parent job ${job.parentId} does not exist`);
+      parentState = rows[0].state;
+      if (parentState === JobStates.Enqueued) wakeQueues?.push(rows[0].queue);
+    }
+    // The holder of a dedup key may finish between our INSERT and our SELECT: then insert again.
+    for (let tries = 0; ; tries++) {
+      const { rows } = await client.query<{ id: string }>(
+        `INSERT INTO ${this.#s}.jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
+                                      retry, parent_id, dedup_key, metadata, recurring_id, history)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15)
+         ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state NOT IN ${FINISHED_SQL} DO NOTHING
+         RETURNING id`,
+        [
+          job.type,
+          job.method,
+          job.argsJson,
+          job.queue,
+          job.priority,
+          job.state.name,
+          job.state.reason ?? null,
+          job.runAt,
+          job.state.at,
+          retryJson(job.retry),
+          parentRowId,
+          job.dedupKey ?? null,
+          Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
+          job.recurringId ?? null,
+          historyEntry(job.state),
+        ],
+      );
+      if (rows[0]) {
+        if (parentRowId !== null) await client.query(`UPDATE ${this.#s}.jobs SET has_continuations = true WHERE id = $1`, [parentRowId]);
+        return { id: rows[0].id, created: true, ...(parentState && { parentState }) };
+      }
+      const existing = await client.query<{ id: string }>(
+        `SELECT id FROM ${this.#s}.jobs WHERE dedup_key = $1 AND state NOT IN ${FINISHED_SQL}`,
+        [job.dedupKey ?? null],
+      );
+      if (existing.rows[0]) return { id: existing.rows[0].id, created: false, ...(parentState && { parentState }) };
+      if (tries >= 10) throw new Error(`Could not insert or find the holder of dedup key ${JSON.stringify(job.dedupKey)}`);
+    }
+  }
+
+  async #applyTransition(client: pg.PoolClient, change: Transition): Promise<JobRecord | undefined> {
+    const { job, expect, to } = change;
+    const rowId = toRowId(change.id);
+    if (rowId === undefined) return undefined;
+    // A worker finishing its own attempt knows the row: read back only what others may have changed.
+    const pinned = job !== undefined && expect.attempt !== undefined && expect.serverName !== undefined;
+    const sql = `UPDATE ${this.#s}.jobs
+       SET state = $1, state_reason = $2, state_changed_at = $3,
+           run_at = coalesce($4, run_at), retry_count = coalesce($5, retry_count),
+           attempt = coalesce($6, attempt), expires_at = $7,
+           server_name = NULL, lease_until = NULL, history = history || ',' || $12
+       WHERE id = $8 AND state = $9
+         AND ($10::integer IS NULL OR attempt = $10)
+         AND ($11::text IS NULL OR server_name = $11)
+       RETURNING ${pinned ? 'has_continuations, progress' : this.#columns}`;
+    const params = [
+      to.name,
+      to.reason ?? null,
+      to.at,
+      change.runAt ?? null,
+      change.retryCount ?? null,
+      change.attempt ?? null,
+      change.expiresAt ?? null,
+      rowId,
+      expect.state,
+      expect.attempt ?? null,
+      expect.serverName ?? null,
+      historyEntry(to),
+    ];
+    // Only a finished job coming back (a requeue of a Deleted job, say) can enter the dedup index
+    // and collide with another unfinished holder of its key; a job that is already unfinished is
+    // already in the index under the same key. So only those changes pay for a SAVEPOINT, which
+    // undoes the failed UPDATE alone and lets the rest of the batch commit.
+    const mayCollide = FINISHED.includes(expect.state) && !FINISHED.includes(to.name);
+    let rows: (JobRow | Pick<JobRow, 'has_continuations' | 'progress'>)[];
+    if (mayCollide) {
+      await client.query('SAVEPOINT pilotlight_transition');
+      try {
+        rows = (await client.query<JobRow>(sql, params)).rows;
+        await client.query('RELEASE SAVEPOINT pilotlight_transition');
+      } catch (error) {
+        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+        await client.query('ROLLBACK TO SAVEPOINT pilotlight_transition');
+        return undefined;
+      }
+    } else {
+      rows = (await client.query<JobRow>(sql, params)).rows;
+    }
+    const row = rows[0];
+    if (!row) return undefined;
+    if (!pinned) return toJob(row as JobRow);
+    return {
+      ...job!,
+      state: to.name,
+      stateReason: to.reason,
+      stateChangedAt: to.at,
+      runAt: change.runAt ?? job!.runAt,
+      retryCount: change.retryCount ?? job!.retryCount,
+      attempt: change.attempt ?? job!.attempt,
+      serverName: undefined,
+      leaseUntil: undefined,
+      hasContinuations: row.has_continuations,
+      progress: row.progress ?? undefined,
+    };
+  }
+
+  /**
+   * NOTIFY in the writing transaction: PostgreSQL delivers it on commit only (never for a rolled
+   * back write), to every listening process, this one included. One per distinct queue; the payload
+   * is the queue name.
+   */
+  async #notify(client: pg.PoolClient, queues: readonly string[]): Promise<void> {
+    const distinct = [...new Set(queues)];
+    if (distinct.length === 0) return;
+    await client.query('SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue', [this.#channel, distinct]);
+  }
+
+  /** This process's own writes wake its workers at once, without the round trip through LISTEN. */
+  #wakeLocally(queues: readonly string[]): void {
+    for (const queue of new Set(queues)) this.#emit({ type: 'wake', queue });
+  }
+
+  async #query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    this.#assertOpen();
+    return this.#pool.query<R>(sql, params);
+  }
+
+  /**
+   * Runs `work` in a transaction, again (up to 3 times) if PostgreSQL picked it as the victim of a
+   * deadlock: the store locks rows in a consistent order, so this is a safety net, and every `work`
+   * computes its result from scratch so that running it again is safe.
+   */
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#transactionOnce(work);
+      } catch (error) {
+        if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async #transactionOnce<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    const client = await this.#pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true; // the connection is gone: do not hand it back to the pool
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new Error('The PostgreSQL store is closed');
+  }
+
+  /** Calls every listener; one that throws neither stops the others nor fails the write that is already committed. */
+  #emit(event: StoreEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        process.emitWarning(`A Pilotlight store listener threw: ${String(error)}`, 'PilotlightWarning');
+      }
+    }
+  }
+}
+
+/** Indexes of `changes` by ascending job id (ids that name no job last: they lock nothing). */
+function lockOrder(changes: readonly Transition[]): number[] {
+  const key = (i: number) => {
+    const rowId = toRowId(changes[i]!.id);
+    return rowId === undefined ? undefined : BigInt(rowId);
+  };
+  return changes
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      if (x === undefined || y === undefined) return x === y ? a - b : x === undefined ? 1 : -1;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,333 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import { ValidationError, type NewJob, type StoreEvent } from 'pilotlight';
+import { storeContract } from 'pilotlight/testing';
+import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.ts';
+
+const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Every schema a test created, dropped when the file is done. */
+const schemas = new Set<string>();
+function freshSchema(): string {
+  const schema = `pilotlight_test_${randomBytes(6).toString('hex')}`;
+  schemas.add(schema);
+  return schema;
+}
+
+after(async () => {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+});
+
+storeContract('PostgresStore', () => createPostgresStore({ connectionString, schema: freshSchema(), poolSize: 4 }));
+
+function job(overrides: Partial<NewJob> = {}): NewJob {
+  const at = new Date();
+  return {
+    type: 'Mailer',
+    method: 'send',
+    argsJson: '["ada@example.com"]',
+    queue: 'default',
+    priority: 0,
+    retry: {},
+    state: { name: 'Enqueued', reason: 'test', at },
+    runAt: at,
+    metadata: {},
+    ...overrides,
+  };
+}
+
+async function waitFor<T>(check: () => T | undefined | false, what: string, timeout = 2_000): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Opens stores and closes them at the end of the test, even when it fails. */
+async function withStores<T>(body: (open: (options?: PostgresStoreOptions) => Promise<PostgresStore>) => Promise<T>): Promise<T> {
+  const opened: PostgresStore[] = [];
+  try {
+    return await body(async (options = {}) => {
+      const store = await createPostgresStore({ connectionString, poolSize: 3, ...options });
+      opened.push(store);
+      return store;
+    });
+  } finally {
+    for (const store of opened) await store.close();
+  }
+}
+
+async function withClient<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('PostgresStore (PostgreSQL specifics)', () => {
+  it('runs each migration once when three stores start at once on a new schema', () =>
+    withStores(async (open) => {
+      const schema = freshSchema();
+      const stores = await Promise.all([open({ schema }), open({ schema }), open({ schema })]);
+      const [created] = await stores[0]!.createJobs([job({ type: 'Shared' })]);
+      assert.equal((await stores[2]!.getJob(created!.id))?.type, 'Shared');
+      await stores[1]!.migrate();
+      const versions = await withClient(async (client) => (await client.query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).rows);
+      assert.deepEqual(versions, [{ version: 1 }]);
+    }));
+
+  it('two stores (separate pools) claiming at once never take the same job, and take them all', () =>
+    withStores(async (open) => {
+      const schema = freshSchema();
+      const a = await open({ schema, poolSize: 5 });
+      const b = await open({ schema, poolSize: 5 });
+      const created = await a.createJobs(Array.from({ length: 60 }, (_, i) => job({ priority: i % 3 })));
+      const claims = (name: string, store: PostgresStore) =>
+        Promise.all(Array.from({ length: 10 }, () => store.claimJobs({ queues: ['default'], limit: 3, serverName: name, now: new Date(), leaseUntil: new Date(Date.now() + 30_000) })));
+      const ids = (await Promise.all([claims('a', a), claims('b', b)])).flat(2).map((claimed) => claimed.id);
+      assert.equal(new Set(ids).size, ids.length, 'no job claimed twice');
+      assert.deepEqual([...ids].sort(), created.map((result) => result.id).sort());
+    }));
+
+  it('two stores creating the same dedup key at once create one job and both name it', () =>
+    withStores(async (open) => {
+      const schema = freshSchema();
+      const a = await open({ schema });
+      const b = await open({ schema });
+      for (let round = 0; round < 10; round++) {
+        const results = (await Promise.all([a, b, a, b].map((store) => store.createJobs([job({ dedupKey: `key-${round}` })])))).flat();
+        assert.equal(results.filter((result) => result.created).length, 1);
+        assert.equal(new Set(results.map((result) => result.id)).size, 1);
+      }
+    }));
+
+  it('a continuation created while its parent finishes waits for the parent row and sees its final state', () =>
+    withStores(async (open) => {
+      const store = await open({ schema: freshSchema() });
+      const schema = store.schema;
+      const [parent] = await store.createJobs([job()]);
+      await withClient(async (client) => {
+        await client.query('BEGIN');
+        await client.query(`UPDATE "${schema}".jobs SET state = 'Succeeded' WHERE id = $1`, [parent!.id]);
+        let settled = false;
+        const creating = store
+          .createJobs([job({ parentId: parent!.id, state: { name: 'Awaiting', at: new Date() } })])
+          .finally(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(settled, false, 'createJobs waits for the transaction finishing the parent');
+        await client.query('COMMIT');
+        const [child] = await creating;
+        assert.equal(child!.parentState, 'Succeeded');
+      });
+      assert.equal((await store.getJob(parent!.id))?.hasContinuations, true);
+    }));
+
+  it('batches over the same jobs in opposite orders and heartbeats, from two stores at once, neither deadlock nor fail', () =>
+    withStores(async (open) => {
+      const schema = freshSchema();
+      const a = await open({ schema, poolSize: 4 });
+      const b = await open({ schema, poolSize: 4 });
+      for (let round = 0; round < 10; round++) {
+        const created = await a.createJobs(Array.from({ length: 20 }, () => job({ queue: `q${round}` })));
+        const now = new Date();
+        const claimed = await a.claimJobs({ queues: [`q${round}`], limit: 20, serverName: 'w', now, leaseUntil: new Date(now.getTime() + 30_000) });
+        assert.equal(claimed.length, 20);
+        const finish = (order: string[], to: 'Succeeded' | 'Enqueued') =>
+          order.map((id) => ({ id, expect: { state: 'Processing' as const }, to: { name: to, at: new Date() } }));
+        const ids = created.map((result) => result.id);
+        const server = { name: 'w', queues: [`q${round}`], concurrency: 20, startedAt: now, heartbeatAt: now };
+        const [done, requeued] = await Promise.all([
+          a.transition(finish(ids, 'Succeeded')),
+          b.transition(finish([...ids].reverse(), 'Enqueued')),
+          a.heartbeat(server, new Date(now.getTime() + 60_000)),
+          b.heartbeat(server, new Date(now.getTime() + 60_000)),
+        ]);
+        // Each job moved exactly once: by one batch or the other.
+        ids.forEach((id, i) => assert.equal(Boolean(done![i]) !== Boolean(requeued![19 - i]), true, `job ${id} moved once`));
+      }
+    }));
+
+  it('keeps ids as strings beyond 2^53', () =>
+    withStores(async (open) => {
+      const schema = freshSchema();
+      const store = await open({ schema });
+      await withClient((client) => client.query(`ALTER TABLE "${schema}".jobs ALTER COLUMN id RESTART WITH 9007199254740993`));
+      const [created] = await store.createJobs([job()]);
+      assert.equal(created!.id, '9007199254740993');
+      assert.equal((await store.getJob('9007199254740993'))?.id, '9007199254740993');
+      assert.equal(await store.getJob('9223372036854775808'), undefined); // beyond BIGINT: names no job
+    }));
+
+  it('wakes another store instance (its own pool and listener) when a job is enqueued, and only with wake events', () =>
+    withStores(async (open) => {
+      const schema = freshSchema();
+      const writer = await open({ schema });
+      const reader = await open({ schema });
+      const events: StoreEvent[] = [];
+      reader.subscribe((event) => events.push(event));
+      const [created] = await writer.createJobs([job({ queue: 'mail' })]);
+      await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === 'mail'), 'a wake for queue mail', 1_000);
+      await writer.transition([{ id: created!.id, expect: { state: 'Enqueued' }, to: { name: 'Deleted', at: new Date() } }]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(events.filter((event) => event.type === 'state'), [], 'state events are only for changes made in this process');
+    }));
+
+  it('sends no wake for a write that is rolled back', () =>
+    withStores(async (open) => {
+      const schema = freshSchema();
+      const writer = await open({ schema });
+      const reader = await open({ schema });
+      const events: StoreEvent[] = [];
+      reader.subscribe((event) => events.push(event));
+      await assert.rejects(writer.createJobs([job({ queue: 'mail' }), job({ parentId: '424242' })]), { name: 'JobNotFoundError' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(events, []);
+      assert.equal((await reader.listJobs({})).length, 0);
+    }));
+
+  it('does not wake stores on another schema', () =>
+    withStores(async (open) => {
+      const writer = await open({ schema: freshSchema() });
+      const reader = await open({ schema: freshSchema() });
+      const events: StoreEvent[] = [];
+      reader.subscribe((event) => events.push(event));
+      await writer.createJobs([job()]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(events, []);
+    }));
+
+  it('reconnects its listener after its connection is terminated, and wakes again', () =>
+    withStores(async (open) => {
+      const schema = freshSchema();
+      const writer = await open({ schema });
+      const reader = await open({ schema });
+      const events: StoreEvent[] = [];
+      reader.subscribe((event) => events.push(event));
+      const channel = `${schema}_wake`;
+      // The listener's backend is the one LISTENing on the channel; pg_stat_activity shows its last query.
+      const terminated = await withClient(async (client) => {
+        const { rows } = await client.query(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()`,
+          [`LISTEN "${channel}"`],
+        );
+        return rows;
+      });
+      assert.equal(terminated.length, 2, 'both stores have a listener connection');
+      // After reconnecting, it wakes its subscribers once (notifications may have been lost).
+      await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === undefined), 'a wake after reconnecting', 5_000);
+      events.length = 0;
+      await writer.createJobs([job({ queue: 'after-reconnect' })]);
+      await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === 'after-reconnect'), 'a wake from the other store', 2_000);
+    }));
+
+  it('works on a pool the application owns, and leaves it open', async () => {
+    const pool = new pg.Pool({ connectionString, max: 3 });
+    try {
+      const schema = freshSchema();
+      const store = await createPostgresStore({ pool, schema });
+      const other = await createPostgresStore({ connectionString, schema, poolSize: 1 });
+      const events: StoreEvent[] = [];
+      store.subscribe((event) => events.push(event));
+      await other.createJobs([job({ queue: 'app' })]);
+      await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === 'app'), 'a wake through the app pool listener');
+      await store.close();
+      await other.close();
+      assert.equal((await pool.query(`SELECT count(*)::int AS n FROM "${schema}".jobs`)).rows[0].n, 1);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('rejects invalid options with a ValidationError naming the option and the value, before connecting', async () => {
+    const cases: [PostgresStoreOptions, RegExp][] = [
+      [{ connectionString, schema: 'bad-name' }, /schema.*"bad-name"/],
+      [{ connectionString, schema: 'x"; DROP TABLE y; --' }, /schema.*DROP TABLE/],
+      [{ connectionString, schema: '' }, /schema.*""/],
+      [{ connectionString, schema: 'a'.repeat(49) }, /schema/],
+      [{ connectionString, poolSize: 0 }, /poolSize.*0/],
+      [{ connectionString, poolSize: 2.5 }, /poolSize.*2\.5/],
+      [{ connectionString, statementTimeout: -1 }, /statementTimeout.*-1/],
+      [{ connectionString, statementTimeout: '5s' as unknown as number }, /statementTimeout.*"5s"/],
+      [{ connectionString: '' }, /connectionString.*""/],
+      [{ connectionString: 42 as unknown as string }, /connectionString.*42/],
+      [{ pool: {} as pg.Pool }, /pool.*an object/],
+      [{ pool: new pg.Pool(), poolSize: 2 }, /poolSize.*2/],
+    ];
+    for (const [options, message] of cases) {
+      await assert.rejects(createPostgresStore(options), (error: unknown) => {
+        assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+    const saved = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL;
+    try {
+      await assert.rejects(createPostgresStore({}), (error: unknown) => error instanceof ValidationError && /connectionString.*DATABASE_URL/.test(error.message));
+    } finally {
+      if (saved !== undefined) process.env.DATABASE_URL = saved;
+    }
+  });
+
+  it('uses DATABASE_URL by default', async () => {
+    const saved = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = connectionString;
+    try {
+      const store = await createPostgresStore({ schema: freshSchema() });
+      await store.close();
+    } finally {
+      if (saved === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = saved;
+    }
+  });
+
+  it('refuses a schema written by a newer Pilotlight, and leaks no connection', async () => {
+    const schema = freshSchema();
+    await (await createPostgresStore({ connectionString, schema })).close();
+    await withClient((client) => client.query(`INSERT INTO "${schema}".migrations (version) VALUES (99)`));
+    const before = new Set(process.getActiveResourcesInfo());
+    await assert.rejects(createPostgresStore({ connectionString, schema }), /version 99, newer than/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(activeHandles().filter((handle) => !before.has(handle)), []);
+  });
+
+  it('close() ends the listener, the pool and every timer: no handle is left', async () => {
+    const baseline = activeHandles();
+    const schema = freshSchema();
+    const store = await createPostgresStore({ connectionString, schema });
+    const other = await createPostgresStore({ connectionString, schema });
+    await store.createJobs([job()]);
+    // Kill the listener so a reconnect timer is pending when close() runs.
+    await withClient((client) =>
+      client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()`, [`LISTEN "${schema}_wake"`]),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all([store.close(), other.close()]);
+    await store.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(activeHandles(), baseline);
+    await assert.rejects(store.getJob('1'), /closed/);
+  });
+});
+
+/** Sockets and timers of this process (the test runner's own are in the baseline). */
+function activeHandles(): string[] {
+  return process
+    .getActiveResourcesInfo()
+    .filter((resource) => resource === 'TCPWrap' || resource === 'Timeout' || resource === 'PipeWrap')
+    .sort();
+}
