@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { JobNotFoundError, JobStates, ValidationError } from 'pilotlight';
+import { JobStates, ValidationError } from 'pilotlight';
 import type {
   ClaimRequest,
   CreateJobResult,
@@ -22,7 +22,6 @@ import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import {
   JOB_COLUMNS,
   claimOrder,
-  historyEntry,
   parseHistory,
   retryJson,
   toJob,
@@ -34,6 +33,7 @@ import {
   type ServerRow,
 } from './rows.ts';
 import { WakeListener } from './wake-listener.ts';
+import { applyTransition, insertJob, lockOrder } from './job-writes.ts';
 
 /**
  * Key of the advisory lock held by the migration transaction. A constant, so that every process of
@@ -41,9 +41,6 @@ import { WakeListener } from './wake-listener.ts';
  */
 const MIGRATION_LOCK_KEY = 0x70696c6f746c6967n;
 
-const FINISHED: readonly StateName[] = [JobStates.Succeeded, JobStates.Failed, JobStates.Deleted];
-const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;
-const UNIQUE_VIOLATION = '23505';
 const DEADLOCK_DETECTED = '40P01';
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -120,7 +117,7 @@ export class PostgresStore implements Store {
     const results = await this.#transaction(async (client) => {
       lockedParents.length = 0; // (a retried transaction starts over)
       const created: CreateJobResult[] = [];
-      for (const job of jobs) created.push(await this.#insertJob(client, job, lockedParents));
+      for (const job of jobs) created.push(await insertJob(client, this.#s, job, lockedParents));
       const queues = jobs.filter((job, i) => created[i]!.created && job.state.name === JobStates.Enqueued).map((job) => job.queue);
       await this.#notify(client, [...queues, ...lockedParents]);
       return created;
@@ -176,7 +173,7 @@ export class PostgresStore implements Store {
       // Rows are locked in ascending id order, whatever the order of the batch: two batches touching
       // the same jobs (a worker finishing them, maintenance requeueing them) then cannot deadlock.
       const transitioned: (JobRecord | undefined)[] = new Array(changes.length).fill(undefined);
-      for (const i of lockOrder(changes)) transitioned[i] = await this.#applyTransition(client, changes[i]!);
+      for (const i of lockOrder(changes)) transitioned[i] = await applyTransition(client, this.#s, changes[i]!);
       await this.#notify(client, enqueuedQueues(transitioned));
       const claimed = claim ? await this.#claim(client, claim) : [];
       return { transitioned, claimed };
@@ -358,7 +355,7 @@ export class PostgresStore implements Store {
       );
       if (won.rowCount === 0) return undefined;
       const created: CreateJobResult[] = [];
-      for (const job of fire.jobs) created.push(await this.#insertJob(client, job));
+      for (const job of fire.jobs) created.push(await insertJob(client, this.#s, job));
       const last = created.at(-1);
       if (last) await client.query(`UPDATE ${this.#s}.recurring_jobs SET last_job_id = $1 WHERE id = $2`, [last.id, fire.id]);
       await this.#notify(client, enqueued(created));
@@ -371,130 +368,6 @@ export class PostgresStore implements Store {
   subscribe(listener: (event: StoreEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
-  }
-
-  /**
-   * `wakeQueues` collects queues to NOTIFY on commit: those of Enqueued parents this insert locked.
-   * A claim running meanwhile skipped that parent (SKIP LOCKED) and may have gone idle.
-   */
-  async #insertJob(client: pg.PoolClient, job: NewJob, wakeQueues?: string[]): Promise<CreateJobResult> {
-    let parentState: StateName | undefined;
-    let parentRowId: string | null = null;
-    if (job.parentId !== undefined) {
-      parentRowId = toRowId(job.parentId) ?? null;
-      // FOR UPDATE: a parent finishing concurrently either commits before (we read its final state)
-      // or waits for us (and then sees has_continuations and releases this continuation).
-      const { rows } =
-        parentRowId === null
-          ? { rows: [] }
-          : await client.query<{ state: StateName; queue: string }>(`SELECT state, queue FROM ${this.#s}.jobs WHERE id = $1 FOR UPDATE`, [parentRowId]);
-      if (!rows[0]) throw new JobNotFoundError(job.parentId, `Continuation parent job ${job.parentId} does not exist`);
-      parentState = rows[0].state;
-      if (parentState === JobStates.Enqueued) wakeQueues?.push(rows[0].queue);
-    }
-    // The holder of a dedup key may finish between our INSERT and our SELECT: then insert again.
-    for (let tries = 0; ; tries++) {
-      const { rows } = await client.query<{ id: string }>(
-        `INSERT INTO ${this.#s}.jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
-                                      retry, parent_id, dedup_key, metadata, recurring_id, history)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15)
-         ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state NOT IN ${FINISHED_SQL} DO NOTHING
-         RETURNING id`,
-        [
-          job.type,
-          job.method,
-          job.argsJson,
-          job.queue,
-          job.priority,
-          job.state.name,
-          job.state.reason ?? null,
-          job.runAt,
-          job.state.at,
-          retryJson(job.retry),
-          parentRowId,
-          job.dedupKey ?? null,
-          Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
-          job.recurringId ?? null,
-          historyEntry(job.state),
-        ],
-      );
-      if (rows[0]) {
-        if (parentRowId !== null) await client.query(`UPDATE ${this.#s}.jobs SET has_continuations = true WHERE id = $1`, [parentRowId]);
-        return { id: rows[0].id, created: true, ...(parentState && { parentState }) };
-      }
-      const existing = await client.query<{ id: string }>(
-        `SELECT id FROM ${this.#s}.jobs WHERE dedup_key = $1 AND state NOT IN ${FINISHED_SQL}`,
-        [job.dedupKey ?? null],
-      );
-      if (existing.rows[0]) return { id: existing.rows[0].id, created: false, ...(parentState && { parentState }) };
-      if (tries >= 10) throw new Error(`Could not insert or find the holder of dedup key ${JSON.stringify(job.dedupKey)}`);
-    }
-  }
-
-  async #applyTransition(client: pg.PoolClient, change: Transition): Promise<JobRecord | undefined> {
-    const { job, expect, to } = change;
-    const rowId = toRowId(change.id);
-    if (rowId === undefined) return undefined;
-    // A worker finishing its own attempt knows the row: read back only what others may have changed.
-    const pinned = job !== undefined && expect.attempt !== undefined && expect.serverName !== undefined;
-    const sql = `UPDATE ${this.#s}.jobs
-       SET state = $1, state_reason = $2, state_changed_at = $3,
-           run_at = coalesce($4, run_at), retry_count = coalesce($5, retry_count),
-           attempt = coalesce($6, attempt), expires_at = $7,
-           server_name = NULL, lease_until = NULL, history = history || ',' || $12
-       WHERE id = $8 AND state = $9
-         AND ($10::integer IS NULL OR attempt = $10)
-         AND ($11::text IS NULL OR server_name = $11)
-       RETURNING ${pinned ? 'has_continuations, progress' : this.#columns}`;
-    const params = [
-      to.name,
-      to.reason ?? null,
-      to.at,
-      change.runAt ?? null,
-      change.retryCount ?? null,
-      change.attempt ?? null,
-      change.expiresAt ?? null,
-      rowId,
-      expect.state,
-      expect.attempt ?? null,
-      expect.serverName ?? null,
-      historyEntry(to),
-    ];
-    // Only a finished job coming back (a requeue of a Deleted job, say) can enter the dedup index
-    // and collide with another unfinished holder of its key; a job that is already unfinished is
-    // already in the index under the same key. So only those changes pay for a SAVEPOINT, which
-    // undoes the failed UPDATE alone and lets the rest of the batch commit.
-    const mayCollide = FINISHED.includes(expect.state) && !FINISHED.includes(to.name);
-    let rows: (JobRow | Pick<JobRow, 'has_continuations' | 'progress'>)[];
-    if (mayCollide) {
-      await client.query('SAVEPOINT pilotlight_transition');
-      try {
-        rows = (await client.query<JobRow>(sql, params)).rows;
-        await client.query('RELEASE SAVEPOINT pilotlight_transition');
-      } catch (error) {
-        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-        await client.query('ROLLBACK TO SAVEPOINT pilotlight_transition');
-        return undefined;
-      }
-    } else {
-      rows = (await client.query<JobRow>(sql, params)).rows;
-    }
-    const row = rows[0];
-    if (!row) return undefined;
-    if (!pinned) return toJob(row as JobRow);
-    return {
-      ...job!,
-      state: to.name,
-      stateReason: to.reason,
-      stateChangedAt: to.at,
-      runAt: change.runAt ?? job!.runAt,
-      retryCount: change.retryCount ?? job!.retryCount,
-      attempt: change.attempt ?? job!.attempt,
-      serverName: undefined,
-      leaseUntil: undefined,
-      hasContinuations: row.has_continuations,
-      progress: row.progress ?? undefined,
-    };
   }
 
   /**
@@ -568,22 +441,6 @@ export class PostgresStore implements Store {
       }
     }
   }
-}
-
-/** Indexes of `changes` by ascending job id (ids that name no job last: they lock nothing). */
-function lockOrder(changes: readonly Transition[]): number[] {
-  const key = (i: number) => {
-    const rowId = toRowId(changes[i]!.id);
-    return rowId === undefined ? undefined : BigInt(rowId);
-  };
-  return changes
-    .map((_, i) => i)
-    .sort((a, b) => {
-      const x = key(a);
-      const y = key(b);
-      if (x === undefined || y === undefined) return x === y ? a - b : x === undefined ? 1 : -1;
-      return x < y ? -1 : x > y ? 1 : a - b;
-    });
 }
 
 function quoteIdentifier(name: string): string {

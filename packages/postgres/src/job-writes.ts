@@ -1,0 +1,152 @@
+import pg from 'pg';
+import { JobNotFoundError, JobStates } from 'pilotlight';
+import type { CreateJobResult, JobRecord, NewJob, StateName, Transition } from 'pilotlight';
+import { historyEntry, JOB_COLUMNS, retryJson, toJob, toRowId, type JobRow } from './rows.ts';
+
+/** The writes every job change goes through: inserting a job, applying a guarded transition. */
+
+const COLUMNS = JOB_COLUMNS.join(', ');
+const FINISHED: readonly StateName[] = [JobStates.Succeeded, JobStates.Failed, JobStates.Deleted];
+const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * `wakeQueues` collects queues to NOTIFY on commit: those of Enqueued parents this insert locked.
+ * A claim running meanwhile skipped that parent (SKIP LOCKED) and may have gone idle.
+ */
+export async function insertJob(client: pg.PoolClient, s: string, job: NewJob, wakeQueues?: string[]): Promise<CreateJobResult> {
+  let parentState: StateName | undefined;
+  let parentRowId: string | null = null;
+  if (job.parentId !== undefined) {
+    parentRowId = toRowId(job.parentId) ?? null;
+    // FOR UPDATE: a parent finishing concurrently either commits before (we read its final state)
+    // or waits for us (and then sees has_continuations and releases this continuation).
+    const { rows } =
+      parentRowId === null
+        ? { rows: [] }
+        : await client.query<{ state: StateName; queue: string }>(`SELECT state, queue FROM ${s}.jobs WHERE id = $1 FOR UPDATE`, [parentRowId]);
+    if (!rows[0]) throw new JobNotFoundError(job.parentId, `Continuation parent job ${job.parentId} does not exist`);
+    parentState = rows[0].state;
+    if (parentState === JobStates.Enqueued) wakeQueues?.push(rows[0].queue);
+  }
+  // The holder of a dedup key may finish between our INSERT and our SELECT: then insert again.
+  for (let tries = 0; ; tries++) {
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO ${s}.jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
+                                    retry, parent_id, dedup_key, metadata, recurring_id, history)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15)
+       ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state NOT IN ${FINISHED_SQL} DO NOTHING
+       RETURNING id`,
+      [
+        job.type,
+        job.method,
+        job.argsJson,
+        job.queue,
+        job.priority,
+        job.state.name,
+        job.state.reason ?? null,
+        job.runAt,
+        job.state.at,
+        retryJson(job.retry),
+        parentRowId,
+        job.dedupKey ?? null,
+        Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
+        job.recurringId ?? null,
+        historyEntry(job.state),
+      ],
+    );
+    if (rows[0]) {
+      if (parentRowId !== null) await client.query(`UPDATE ${s}.jobs SET has_continuations = true WHERE id = $1`, [parentRowId]);
+      return { id: rows[0].id, created: true, ...(parentState && { parentState }) };
+    }
+    const existing = await client.query<{ id: string }>(
+      `SELECT id FROM ${s}.jobs WHERE dedup_key = $1 AND state NOT IN ${FINISHED_SQL}`,
+      [job.dedupKey ?? null],
+    );
+    if (existing.rows[0]) return { id: existing.rows[0].id, created: false, ...(parentState && { parentState }) };
+    if (tries >= 10) throw new Error(`Could not insert or find the holder of dedup key ${JSON.stringify(job.dedupKey)}`);
+  }
+}
+
+/** Applies one guarded change; `s` is the quoted schema. */
+export async function applyTransition(client: pg.PoolClient, s: string, change: Transition): Promise<JobRecord | undefined> {
+  const { job, expect, to } = change;
+  const rowId = toRowId(change.id);
+  if (rowId === undefined) return undefined;
+  // A worker finishing its own attempt knows the row: read back only what others may have changed.
+  const pinned = job !== undefined && expect.attempt !== undefined && expect.serverName !== undefined;
+  const sql = `UPDATE ${s}.jobs
+     SET state = $1, state_reason = $2, state_changed_at = $3,
+         run_at = coalesce($4, run_at), retry_count = coalesce($5, retry_count),
+         attempt = coalesce($6, attempt), expires_at = $7,
+         server_name = NULL, lease_until = NULL, history = history || ',' || $12
+     WHERE id = $8 AND state = $9
+       AND ($10::integer IS NULL OR attempt = $10)
+       AND ($11::text IS NULL OR server_name = $11)
+     RETURNING ${pinned ? 'has_continuations, progress' : COLUMNS}`;
+  const params = [
+    to.name,
+    to.reason ?? null,
+    to.at,
+    change.runAt ?? null,
+    change.retryCount ?? null,
+    change.attempt ?? null,
+    change.expiresAt ?? null,
+    rowId,
+    expect.state,
+    expect.attempt ?? null,
+    expect.serverName ?? null,
+    historyEntry(to),
+  ];
+  // Only a finished job coming back (a requeue of a Deleted job, say) can enter the dedup index
+  // and collide with another unfinished holder of its key; a job that is already unfinished is
+  // already in the index under the same key. So only those changes pay for a SAVEPOINT, which
+  // undoes the failed UPDATE alone and lets the rest of the batch commit.
+  const mayCollide = FINISHED.includes(expect.state) && !FINISHED.includes(to.name);
+  let rows: (JobRow | Pick<JobRow, 'has_continuations' | 'progress'>)[];
+  if (mayCollide) {
+    await client.query('SAVEPOINT pilotlight_transition');
+    try {
+      rows = (await client.query<JobRow>(sql, params)).rows;
+      await client.query('RELEASE SAVEPOINT pilotlight_transition');
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      await client.query('ROLLBACK TO SAVEPOINT pilotlight_transition');
+      return undefined;
+    }
+  } else {
+    rows = (await client.query<JobRow>(sql, params)).rows;
+  }
+  const row = rows[0];
+  if (!row) return undefined;
+  if (!pinned) return toJob(row as JobRow);
+  return {
+    ...job!,
+    state: to.name,
+    stateReason: to.reason,
+    stateChangedAt: to.at,
+    runAt: change.runAt ?? job!.runAt,
+    retryCount: change.retryCount ?? job!.retryCount,
+    attempt: change.attempt ?? job!.attempt,
+    serverName: undefined,
+    leaseUntil: undefined,
+    hasContinuations: row.has_continuations,
+    progress: row.progress ?? undefined,
+  };
+}
+
+/** Indexes of `changes` by ascending job id (ids that name no job last: they lock nothing). */
+export function lockOrder(changes: readonly Transition[]): number[] {
+  const key = (i: number) => {
+    const rowId = toRowId(changes[i]!.id);
+    return rowId === undefined ? undefined : BigInt(rowId);
+  };
+  return changes
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      if (x === undefined || y === undefined) return x === y ? a - b : x === undefined ? 1 : -1;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+}
