@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { JobNotFoundError, JobStates } from 'pilotlight';
 import type { CreateJobResult, JobRecord, NewJob, StateName, Transition } from 'pilotlight';
-import { historyEntry, JOB_COLUMNS, retryJson, toJob, toRowId, type JobRow } from './rows.ts';
+import { historyEntry, isPinned, pinnedResult } from 'pilotlight/store-kit';
+import { JOB_COLUMNS, retryJson, toJob, toRowId, type JobRow } from './rows.ts';
 
 /** The writes every job change goes through: inserting a job, applying a guarded transition. */
 
@@ -70,11 +71,11 @@ export async function insertJob(client: pg.PoolClient, s: string, job: NewJob, w
 
 /** Applies one guarded change; `s` is the quoted schema. */
 export async function applyTransition(client: pg.PoolClient, s: string, change: Transition): Promise<JobRecord | undefined> {
-  const { job, expect, to } = change;
+  const { expect, to } = change;
   const rowId = toRowId(change.id);
   if (rowId === undefined) return undefined;
   // A worker finishing its own attempt knows the row: read back only what others may have changed.
-  const pinned = job !== undefined && expect.attempt !== undefined && expect.serverName !== undefined;
+  const pinned = isPinned(change);
   const sql = `UPDATE ${s}.jobs
      SET state = $1, state_reason = $2, state_changed_at = $3,
          run_at = coalesce($4, run_at), retry_count = coalesce($5, retry_count),
@@ -119,20 +120,8 @@ export async function applyTransition(client: pg.PoolClient, s: string, change: 
   }
   const row = rows[0];
   if (!row) return undefined;
-  if (!pinned) return toJob(row as JobRow);
-  return {
-    ...job!,
-    state: to.name,
-    stateReason: to.reason,
-    stateChangedAt: to.at,
-    runAt: change.runAt ?? job!.runAt,
-    retryCount: change.retryCount ?? job!.retryCount,
-    attempt: change.attempt ?? job!.attempt,
-    serverName: undefined,
-    leaseUntil: undefined,
-    hasContinuations: row.has_continuations,
-    progress: row.progress ?? undefined,
-  };
+  if (!isPinned(change)) return toJob(row as JobRow);
+  return pinnedResult(change, row.has_continuations, row.progress ?? undefined);
 }
 
 /** Indexes of `changes` by ascending job id (ids that name no job last: they lock nothing). */

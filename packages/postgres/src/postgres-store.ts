@@ -22,7 +22,6 @@ import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import {
   JOB_COLUMNS,
   claimOrder,
-  parseHistory,
   retryJson,
   toJob,
   toRecurring,
@@ -33,6 +32,7 @@ import {
   type ServerRow,
 } from './rows.ts';
 import { WakeListener } from './wake-listener.ts';
+import { parseHistory, StoreListeners } from 'pilotlight/store-kit';
 import { applyTransition, insertJob, lockOrder } from './job-writes.ts';
 
 /**
@@ -53,7 +53,7 @@ export class PostgresStore implements Store {
   readonly #s: string; // the quoted schema, for SQL text
   readonly #channel: string;
   readonly #columns: string;
-  readonly #listeners = new Set<(event: StoreEvent) => void>();
+  readonly #listeners = new StoreListeners();
   readonly #wake: WakeListener;
   #closing: Promise<void> | undefined;
 
@@ -366,8 +366,7 @@ export class PostgresStore implements Store {
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.subscribe(listener);
   }
 
   /**
@@ -431,15 +430,8 @@ export class PostgresStore implements Store {
     if (this.#closing) throw new Error('The PostgreSQL store is closed');
   }
 
-  /** Calls every listener; one that throws neither stops the others nor fails the write that is already committed. */
   #emit(event: StoreEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        process.emitWarning(`A Pilotlight store listener threw: ${String(error)}`, 'PilotlightWarning');
-      }
-    }
+    this.#listeners.emit(event);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { JobProgress, JobRecord, RecurringJobRecord, RetryOptions, ServerRecord, StateName, StateRecord } from 'pilotlight';
+import type { JobProgress, JobRecord, RecurringJobRecord, RetryOptions, ServerRecord, StateName } from 'pilotlight';
 
 /** Row shapes as `pg` returns them (BIGINT as string, TIMESTAMPTZ as Date, JSONB parsed), and their mapping. */
 export interface JobRow {
@@ -61,27 +61,6 @@ export function toJob(row: JobRow): JobRecord {
     progress: row.progress ?? undefined,
     recurringId: row.recurring_id ?? undefined,
   };
-}
-
-/** One history entry, in the same format as the SQLite store's (times as epoch ms). */
-export function historyEntry(state: StateRecord): string {
-  const entry: Record<string, unknown> = { name: state.name, at: state.at.getTime() };
-  if (state.reason !== undefined) entry.reason = state.reason;
-  if (state.runAt) entry.runAt = state.runAt.getTime();
-  if (state.error) entry.error = state.error;
-  if (state.serverName) entry.serverName = state.serverName;
-  if (state.attempt !== undefined) entry.attempt = state.attempt;
-  if (state.retry) entry.retry = true;
-  return JSON.stringify(entry);
-}
-
-export function parseHistory(history: string): StateRecord[] {
-  return (JSON.parse(`[${history}]`) as Record<string, any>[]).map((entry) => ({
-    ...entry,
-    name: entry.name as StateName,
-    at: new Date(entry.at),
-    ...(entry.runAt !== undefined && { runAt: new Date(entry.runAt) }),
-  }));
 }
 
 export interface RecurringRow {

@@ -1,4 +1,4 @@
-import type { JobRecord, RecurringJobRecord, RetryOptions, ServerRecord, StateName, StateRecord } from '../../types.ts';
+import type { JobRecord, RecurringJobRecord, RetryOptions, ServerRecord, StateName } from '../../types.ts';
 
 /** Row shapes as `node:sqlite` returns them, and their mapping to the store's records. */
 export interface JobRow {
@@ -54,31 +54,6 @@ export function toJob(row: JobRow): JobRecord {
     progress: row.progress === null ? undefined : JSON.parse(row.progress),
     recurringId: row.recurring_id ?? undefined,
   };
-}
-
-/**
- * A job's history lives in its own row, as comma-separated JSON entries (`{…},{…}`): appending a
- * state is a string concatenation in the UPDATE that changes the state, so a transition writes one
- * row and no second table or index.
- */
-export function historyEntry(state: StateRecord): string {
-  const entry: Record<string, unknown> = { name: state.name, at: state.at.getTime() };
-  if (state.reason !== undefined) entry.reason = state.reason;
-  if (state.runAt) entry.runAt = state.runAt.getTime();
-  if (state.error) entry.error = state.error;
-  if (state.serverName) entry.serverName = state.serverName;
-  if (state.attempt !== undefined) entry.attempt = state.attempt;
-  if (state.retry) entry.retry = true;
-  return JSON.stringify(entry);
-}
-
-export function parseHistory(history: string): StateRecord[] {
-  return (JSON.parse(`[${history}]`) as Record<string, any>[]).map((entry) => ({
-    ...entry,
-    name: entry.name as StateName,
-    at: new Date(entry.at),
-    ...(entry.runAt !== undefined && { runAt: new Date(entry.runAt) }),
-  }));
 }
 
 export interface RecurringRow {

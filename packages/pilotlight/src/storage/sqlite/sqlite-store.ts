@@ -18,8 +18,6 @@ import type {
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import {
   retryJson,
-  historyEntry,
-  parseHistory,
   toJob,
   toRecurring,
   toRowId,
@@ -30,6 +28,7 @@ import {
 } from './rows.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { watchForeignWrites } from './wake-watcher.ts';
+import { historyEntry, isPinned, parseHistory, pinnedResult, StoreListeners } from '../store-kit.ts';
 
 export interface SqliteStoreOptions {
   /**
@@ -68,7 +67,7 @@ export class SqliteStore implements Store {
   readonly path: string;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
-  readonly #listeners = new Set<(event: StoreEvent) => void>();
+  readonly #listeners = new StoreListeners();
   #stopWatching: (() => void) | undefined;
   #checkpointer: { stop(): Promise<void> } | undefined;
   #dataVersion = 0;
@@ -332,8 +331,7 @@ export class SqliteStore implements Store {
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.subscribe(listener);
   }
 
   #insertJob(job: NewJob): CreateJobResult {
@@ -381,9 +379,9 @@ export class SqliteStore implements Store {
 
   #applyTransition(change: Transition): JobRecord | undefined {
     const to = change.to;
-    const { job, expect } = change;
+    const { expect } = change;
     // A worker finishing its own attempt knows the row: read back only what others may have changed.
-    const pinned = job !== undefined && expect.attempt !== undefined && expect.serverName !== undefined;
+    const pinned = isPinned(change);
     let row: JobRow | Pick<JobRow, 'has_continuations' | 'progress'> | undefined;
     try {
       row = this.#stmt(
@@ -417,20 +415,8 @@ export class SqliteStore implements Store {
       throw error;
     }
     if (!row) return undefined;
-    if (!pinned) return toJob(row as JobRow);
-    return {
-      ...job!,
-      state: to.name,
-      stateReason: to.reason,
-      stateChangedAt: to.at,
-      runAt: change.runAt ?? job!.runAt,
-      retryCount: change.retryCount ?? job!.retryCount,
-      attempt: change.attempt ?? job!.attempt,
-      serverName: undefined,
-      leaseUntil: undefined,
-      hasContinuations: row.has_continuations === 1,
-      progress: row.progress === null ? undefined : JSON.parse(row.progress),
-    };
+    if (!isPinned(change)) return toJob(row as JobRow);
+    return pinnedResult(change, row.has_continuations === 1, row.progress === null ? undefined : JSON.parse(row.progress));
   }
 
   #migrateNow(): void {
@@ -485,15 +471,8 @@ export class SqliteStore implements Store {
     return changed;
   }
 
-  /** Calls every listener; one that throws neither stops the others nor fails the write that is already committed. */
   #emit(event: StoreEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        process.emitWarning(`A Pilotlight store listener threw: ${String(error)}`, 'PilotlightWarning');
-      }
-    }
+    this.#listeners.emit(event);
   }
 }
 
