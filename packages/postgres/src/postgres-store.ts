@@ -34,6 +34,9 @@ import {
 import { WakeListener } from './wake-listener.ts';
 import { parseHistory, StoreListeners } from 'pilotlight/store-kit';
 import { applyTransition, insertJob, lockOrder } from './job-writes.ts';
+import { claimCtes } from './claim-sql.ts';
+import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';
+import { prepared, SqlParams } from './sql-params.ts';
 
 /**
  * Key of the advisory lock held by the migration transaction. A constant, so that every process of
@@ -167,6 +170,15 @@ export class PostgresStore implements Store {
   }
 
   async transitionAndClaim(changes: readonly Transition[], claim: ClaimRequest | undefined): Promise<TransitionAndClaimResult> {
+    if (isWorkerBatch(changes)) {
+      // The hot path: no job becomes Enqueued, so there is nothing to NOTIFY or wake.
+      const result = await this.#retryDeadlock(() => {
+        this.#assertOpen();
+        return finishAndClaim(this.#pool, this.#s, changes, claim);
+      });
+      this.#emitStates(changes, result.transitioned);
+      return result;
+    }
     const enqueuedQueues = (transitioned: (JobRecord | undefined)[]) =>
       transitioned.flatMap((job, i) => (job && changes[i]!.to.name === JobStates.Enqueued ? [job.queue] : []));
     const result = await this.#transaction(async (client) => {
@@ -178,41 +190,23 @@ export class PostgresStore implements Store {
       const claimed = claim ? await this.#claim(client, claim) : [];
       return { transitioned, claimed };
     });
-    result.transitioned.forEach((job, i) => {
-      if (!job) return;
-      const change = changes[i]!;
-      this.#emit({ type: 'state', jobId: change.id, from: change.expect.state, to: change.to.name });
-    });
+    this.#emitStates(changes, result.transitioned);
     this.#wakeLocally(enqueuedQueues(result.transitioned));
     return result;
   }
 
-  /**
-   * One statement per batch. The inner SELECT walks jobs_fetch in claim order and locks its rows,
-   * SKIP LOCKED passing over rows another claim (or transition) holds, so concurrent workers take
-   * different jobs instead of queueing behind each other. Under READ COMMITTED a row changed
-   * meanwhile is re-checked against `state = 'Enqueued'` before it is locked.
-   */
+  #emitStates(changes: readonly Transition[], transitioned: readonly (JobRecord | undefined)[]): void {
+    transitioned.forEach((job, i) => {
+      if (!job) return;
+      const change = changes[i]!;
+      this.#emit({ type: 'state', jobId: change.id, from: change.expect.state, to: change.to.name });
+    });
+  }
+
+  /** One statement: atomic by itself. */
   async #claim(db: Queryable, request: ClaimRequest): Promise<JobRecord[]> {
-    const now = request.now.getTime();
-    const { rows } = await db.query<JobRow>(
-      `WITH next AS (
-         SELECT id FROM ${this.#s}.jobs
-         WHERE state = 'Enqueued' AND queue = ANY($1::text[])
-         ORDER BY priority DESC, run_at, id
-         LIMIT $2
-         FOR UPDATE SKIP LOCKED
-       )
-       UPDATE ${this.#s}.jobs AS j
-       SET state = 'Processing', state_reason = NULL, state_changed_at = $3, attempt = j.attempt + 1,
-           server_name = $4, lease_until = $5, progress = NULL,
-           history = j.history || ',{"name":"Processing","at":' || $6::bigint || ',"serverName":' || $7::text
-                     || ',"attempt":' || (j.attempt + 1) || '}'
-       FROM next WHERE j.id = next.id
-       RETURNING ${JOB_COLUMNS.map((column) => `j.${column}`).join(', ')}`,
-      [request.queues, request.limit, request.now, request.serverName, request.leaseUntil, now, JSON.stringify(request.serverName)],
-    );
-    // UPDATE … RETURNING keeps no order: restore the claim order.
+    const p = new SqlParams();
+    const { rows } = await db.query<JobRow>(prepared(`WITH ${claimCtes(this.#s, request, p)} SELECT * FROM claimed`, p.values));
     return rows.map(toJob).sort(claimOrder);
   }
 
@@ -395,10 +389,14 @@ export class PostgresStore implements Store {
    * deadlock: the store locks rows in a consistent order, so this is a safety net, and every `work`
    * computes its result from scratch so that running it again is safe.
    */
-  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.#retryDeadlock(() => this.#transactionOnce(work));
+  }
+
+  async #retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#transactionOnce(work);
+        return await work();
       } catch (error) {
         if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= 3) throw error;
       }

@@ -1,0 +1,83 @@
+import type pg from 'pg';
+import { JobStates } from 'pilotlight';
+import type { ClaimRequest, JobRecord, Transition, TransitionAndClaimResult } from 'pilotlight';
+import { historyEntry, isPinned, pinnedResult } from 'pilotlight/store-kit';
+import { claimCtes } from './claim-sql.ts';
+import { JOB_COLUMNS, claimOrder, toJob, toRowId, type JobRow } from './rows.ts';
+import { prepared, SqlParams } from './sql-params.ts';
+import { lockOrder } from './job-writes.ts';
+
+/**
+ * A busy worker's batch (the attempts it just finished, and the jobs that take their slots) in one
+ * statement: one round trip, no BEGIN/COMMIT, however many jobs the batch holds. A statement is
+ * atomic by itself, so this is the transaction `transitionAndClaim()` promises.
+ */
+
+type PinnedTransition = Transition & { readonly job: JobRecord };
+
+/**
+ * Whether one statement can apply these changes: each one a worker recording its own attempt
+ * (pinned to Processing, its attempt and its worker), none making a job Enqueued (the claim in the
+ * same statement would not see it, and it would need a NOTIFY), no job twice.
+ */
+export function isWorkerBatch(changes: readonly Transition[]): changes is readonly PinnedTransition[] {
+  const ids = new Set<string>();
+  for (const change of changes) {
+    if (!isPinned(change) || change.expect.state !== JobStates.Processing || change.to.name === JobStates.Enqueued) return false;
+    if (toRowId(change.id) === undefined || ids.has(change.id)) return false;
+    ids.add(change.id);
+  }
+  return true;
+}
+
+/** Columns of the one result set: claimed jobs whole, finished ones by what others may have changed. */
+const FINISHED_COLUMNS = new Set(['id', 'has_continuations', 'progress']);
+
+export async function finishAndClaim(
+  db: pg.Pool,
+  s: string,
+  changes: readonly PinnedTransition[],
+  claim: ClaimRequest | undefined,
+): Promise<TransitionAndClaimResult> {
+  const p = new SqlParams();
+  // In ascending id order, the order every batch locks rows in (see lockOrder()), as far as the plan
+  // follows it; a deadlock this leaves possible is retried by the store.
+  const ordered = lockOrder(changes).map((i) => changes[i]!);
+  const column = <T>(pick: (change: PinnedTransition) => T, type: string) => p.add(ordered.map(pick), `${type}[]`);
+  const change = `unnest(
+         ${column((c) => c.id, 'bigint')}, ${column((c) => c.to.name, 'text')}, ${column((c) => c.to.reason ?? null, 'text')},
+         ${column((c) => c.to.at, 'timestamptz')}, ${column((c) => c.runAt ?? null, 'timestamptz')},
+         ${column((c) => c.retryCount ?? null, 'integer')}, ${column((c) => c.attempt ?? null, 'integer')},
+         ${column((c) => c.expiresAt ?? null, 'timestamptz')}, ${column((c) => c.expect.attempt, 'integer')},
+         ${column((c) => c.expect.serverName, 'text')}, ${column((c) => historyEntry(c.to), 'text')}
+       ) AS c(id, state, reason, at, run_at, retry_count, attempt, expires_at, expect_attempt, expect_server, entry)`;
+  const claimed = claim ? `, ${claimCtes(s, claim, p)}` : '';
+  const { rows } = await db.query<JobRow & { finished: boolean }>(prepared(
+    `WITH finished AS (
+       UPDATE ${s}.jobs AS j
+       SET state = c.state, state_reason = c.reason, state_changed_at = c.at,
+           run_at = coalesce(c.run_at, j.run_at), retry_count = coalesce(c.retry_count, j.retry_count),
+           attempt = coalesce(c.attempt, j.attempt), expires_at = c.expires_at,
+           server_name = NULL, lease_until = NULL, history = j.history || ',' || c.entry
+       FROM ${change}
+       WHERE j.id = c.id AND j.state = 'Processing' AND j.attempt = c.expect_attempt AND j.server_name = c.expect_server
+       RETURNING j.id, j.has_continuations, j.progress
+     )${claimed}
+     ${claim ? `SELECT false AS finished, ${JOB_COLUMNS.join(', ')} FROM claimed UNION ALL ` : ''}
+     SELECT true AS finished, ${JOB_COLUMNS.map((name) => (FINISHED_COLUMNS.has(name) ? name : 'NULL')).join(', ')} FROM finished`,
+    p.values,
+  ));
+  const finished = new Map<string, JobRow>();
+  const claimedJobs: JobRecord[] = [];
+  for (const row of rows) {
+    if (row.finished) finished.set(row.id, row);
+    else claimedJobs.push(toJob(row));
+  }
+  return {
+    transitioned: changes.map((c) => {
+      const row = finished.get(toRowId(c.id)!);
+      return row && pinnedResult(c, row.has_continuations, row.progress ?? undefined);
+    }),
+    claimed: claimedJobs.sort(claimOrder),
+  };
+}

@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+
+/** Collects the parameters of a statement built in pieces: `add(value)` returns its placeholder. */
+export class SqlParams {
+  readonly values: unknown[] = [];
+
+  add(value: unknown, cast?: string): string {
+    this.values.push(value);
+    return cast ? `$${this.values.length}::${cast}` : `$${this.values.length}`;
+  }
+}
+
+const names = new Map<string, string>();
+
+/**
+ * A named (prepared) statement: each connection parses and plans it once, then only binds the
+ * values. For the hot statements, whose planning costs as much as running them. The name is a hash
+ * of the text, so the same text always gets the same name (pg requires it) and different texts
+ * (another schema) never share one.
+ */
+export function prepared(text: string, values: unknown[]): pg.QueryConfig {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `pilotlight_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    names.set(text, name);
+  }
+  return { name, text, values };
+}
