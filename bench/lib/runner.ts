@@ -12,6 +12,8 @@ export interface ThroughputScenario {
   readonly jobs: number;
   /** Jobs per second to reach. */
   readonly target?: number;
+  /** A target relative to another scenario of the same run: at most `maxSlowdown` (0.1 = 10 %) slower than its median. */
+  readonly relativeTarget?: { readonly baseline: ThroughputScenario; readonly maxSlowdown: number };
   run(): Promise<ThroughputResult>;
 }
 
@@ -83,6 +85,19 @@ export async function runBenchmark(options: BenchOptions): Promise<boolean> {
     return met ? 'yes' : 'NO';
   };
 
+  const medianRate = (scenario: Scenario): number | undefined => {
+    const outcome = outcomes.find((candidate) => candidate.scenario === scenario);
+    return outcome && outcome.throughput.length > 0 ? median(outcome.throughput.map((result) => result.perSecond)) : undefined;
+  };
+  /** The target column and the verdict: absolute, relative to a baseline that ran, or none. */
+  const judge = (s: ThroughputScenario, value: number): [string, boolean | undefined] => {
+    if (s.target !== undefined) return [`>= ${formatRate(s.target)}`, value >= s.target];
+    const relative = s.relativeTarget;
+    const baseline = relative && medianRate(relative.baseline);
+    if (!relative || baseline === undefined) return ['', undefined];
+    const floor = baseline * (1 - relative.maxSlowdown);
+    return [`>= ${formatRate(floor)} (${Math.round((1 - relative.maxSlowdown) * 100)} % of "${relative.baseline.label}"; here ${Math.round((value / baseline) * 100)} %)`, value >= floor];
+  };
   const throughputRows = outcomes
     .filter((outcome) => outcome.scenario.kind === 'throughput')
     .map(({ scenario, throughput }) => {
@@ -90,14 +105,15 @@ export async function runBenchmark(options: BenchOptions): Promise<boolean> {
       const rates = throughput.map((result) => result.perSecond);
       const value = median(rates);
       const perCpuSecond = median(throughput.map((result) => (result.jobs / result.cpuMs) * 1000));
+      const [targetText, met] = judge(s, value);
       return [
         s.label,
         formatInt(s.jobs),
         formatRate(value),
         rates.length > 1 ? `[${rates.map((rate) => formatInt(rate)).join(', ')}]` : '',
         formatInt(perCpuSecond),
-        s.target === undefined ? '' : `>= ${formatRate(s.target)}`,
-        verdict(s.target === undefined ? undefined : value >= s.target),
+        targetText,
+        verdict(met),
       ];
     });
   if (throughputRows.length > 0) {

@@ -46,6 +46,8 @@ export interface ThroughputOptions {
   readonly workerTracing?: TracingOptions;
   /** Awaited after the untimed setup, just before the clock starts (e.g. to flush the setup's spans). */
   readonly beforeTimed?: () => Promise<void>;
+  /** `processBacklog()`: finished jobs already in the table before the backlog is enqueued (untimed). */
+  readonly finishedJobs?: number;
 }
 
 /** Starts the clocks of a timed part; `stop()` (or `stop(endedAt)`, a `performance.now()` taken earlier) reads them. */
@@ -108,7 +110,12 @@ export function enqueueBulk(target: BenchTarget, jobs: number, batch: number): P
  * counts them, so nothing polls the database while the clock runs. Verified with `countJobs()`.
  */
 export function processBacklog(target: BenchTarget, jobs: number, concurrency: number, options: ThroughputOptions = {}): Promise<ThroughputResult> {
-  return withDatabase(target, async ({ store }) => {
+  return withDatabase(target, async (db) => {
+    const { store } = db;
+    if (options.finishedJobs) {
+      if (!db.seedFinishedJobs) throw new Error(`The ${target.name} bench target cannot seed finished jobs`);
+      await db.seedFinishedJobs(options.finishedJobs);
+    }
     const client = createClient({ store, logger: silentLogger, tracing: options.clientTracing });
     const args = new Array<undefined>(1000).fill(undefined);
     for (let done = 0; done < jobs; done += args.length) {
@@ -132,7 +139,7 @@ export function processBacklog(target: BenchTarget, jobs: number, concurrency: n
     } finally {
       await worker.stop();
     }
-    await expectCount(client, 'Succeeded', jobs);
+    await expectCount(client, 'Succeeded', jobs + (options.finishedJobs ?? 0));
     return throughput(jobs, elapsed);
   });
 }

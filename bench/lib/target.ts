@@ -23,6 +23,11 @@ export interface BenchDatabase {
   readonly store: Store;
   /** JSON-serializable; a child process passes it to the target module's `openStore()`. */
   readonly childConfig: unknown;
+  /**
+   * Fills the jobs table with `count` finished (Succeeded) jobs, as a long-running system has: the
+   * "million finished jobs" scenario. Only stores whose bench runs that scenario provide it.
+   */
+  seedFinishedJobs?(count: number): Promise<void>;
   /** Closes this process's store and deletes the database. */
   destroy(): Promise<void>;
 }
