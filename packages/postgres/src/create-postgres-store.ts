@@ -86,6 +86,11 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     // An idle connection that dies (server restart) is dropped by the pool; without a listener the
     // 'error' event would crash the process.
     pool.on('error', (error) => process.emitWarning(`A Pilotlight PostgreSQL connection failed: ${error.message}`, 'PilotlightWarning'));
+    // A connection lent out of the pool (inside a transaction) has no listener of the pool's: if it
+    // dies between two queries (the server restarting says so as soon as it shuts down), its
+    // 'error' event would be unhandled and crash the process. Its query in flight, or the next one,
+    // fails instead, and the store call with it.
+    pool.on('connect', (client) => client.on('error', () => {}));
     // The listener has its own connection, outside the pool: it lives as long as the store.
     connectListener = async () => {
       const client = new pg.Client({ connectionString });

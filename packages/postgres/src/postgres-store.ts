@@ -406,6 +406,11 @@ export class PostgresStore implements Store {
   async #transactionOnce<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     this.#assertOpen();
     const client = await this.#pool.connect();
+    // A connection lent out of a pool that is not ours has no 'error' listener of the store's: if it
+    // died between two queries of this transaction, its 'error' event would crash the process. The
+    // query in flight, or the next one, fails instead.
+    const ignore = (): void => {};
+    client.on('error', ignore);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -420,6 +425,7 @@ export class PostgresStore implements Store {
       }
       throw error;
     } finally {
+      client.off('error', ignore);
       client.release(broken);
     }
   }
