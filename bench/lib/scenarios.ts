@@ -46,6 +46,8 @@ export interface ThroughputOptions {
   readonly workerTracing?: TracingOptions;
   /** Awaited after the untimed setup, just before the clock starts (e.g. to flush the setup's spans). */
   readonly beforeTimed?: () => Promise<void>;
+  /** `prefetch` option of the worker (`processBacklog()`). @default 0 */
+  readonly prefetch?: number;
   /** `processBacklog()`: finished jobs already in the table before the backlog is enqueued (untimed). */
   readonly finishedJobs?: number;
 }
@@ -129,7 +131,15 @@ export function processBacklog(target: BenchTarget, jobs: number, concurrency: n
         if (++performed === jobs) finish(performance.now());
       },
     };
-    const worker = createWorker({ store, jobs: [noopJob], concurrency, logger: silentLogger, filters: [counter], tracing: options.workerTracing });
+    const worker = createWorker({
+      store,
+      jobs: [noopJob],
+      concurrency,
+      prefetch: options.prefetch,
+      logger: silentLogger,
+      filters: [counter],
+      tracing: options.workerTracing,
+    });
     await options.beforeTimed?.();
     const clock = stopwatch();
     await worker.start();

@@ -13,6 +13,8 @@ export const DEFAULTS = {
   worker: {
     queues: ['default'] as readonly string[],
     concurrency: 10,
+    /** Jobs claimed beyond `concurrency`, ready to start the moment a slot frees up. */
+    prefetch: 0,
     /** How long a claimed job stays invisible to other workers without a heartbeat. */
     leaseDuration: 30_000,
     /** How often a worker renews its leases and records its heartbeat. */

@@ -22,8 +22,20 @@ export interface AttemptDeps {
 export class RunningAttempt {
   readonly job: JobRecord;
   readonly controller = new AbortController();
+  /** Set once the attempt has a slot and runs (a prefetched job waits for one first). */
+  started = false;
   /** Set once the handler is done and the attempt is recording its outcome. */
-  finishing = false;
+  get finishing(): boolean {
+    return this.#finishing;
+  }
+  set finishing(value: true) {
+    this.#finishing = value;
+    this.#handlerDone();
+  }
+  #finishing = false;
+  #handlerDone!: () => void;
+  /** Resolves when `finishing` is set. */
+  readonly handlerDone = new Promise<void>((resolve) => (this.#handlerDone = resolve));
   /** Settles when the attempt is over, its final state applied and `onPerformed` run. */
   done: Promise<void> = Promise.resolve();
 

@@ -19,6 +19,15 @@ export interface WorkerOptions {
   readonly queues?: readonly string[];
   /** Jobs run at once. @default 10 */
   readonly concurrency?: number;
+  /**
+   * Jobs claimed beyond `concurrency` and held, leased to this worker, until a slot frees up: the
+   * next jobs start without a round trip to the store, and each claim and commit carries more jobs.
+   * For many short jobs (up to several times the throughput on PostgreSQL). Held jobs are
+   * Processing for everyone else and wait behind this worker's running ones, so leave it at 0
+   * for long jobs. On `stop()` they are handed back without spending an attempt.
+   * @default 0
+   */
+  readonly prefetch?: number;
   /** Creates the instance of a job class for each attempt (a DI container goes here). @default `new JobClass()` */
   readonly activate?: JobActivator;
   /** Filters run around each attempt and each state change this worker makes. */
@@ -55,6 +64,7 @@ export interface ResolvedWorkerOptions {
   readonly jobs: readonly (JobDefinition<any, any> | JobClass<any>)[];
   readonly queues: readonly string[];
   readonly concurrency: number;
+  readonly prefetch: number;
   readonly activate: JobActivator;
   readonly filters: readonly JobFilter[];
   readonly retry: ResolvedRetry;
@@ -102,6 +112,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     jobs: options.jobs,
     queues: [...new Set(queues)],
     concurrency: validateInteger(options.concurrency ?? d.concurrency, 'createWorker() options.concurrency', 1, 10_000),
+    prefetch: validateInteger(options.prefetch ?? d.prefetch, 'createWorker() options.prefetch', 0, 10_000),
     activate: options.activate ?? ((jobClass) => new (jobClass as unknown as new () => unknown)()),
     filters: options.filters ?? [],
     retry: { attempts: retry.attempts ?? DEFAULTS.retry.attempts, backoff: retry.backoff ?? DEFAULTS.retry.backoff },

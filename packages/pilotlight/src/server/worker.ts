@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { JobCreator } from '../client/job-creator.ts';
 import { JobCancelledError } from '../errors.ts';
 import { createPipeline } from '../filters/built-in-filters.ts';
@@ -9,9 +10,17 @@ import type { JobRecord, ServerRecord } from '../types.ts';
 import type { Logger } from '../util/logger.ts';
 import { runAttempt, RunningAttempt, type AttemptDeps } from './attempt.ts';
 import { JobRegistry } from './job-registry.ts';
+import { Slots } from './slots.ts';
 import { runMaintenance, type MaintenanceDeps } from './maintenance.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.ts';
 import { settlesWithin } from '../util/settles-within.ts';
+
+/**
+ * Back-off between two tries at recording the outcome of an attempt when the store fails (a
+ * database restart, a network blip): doubling from the first delay up to the last.
+ */
+const OUTCOME_RETRY_FIRST_MS = 50;
+const OUTCOME_RETRY_MAX_MS = 2_000;
 
 /**
  * A worker (Hangfire's *server*): claims due jobs of its queues from the store and runs them, up to
@@ -35,11 +44,19 @@ export class Worker {
   readonly #attemptDeps: AttemptDeps;
   readonly #maintenanceDeps: MaintenanceDeps;
   readonly #logger: Logger;
+  /** Every job this worker holds: running, or (prefetched) waiting for a slot. */
   readonly #running = new Map<string, RunningAttempt>();
+  readonly #slots: Slots;
   #server: ServerRecord | undefined;
   #status: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   #stopping: Promise<void> | undefined;
   #claiming = false;
+  /** Changes whenever a claim starts or ends: tells whether a claim ran during some store call. */
+  #claimEpoch = 0;
+  /** Ids the last heartbeat found held by this worker in the store but not running here. */
+  #strays = new Set<string>();
+  /** Aborted when `stop()` gives up on outcomes the store keeps refusing. */
+  readonly #outcomeRetries = new AbortController();
   /** Store calls under way outside jobs (claim, heartbeat, maintenance): `stop()` waits for them. */
   readonly #chores = new Set<Promise<unknown>>();
   #fetchScheduled = false;
@@ -53,18 +70,20 @@ export class Worker {
     this.#options = resolveWorkerOptions(options);
     const resolved = this.#options;
     this.name = resolved.serverName;
+    this.#slots = new Slots(resolved.concurrency);
     this.#store = resolved.store;
     this.#logger = resolved.logger;
     this.#pipeline = createPipeline(resolved.filters, resolved.retry, resolved.tracing, resolved.logger);
     this.#states = new StateMachine(this.#store, this.#pipeline, resolved.retention, this.name);
     const registry = new JobRegistry(resolved.jobs, resolved.activate);
+    const commit = createBatcher((transitions: Transition[]) => this.#commitAndClaim(transitions), { oneAtATime: true });
     this.#attemptDeps = {
       store: this.#store,
       states: this.#states,
       pipeline: this.#pipeline,
       registry,
       serverName: this.name,
-      commit: createBatcher((transitions) => this.#commitAndClaim(transitions)),
+      commit: (transition) => this.#recordOutcome(transition, commit),
     };
     this.#maintenanceDeps = {
       store: this.#store,
@@ -76,9 +95,14 @@ export class Worker {
     };
   }
 
-  /** How many jobs this worker is running now. */
+  /** How many jobs this worker is running now (prefetched jobs waiting for a slot not counted). */
   get runningCount(): number {
-    return this.#running.size;
+    return this.#slots.used;
+  }
+
+  /** Jobs the worker may hold at once: those running and those prefetched. */
+  get #capacity(): number {
+    return this.#options.concurrency + this.#options.prefetch;
   }
 
   get status(): 'idle' | 'running' | 'stopping' | 'stopped' {
@@ -119,6 +143,10 @@ export class Worker {
     for (const timer of this.#timers) clearInterval(timer);
     clearTimeout(this.#maintenanceTimer);
     this.#removeSignalHandlers?.();
+    // Prefetched jobs that have not started go back at once; running ones get shutdownTimeout.
+    for (const attempt of this.#running.values()) {
+      if (!attempt.started) attempt.cancel(new JobCancelledError('shutdown', `Worker ${this.name} is stopping`));
+    }
     await Promise.all(this.#chores);
     // Waits until nothing runs, including jobs a commit in flight when stop() began still claimed.
     const finished = async (): Promise<void> => {
@@ -129,7 +157,12 @@ export class Worker {
         attempt.cancel(new JobCancelledError('shutdown', `Worker ${this.name} is stopping`));
       }
       // A handler that ignores its signal is left behind: its job is handed back without waiting.
-      if (!(await settlesWithin(finished(), Math.min(1_000, this.#options.shutdownTimeout)))) await this.#handBackStuckJobs();
+      if (!(await settlesWithin(finished(), Math.min(1_000, this.#options.shutdownTimeout)))) {
+        // Outcomes the store still refuses are given up: the heartbeat stops, so their leases expire.
+        this.#outcomeRetries.abort();
+        await this.#handBackStuckJobs();
+        await settlesWithin(finished(), 1_000);
+      }
     }
     this.#unsubscribe?.();
     try {
@@ -172,9 +205,10 @@ export class Worker {
       this.#fetchAgain = true;
       return;
     }
-    const free = this.#options.concurrency - this.#running.size;
+    const free = this.#capacity - this.#running.size;
     if (free <= 0 || this.#status !== 'running') return;
     this.#claiming = true;
+    this.#claimEpoch++;
     this.#fetchAgain = false;
     let jobs: JobRecord[] = [];
     try {
@@ -183,6 +217,7 @@ export class Worker {
       this.#logger.error(`Worker ${this.name} could not claim jobs; retrying at the next poll`, { error });
     } finally {
       this.#claiming = false;
+      this.#claimEpoch++;
     }
     this.#runClaimed(jobs, free);
   }
@@ -193,9 +228,10 @@ export class Worker {
    * as running here (their filters have yet to run), so their slots are added back.
    */
   async #commitAndClaim(transitions: Transition[]): Promise<(JobRecord | undefined)[]> {
-    const free = this.#options.concurrency - this.#running.size + transitions.length;
+    const free = this.#capacity - this.#running.size + transitions.length;
     if (this.#claiming || this.#status !== 'running') return this.#store.transition(transitions);
     this.#claiming = true;
+    this.#claimEpoch++;
     this.#fetchAgain = false;
     try {
       const { transitioned, claimed } = await this.#store.transitionAndClaim(transitions, this.#claimRequest(free));
@@ -203,6 +239,41 @@ export class Worker {
       return transitioned;
     } finally {
       this.#claiming = false;
+      this.#claimEpoch++;
+    }
+  }
+
+  /**
+   * Commits an attempt's final state; if the store fails (the database restarting, say), tries
+   * again with a back-off until it succeeds, the guard shows the job is no longer this attempt's
+   * (the store then returns undefined), or `stop()` gives up. Recording late is safe: the guard
+   * (Processing, this attempt, this worker) lets the change through only if nobody requeued the
+   * job meanwhile, and the heartbeat keeps the lease of a job waiting here. Giving up instead would
+   * run the job again once its lease expired.
+   */
+  async #recordOutcome(transition: Transition, commit: (transition: Transition) => Promise<JobRecord | undefined>): Promise<JobRecord | undefined> {
+    const signal = this.#outcomeRetries.signal;
+    let delay = OUTCOME_RETRY_FIRST_MS;
+    for (let failures = 0; ; failures++) {
+      try {
+        const recorded = await commit(transition);
+        if (failures > 0) {
+          this.#logger.warn(`Worker ${this.name} recorded the outcome of job ${transition.id} (${transition.to.name}) after ${failures} failed tries`);
+        }
+        return recorded;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        this.#logger.warn(
+          `Worker ${this.name} could not record the outcome of job ${transition.id} (${transition.to.name}); retrying in ${delay} ms`,
+          { error },
+        );
+        try {
+          await sleep(delay, undefined, { signal });
+        } catch {
+          throw error; // stop() gave up waiting
+        }
+        delay = Math.min(delay * 2, OUTCOME_RETRY_MAX_MS);
+      }
     }
   }
 
@@ -220,12 +291,39 @@ export class Worker {
   #run(job: JobRecord): void {
     const attempt = new RunningAttempt(job);
     this.#running.set(job.id, attempt);
-    attempt.done = runAttempt(attempt, this.#attemptDeps)
-      .catch((error: unknown) => this.#logger.error(`Worker ${this.name} failed recording the outcome of job ${job.id}; its lease will expire`, { error }))
+    attempt.done = this.#runInSlot(attempt)
+      .catch((error: unknown) => this.#logger.error(`Worker ${this.name} failed recording the outcome of job ${job.id}; its lease will expire once the worker has stopped`, { error }))
       .finally(() => {
         if (this.#running.get(job.id) === attempt) this.#running.delete(job.id);
         this.#scheduleFetch();
       });
+  }
+
+  /** Runs the attempt once a slot is free; one cancelled before that is handed back or dropped. */
+  async #runInSlot(attempt: RunningAttempt): Promise<void> {
+    if (!(await this.#slots.acquire(attempt.controller.signal))) return this.#returnUnstarted(attempt);
+    attempt.started = true;
+    const run = runAttempt(attempt, this.#attemptDeps);
+    // The slot is the handler's: it frees up once the handler is done, while the outcome is still
+    // being recorded (batched with other attempts' outcomes), so that the next job starts meanwhile.
+    try {
+      await Promise.race([attempt.handlerDone, run]);
+    } finally {
+      this.#slots.release();
+    }
+    await run;
+  }
+
+  /**
+   * A prefetched job cancelled before it started: on shutdown it goes back to its queue with its
+   * attempt given back (it never ran); deleted or lost, it is already elsewhere.
+   */
+  async #returnUnstarted(attempt: RunningAttempt): Promise<void> {
+    if ((attempt.controller.signal.reason as JobCancelledError).code !== 'shutdown') return;
+    attempt.finishing = true;
+    const { job } = attempt;
+    const reason = `Worker ${this.name} stopped before starting it; job handed back`;
+    await this.#states.change(job, { name: 'Enqueued', reason }, { expectServer: this.name, attempt: job.attempt - 1 });
   }
 
   #onStoreEvent(event: StoreEvent): void {
@@ -242,10 +340,21 @@ export class Worker {
     if (!this.#server) return;
     const now = new Date();
     const before = [...this.#running.values()];
+    const epoch = this.#claimEpoch;
+    const claimingBefore = this.#claiming;
     try {
       const held = new Set(
         await this.#store.heartbeat({ ...this.#server, heartbeatAt: now }, new Date(now.getTime() + this.#options.leaseDuration)),
       );
+      // Jobs held in this worker's name that it does not run: a claim committed although its reply
+      // was lost (the connection broke after COMMIT). The heartbeat would renew their leases
+      // forever; hand them back. Only when no claim ran meanwhile (its jobs are not running yet),
+      // and seen at two heartbeats in a row (a job finishing now is seen once).
+      if (!claimingBefore && !this.#claiming && epoch === this.#claimEpoch) {
+        const strays = [...held].filter((id) => !this.#running.has(id));
+        for (const id of strays) if (this.#strays.has(id)) await this.#handBackStray(id);
+        this.#strays = new Set(strays);
+      }
       for (const attempt of before) {
         if (held.has(attempt.job.id) || attempt.finishing || this.#running.get(attempt.job.id) !== attempt) continue;
         const current = await this.#store.getJob(attempt.job.id);
@@ -254,6 +363,23 @@ export class Worker {
       }
     } catch (error) {
       this.#logger.error(`Worker ${this.name} could not record its heartbeat; retrying`, { error });
+    }
+  }
+
+  /** Hands back job `id` if it is still held by this worker in the store and still not running here. */
+  async #handBackStray(id: string): Promise<void> {
+    const epoch = this.#claimEpoch;
+    const job = await this.#store.getJob(id); // (a failure is the heartbeat's: retried at the next one)
+    if (job?.state !== 'Processing' || job.serverName !== this.name) return;
+    if (this.#running.has(id) || this.#claiming || epoch !== this.#claimEpoch) return; // claimed meanwhile
+    this.#logger.warn(`Worker ${this.name} holds job ${id} (attempt ${job.attempt}) without running it; handing it back`);
+    // Guarded by state, attempt and worker: a no-op if the job moved on meanwhile. It never started
+    // here, so it gets its attempt back.
+    const reason = `Worker ${this.name} held it without running it (a claim whose reply was lost); job handed back`;
+    try {
+      await this.#states.change(job, { name: 'Enqueued', reason }, { expectServer: this.name, attempt: job.attempt - 1 });
+    } catch (error) {
+      this.#logger.error(`Worker ${this.name} could not hand back job ${id}; retrying at the next heartbeat`, { error });
     }
   }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { createClient, createWorker, silentLogger, type Client, type Worker, type WorkerOptions } from '../../src/index.ts';
+import { createClient, createWorker, silentLogger, type Client, type Store, type Worker, type WorkerOptions } from '../../src/index.ts';
 import { createSqliteStore, type SqliteStore } from '../../src/storage/sqlite/index.ts';
 
 /** A fresh directory, removed after the test file. */
@@ -55,4 +55,15 @@ export function testWorker(options: WorkerOptions): Worker {
 
 export function testClient(store: SqliteStore): Client {
   return createClient({ store, logger: silentLogger });
+}
+
+/** `store`, with some methods replaced; every other call goes to the real store. */
+export function wrapStore(store: Store, overrides: Partial<Store>): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property in overrides) return overrides[property as keyof Store];
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
