@@ -7,7 +7,7 @@
  *   node bench/sqlite.ts --only processing,pickup
  *                                   scenarios whose key starts with one of these:
  *                                   enqueue-one, enqueue-bulk, processing-c1, processing-c10,
- *                                   processing-c50, pickup-same, pickup-cross
+ *                                   processing-c10-prefetch, processing-c50, pickup-same, pickup-cross
  *
  * Exits 1 if a target is missed, 2 on bad arguments.
  */

@@ -96,7 +96,7 @@ export async function runBenchmark(options: BenchOptions): Promise<boolean> {
     const baseline = relative && medianRate(relative.baseline);
     if (!relative || baseline === undefined) return ['', undefined];
     const floor = baseline * (1 - relative.maxSlowdown);
-    return [`>= ${formatRate(floor)} (${Math.round((1 - relative.maxSlowdown) * 100)} % of "${relative.baseline.label}"; here ${Math.round((value / baseline) * 100)} %)`, value >= floor];
+    return [`>= ${formatRate(floor)} (${Math.round((1 - relative.maxSlowdown) * 100)} % of the row without; ${Math.round((value / baseline) * 100)} %)`, value >= floor];
   };
   const throughputRows = outcomes
     .filter((outcome) => outcome.scenario.kind === 'throughput')

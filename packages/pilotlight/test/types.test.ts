@@ -55,6 +55,20 @@ async function typeChecks(client: Client): Promise<void> {
   await client.enqueueMany(sendEmail, [{ to: 'a' }, { to: 'b' }]);
   // @ts-expect-error wrong element type in a bulk enqueue
   await client.enqueueMany(sendEmail, [{ to: 'a' }, { to: 2 }]);
+  // @ts-expect-error the SQLite store writes no job inside a transaction of the caller's
+  await client.enqueue(sendEmail, { to: 'a' }, { transaction: {} });
+}
+
+/** A store that takes the caller's transaction (as `@pilotlight/postgres` takes a pg client) types the option. */
+interface AppTransaction {
+  query(sql: string): Promise<unknown>;
+}
+async function transactionTypeChecks(client: Client<AppTransaction>, tx: AppTransaction): Promise<void> {
+  await client.enqueue(sendEmail, { to: 'a' }, { transaction: tx });
+  await client.schedule(sendEmail, { to: 'a' }, { delay: 10, transaction: tx });
+  await client.enqueueMany(sendEmail, [{ to: 'a' }], { transaction: tx });
+  // @ts-expect-error not the store's kind of transaction
+  await client.enqueue(sendEmail, { to: 'a' }, { transaction: 'BEGIN' });
 }
 
 it('the calls that type-check also run', async () => {
@@ -65,4 +79,5 @@ it('the calls that type-check also run', async () => {
   assert.deepEqual((await client.getJob(first))!.args, [{ to: 'a@example.com' }]);
   assert.deepEqual((await client.getJob(second))!.args, ['t-1', 3]);
   assert.equal(typeof typeChecks, 'function');
+  assert.equal(typeof transactionTypeChecks, 'function');
 });

@@ -86,4 +86,13 @@ describe('bad input is rejected with a clear error and nothing is written', () =
     ];
     for (const [run, message] of cases) assert.throws(run, (error: unknown) => error instanceof ValidationError && message.test(error.message));
   });
+
+  it('rejects options.transaction on the SQLite store, writing nothing', async () => {
+    const client = testClient(tempStore());
+    await assert.rejects(
+      client.enqueue(job, 1, { transaction: {} as never }),
+      (error: unknown) => error instanceof ValidationError && /options\.transaction is not supported by the SQLite store/.test(error.message),
+    );
+    assert.equal((await client.countJobs()).Enqueued, 0);
+  });
 });

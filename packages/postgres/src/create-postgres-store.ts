@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { ValidationError } from 'pilotlight';
 import { PostgresStore } from './postgres-store.ts';
+import { describeValue } from './describe-value.ts';
 
 export interface PostgresStoreOptions {
   /** A `postgres://` URL. @default process.env.DATABASE_URL */
@@ -23,14 +24,6 @@ const DEFAULT_POOL_SIZE = 10;
 const DEFAULT_STATEMENT_TIMEOUT = 30_000;
 /** Unquoted so that it is also a valid channel name once suffixed; 48 leaves room for '_wake' in 63 bytes. */
 const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
-
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return 'a function';
-  if (value !== null && typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
-}
 
 function invalid(option: string, rule: string, value: unknown): ValidationError {
   return new ValidationError(`createPostgresStore() options.${option} must be ${rule}; received ${describeValue(value)}`);

@@ -3,6 +3,7 @@ import { JobNotFoundError, JobStates } from 'pilotlight';
 import type { CreateJobResult, JobRecord, NewJob, StateName, Transition } from 'pilotlight';
 import { historyEntry, isPinned, pinnedResult } from 'pilotlight/store-kit';
 import { JOB_COLUMNS, retryJson, toJob, toRowId, type JobRow } from './rows.ts';
+import { prepared, SqlParams } from './sql-params.ts';
 
 /** The writes every job change goes through: inserting a job, applying a guarded transition. */
 
@@ -15,7 +16,7 @@ const UNIQUE_VIOLATION = '23505';
  * `wakeQueues` collects queues to NOTIFY on commit: those of Enqueued parents this insert locked.
  * A claim running meanwhile skipped that parent (SKIP LOCKED) and may have gone idle.
  */
-export async function insertJob(client: pg.PoolClient, s: string, job: NewJob, wakeQueues?: string[]): Promise<CreateJobResult> {
+export async function insertJob(client: pg.ClientBase, s: string, job: NewJob, wakeQueues?: string[]): Promise<CreateJobResult> {
   let parentState: StateName | undefined;
   let parentRowId: string | null = null;
   if (job.parentId !== undefined) {
@@ -69,8 +70,47 @@ export async function insertJob(client: pg.PoolClient, s: string, job: NewJob, w
   }
 }
 
+/** A job with neither a parent nor a dedup key: nothing to read first, it can go in one INSERT with others. */
+export function isPlainJob(job: NewJob): boolean {
+  return job.parentId === undefined && job.dedupKey === undefined;
+}
+
+/**
+ * Plain jobs (see `isPlainJob()`) in one statement, one round trip however many: the INSERT and the
+ * NOTIFY for their queues, which PostgreSQL delivers when the surrounding transaction commits (the
+ * statement's own, or the caller's), never for a rollback. Ids in the order of `jobs`.
+ */
+export async function insertPlainJobs(db: pg.Pool | pg.ClientBase, s: string, channel: string, jobs: readonly NewJob[]): Promise<CreateJobResult[]> {
+  const p = new SqlParams();
+  const column = <T>(pick: (job: NewJob) => T, type: string) => p.add(jobs.map(pick), `${type}[]`);
+  const { rows } = await db.query<{ id: string }>(
+    prepared(
+      `WITH inserted AS (
+         INSERT INTO ${s}.jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
+                                retry, metadata, recurring_id, history)
+         SELECT type, method, args, queue, priority, state, state_reason, run_at, at, at, retry::jsonb, metadata::jsonb, recurring_id, history
+         FROM unnest(${column((job) => job.type, 'text')}, ${column((job) => job.method, 'text')}, ${column((job) => job.argsJson, 'text')},
+                     ${column((job) => job.queue, 'text')}, ${column((job) => job.priority, 'integer')}, ${column((job) => job.state.name, 'text')},
+                     ${column((job) => job.state.reason ?? null, 'text')}, ${column((job) => job.runAt, 'timestamptz')},
+                     ${column((job) => job.state.at, 'timestamptz')}, ${column((job) => retryJson(job.retry), 'text')},
+                     ${column((job) => (Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata)), 'text')},
+                     ${column((job) => job.recurringId ?? null, 'text')}, ${column((job) => historyEntry(job.state), 'text')})
+           AS j(type, method, args, queue, priority, state, state_reason, run_at, at, retry, metadata, recurring_id, history)
+         RETURNING id, queue, state
+       ),
+       woken AS (
+         SELECT pg_notify(${p.add(channel, 'text')}, queue) FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'Enqueued') AS q
+       )
+       -- Naming woken is what makes it run. Identities are drawn in insertion order: by id is the order of jobs.
+       SELECT id FROM inserted WHERE (SELECT count(*) FROM woken) >= 0 ORDER BY id`,
+      p.values,
+    ),
+  );
+  return rows.map((row) => ({ id: row.id, created: true }));
+}
+
 /** Applies one guarded change; `s` is the quoted schema. */
-export async function applyTransition(client: pg.PoolClient, s: string, change: Transition): Promise<JobRecord | undefined> {
+export async function applyTransition(client: pg.ClientBase, s: string, change: Transition): Promise<JobRecord | undefined> {
   const { expect, to } = change;
   const rowId = toRowId(change.id);
   if (rowId === undefined) return undefined;

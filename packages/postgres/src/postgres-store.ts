@@ -33,10 +33,11 @@ import {
 } from './rows.ts';
 import { WakeListener } from './wake-listener.ts';
 import { parseHistory, StoreListeners } from 'pilotlight/store-kit';
-import { applyTransition, insertJob, lockOrder } from './job-writes.ts';
+import { applyTransition, insertJob, insertPlainJobs, isPlainJob, lockOrder } from './job-writes.ts';
 import { claimCtes } from './claim-sql.ts';
 import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';
 import { prepared, SqlParams } from './sql-params.ts';
+import { describeValue } from './describe-value.ts';
 
 /**
  * Key of the advisory lock held by the migration transaction. A constant, so that every process of
@@ -49,7 +50,7 @@ const DEADLOCK_DETECTED = '40P01';
 type Queryable = pg.Pool | pg.PoolClient;
 
 /** The PostgreSQL store: any number of processes on any number of machines share one database. */
-export class PostgresStore implements Store {
+export class PostgresStore implements Store<pg.ClientBase> {
   readonly schema: string;
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
@@ -115,17 +116,35 @@ export class PostgresStore implements Store {
     return this.#closing;
   }
 
-  async createJobs(jobs: readonly NewJob[]): Promise<CreateJobResult[]> {
+  /**
+   * With `transaction` (a `pg` client inside BEGIN, see `EnqueueOptions.transaction`), the jobs are
+   * written in the caller's transaction: they exist, and workers are notified, if and only if it
+   * commits.
+   */
+  async createJobs(jobs: readonly NewJob[], transaction?: pg.ClientBase): Promise<CreateJobResult[]> {
+    this.#assertOpen();
+    if (transaction !== undefined) assertTransaction(transaction);
+    // Queues to NOTIFY: of the Enqueued jobs created, and of Enqueued parents a continuation locked.
     const lockedParents: string[] = [];
-    const results = await this.#transaction(async (client) => {
+    const insertEach = async (client: pg.ClientBase) => {
       lockedParents.length = 0; // (a retried transaction starts over)
       const created: CreateJobResult[] = [];
       for (const job of jobs) created.push(await insertJob(client, this.#s, job, lockedParents));
-      const queues = jobs.filter((job, i) => created[i]!.created && job.state.name === JobStates.Enqueued).map((job) => job.queue);
-      await this.#notify(client, [...queues, ...lockedParents]);
+      await this.#notify(client, [...enqueuedQueues(jobs, created), ...lockedParents]);
       return created;
-    });
-    this.#wakeLocally([...jobs.filter((job, i) => results[i]!.created && job.state.name === JobStates.Enqueued).map((job) => job.queue), ...lockedParents]);
+    };
+    const plain = jobs.every(isPlainJob);
+    let results: CreateJobResult[];
+    if (transaction) {
+      results = plain ? await insertPlainJobs(transaction, this.#s, this.#channel, jobs) : await insertEach(transaction);
+      // Nothing to wake here: the caller's commit is what makes the jobs visible, and the NOTIFY
+      // sent with it reaches this process's workers through LISTEN like any other.
+      return results;
+    }
+    results = plain
+      ? await this.#retryDeadlock(() => insertPlainJobs(this.#pool, this.#s, this.#channel, jobs))
+      : await this.#transaction(insertEach);
+    this.#wakeLocally([...enqueuedQueues(jobs, results), ...lockedParents]);
     return results;
   }
 
@@ -368,7 +387,7 @@ export class PostgresStore implements Store {
    * back write), to every listening process, this one included. One per distinct queue; the payload
    * is the queue name.
    */
-  async #notify(client: pg.PoolClient, queues: readonly string[]): Promise<void> {
+  async #notify(client: pg.ClientBase, queues: readonly string[]): Promise<void> {
     const distinct = [...new Set(queues)];
     if (distinct.length === 0) return;
     await client.query('SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue', [this.#channel, distinct]);
@@ -436,6 +455,23 @@ export class PostgresStore implements Store {
 
   #emit(event: StoreEvent): void {
     this.#listeners.emit(event);
+  }
+}
+
+function enqueuedQueues(jobs: readonly NewJob[], results: readonly CreateJobResult[]): string[] {
+  return jobs.filter((job, i) => results[i]!.created && job.state.name === JobStates.Enqueued).map((job) => job.queue);
+}
+
+/** A `pg` client (`pg.Client`, or a `pg.PoolClient` from `pool.connect()`); a pool is not a transaction. */
+function assertTransaction(transaction: unknown): asserts transaction is pg.ClientBase {
+  const candidate = transaction as { query?: unknown; totalCount?: unknown } | null;
+  if (candidate === null || typeof candidate !== 'object' || typeof candidate.query !== 'function') {
+    throw new ValidationError(`options.transaction must be the pg client you ran BEGIN on; received ${describeValue(transaction)}`);
+  }
+  if (typeof candidate.totalCount === 'number') {
+    throw new ValidationError(
+      'options.transaction must be the pg client you ran BEGIN on, not a pg.Pool (each pool query may run on another connection): use const client = await pool.connect()',
+    );
   }
 }
 

@@ -15,8 +15,9 @@ import { describe, validateInteger, validateNonEmptyString } from './validate.ts
 import { PARENTING_METADATA_KEY } from '../telemetry/names.ts';
 import { resolveTracingOptions, type Parenting, type TracingOptions } from '../telemetry/tracing-options.ts';
 
-export interface ClientOptions {
-  readonly store: Store;
+export interface ClientOptions<Transaction = never> {
+  /** Where jobs are kept. Its kind decides what `options.transaction` takes (nothing for SQLite). */
+  readonly store: Store<Transaction>;
   /** Filters run around creation and around state changes made by this client. */
   readonly filters?: readonly JobFilter[];
   /** @default console warnings and errors */
@@ -27,7 +28,7 @@ export interface ClientOptions {
   readonly tracing?: TracingOptions;
 }
 
-export interface EnqueueOptions extends JobOptions {
+export interface EnqueueOptions<Transaction = never> extends JobOptions {
   /**
    * At most one unfinished job (not yet `Succeeded`, `Failed` or `Deleted`) has this key. Enqueueing
    * with a key already held creates nothing and returns the holder's id.
@@ -35,9 +36,16 @@ export interface EnqueueOptions extends JobOptions {
   readonly dedupKey?: string;
   /** Metadata stored with the job (strings). Never put secrets here: filters may export it. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * Write the job inside this transaction of yours, so that it exists if and only if the
+   * transaction commits (a job about a row you insert is never run without the row, and never
+   * lost with it). Stores that support it say what it is: for `@pilotlight/postgres`, the `pg`
+   * client you ran `BEGIN` on. No worker sees the job before the commit.
+   */
+  readonly transaction?: Transaction;
 }
 
-export interface ScheduleOptions extends EnqueueOptions {
+export interface ScheduleOptions<Transaction = never> extends EnqueueOptions<Transaction> {
   /** Run at this time (a time in the past runs now). Give `at` or `delay`. */
   readonly at?: Date;
   /** Run after this many milliseconds. Give `at` or `delay`. */
@@ -62,14 +70,14 @@ export interface JobView extends JobRecord {
  * await client.enqueue(TenantService, 'provisionTenant', [tenantId]);
  * ```
  */
-export class Client {
-  readonly store: Store;
+export class Client<Transaction = never> {
+  readonly store: Store<Transaction>;
   /** Recurring (cron) jobs. */
   readonly recurring: RecurringJobs;
   readonly #states: StateMachine;
   readonly #creator: JobCreator;
 
-  constructor(options: ClientOptions) {
+  constructor(options: ClientOptions<Transaction>) {
     if (!options || typeof options.store !== 'object' || options.store === null) {
       throw new ValidationError(`createClient() options.store must be a store; received ${describe(options?.store)}`);
     }
@@ -83,15 +91,15 @@ export class Client {
   }
 
   /** Fire-and-forget: the job runs as soon as a worker is free. Resolves to the job's id. */
-  enqueue<A>(job: JobDefinition<A, any>, ...rest: Rest<A, EnqueueOptions>): Promise<string>;
-  enqueue<T, M extends JobMethodName<T>>(job: JobClass<T>, ...rest: ClassRest<T, M, EnqueueOptions>): Promise<string>;
+  enqueue<A>(job: JobDefinition<A, any>, ...rest: Rest<A, EnqueueOptions<Transaction>>): Promise<string>;
+  enqueue<T, M extends JobMethodName<T>>(job: JobClass<T>, ...rest: ClassRest<T, M, EnqueueOptions<Transaction>>): Promise<string>;
   enqueue(job: unknown, ...rest: unknown[]): Promise<string> {
     return this.#createOne('enqueue', job, rest, () => ({ name: 'Enqueued' }));
   }
 
   /** Run later: at a date (`{ at }`) or after a delay in ms (`{ delay }`). */
-  schedule<A>(job: JobDefinition<A, any>, args: A, options: ScheduleOptions): Promise<string>;
-  schedule<T, M extends JobMethodName<T>>(job: JobClass<T>, method: M, args: JobMethodArgs<T, M>, options: ScheduleOptions): Promise<string>;
+  schedule<A>(job: JobDefinition<A, any>, args: A, options: ScheduleOptions<Transaction>): Promise<string>;
+  schedule<T, M extends JobMethodName<T>>(job: JobClass<T>, method: M, args: JobMethodArgs<T, M>, options: ScheduleOptions<Transaction>): Promise<string>;
   schedule(job: unknown, ...rest: unknown[]): Promise<string> {
     return this.#createOne('schedule', job, rest, (options: ScheduleOptions) => {
       const runAt = dueDate(options);
@@ -102,27 +110,33 @@ export class Client {
   }
 
   /** A continuation: runs when job `parentId` succeeds (`Awaiting` until then); deleted if the parent is. */
-  continueWith<A>(parentId: string, job: JobDefinition<A, any>, ...rest: Rest<A, EnqueueOptions>): Promise<string>;
-  continueWith<T, M extends JobMethodName<T>>(parentId: string, job: JobClass<T>, ...rest: ClassRest<T, M, EnqueueOptions>): Promise<string>;
+  continueWith<A>(parentId: string, job: JobDefinition<A, any>, ...rest: Rest<A, EnqueueOptions<Transaction>>): Promise<string>;
+  continueWith<T, M extends JobMethodName<T>>(parentId: string, job: JobClass<T>, ...rest: ClassRest<T, M, EnqueueOptions<Transaction>>): Promise<string>;
   async continueWith(parentId: string, job: unknown, ...rest: unknown[]): Promise<string> {
     validateNonEmptyString(parentId, 'continueWith() parentId');
     return this.#createOne('continueWith', job, rest, () => ({ name: 'Awaiting', reason: `Waiting for job ${parentId} to succeed` }), parentId);
   }
 
   /** Enqueue many jobs of one kind in one transaction. Resolves to their ids, in order. */
-  enqueueMany<A>(job: JobDefinition<A, any>, argsList: readonly A[], options?: EnqueueOptions): Promise<string[]>;
-  enqueueMany<T, M extends JobMethodName<T>>(job: JobClass<T>, method: M, argsList: readonly JobMethodArgs<T, M>[], options?: EnqueueOptions): Promise<string[]>;
+  enqueueMany<A>(job: JobDefinition<A, any>, argsList: readonly A[], options?: EnqueueOptions<Transaction>): Promise<string[]>;
+  enqueueMany<T, M extends JobMethodName<T>>(
+    job: JobClass<T>,
+    method: M,
+    argsList: readonly JobMethodArgs<T, M>[],
+    options?: EnqueueOptions<Transaction>,
+  ): Promise<string[]>;
   async enqueueMany(job: unknown, ...rest: unknown[]): Promise<string[]> {
     const isClass = typeof job === 'function';
     const list = rest[isClass ? 1 : 0];
     if (!Array.isArray(list)) throw new ValidationError(`enqueueMany() expects an array of arguments; received ${describe(list)}`);
     const requests = list.map((args) => {
-      const { invocation, options } = readInvocation<EnqueueOptions>('enqueueMany', job, isClass ? [rest[0], args, rest[2]] : [args, rest[1]]);
+      const { invocation, options } = readInvocation<EnqueueOptions<Transaction>>('enqueueMany', job, isClass ? [rest[0], args, rest[2]] : [args, rest[1]]);
       if (options.dedupKey !== undefined) throw new ValidationError('enqueueMany() does not take a dedupKey: it would apply to every job');
       const { parenting, ...call } = invocation;
       return { ...call, state: { name: 'Enqueued' as const }, ...withMetadata(options, parenting) };
     });
-    const results = await this.#creator.create(requests, (jobs) => this.store.createJobs(jobs));
+    const transaction = (rest[isClass ? 2 : 1] as EnqueueOptions<Transaction> | undefined)?.transaction;
+    const results = await this.#creator.create(requests, (jobs) => this.store.createJobs(jobs, transaction));
     return results!.map((result) => result.id);
   }
 
@@ -170,7 +184,7 @@ export class Client {
     initialState: (options: any) => JobRequest['state'],
     parentId?: string,
   ): Promise<string> {
-    const { invocation, options } = readInvocation<ScheduleOptions>(api, job, rest);
+    const { invocation, options } = readInvocation<ScheduleOptions<Transaction>>(api, job, rest);
     const { parenting, ...call } = invocation;
     const request: JobRequest = {
       ...call,
@@ -179,7 +193,7 @@ export class Client {
       ...(parentId !== undefined && { parentId }),
       ...withMetadata(options, parenting),
     };
-    const results = await this.#creator.create([request], (jobs) => this.store.createJobs(jobs));
+    const results = await this.#creator.create([request], (jobs) => this.store.createJobs(jobs, options.transaction));
     return results![0]!.id;
   }
 
@@ -195,7 +209,7 @@ export class Client {
   }
 }
 
-export function createClient(options: ClientOptions): Client {
+export function createClient<Transaction = never>(options: ClientOptions<Transaction>): Client<Transaction> {
   return new Client(options);
 }
 
@@ -223,7 +237,7 @@ function parseArgs(json: string): unknown[] | undefined {
 }
 
 /** The metadata stored with a job: the caller's, and the job's own trace parenting if it has one. */
-function withMetadata(options: EnqueueOptions, parenting: Parenting | undefined): { metadata?: Record<string, string> } {
+function withMetadata(options: EnqueueOptions<unknown>, parenting: Parenting | undefined): { metadata?: Record<string, string> } {
   const own: Record<string, string> = parenting === undefined ? {} : { [PARENTING_METADATA_KEY]: parenting };
   if (options.metadata === undefined) return parenting === undefined ? {} : { metadata: own };
   if (typeof options.metadata !== 'object' || options.metadata === null) {

@@ -16,7 +16,11 @@ import type {
  * to is decided by the engine (state election filters) and handed to `transition()` with a guard,
  * so that two processes racing on one job cannot both win.
  */
-export interface Store {
+/**
+ * `Transaction`: what `createJobs()` takes to write jobs inside the application's own database
+ * transaction (a `pg` client for the PostgreSQL store); `never` for stores that cannot (SQLite).
+ */
+export interface Store<Transaction = never> {
   /** Create the schema or upgrade it. Safe to call from several processes at once. */
   migrate(): Promise<void>;
   /** Release connections, watchers and timers. Idempotent. */
@@ -27,8 +31,11 @@ export interface Store {
    * inserted: its result names the existing job. A continuation marks its parent as having
    * continuations and reports the parent's state at that moment; an unknown parent throws
    * `JobNotFoundError` and nothing is written.
+   *
+   * With `transaction`, the writes are made in that transaction of the caller, which the caller
+   * commits or rolls back: the jobs exist if and only if it commits.
    */
-  createJobs(jobs: readonly NewJob[]): Promise<CreateJobResult[]>;
+  createJobs(jobs: readonly NewJob[], transaction?: Transaction): Promise<CreateJobResult[]>;
   getJob(id: string): Promise<JobRecord | undefined>;
   /** The job's state history, oldest first. */
   getHistory(id: string): Promise<StateRecord[]>;

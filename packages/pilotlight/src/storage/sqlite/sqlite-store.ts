@@ -116,7 +116,12 @@ export class SqliteStore implements Store {
     this.#db.close();
   }
 
-  async createJobs(jobs: readonly NewJob[]): Promise<CreateJobResult[]> {
+  async createJobs(jobs: readonly NewJob[], transaction?: never): Promise<CreateJobResult[]> {
+    if (transaction !== undefined) {
+      throw new ValidationError(
+        'options.transaction is not supported by the SQLite store: it writes to its own database file, outside any transaction of yours. Leave it out, or use @pilotlight/postgres',
+      );
+    }
     const results = this.#transaction(() => jobs.map((job) => this.#insertJob(job)));
     if (results.some((result, i) => result.created && jobs[i]!.state.name === JobStates.Enqueued)) this.#emit({ type: 'wake' });
     return results;
