@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineJob, type JobContext } from '../src/index.ts';
-import { tempStore, testClient, testWorker, waitFor, waitForState } from './support/helpers.ts';
+import { tempStore, testClient, testWorker, waitFor, waitForState, wrapStore } from './support/helpers.ts';
 
 describe('job kinds', () => {
   it('runs a function job with its typed arguments and gives it a full context', async () => {
@@ -186,5 +186,31 @@ describe('job kinds', () => {
     await waitForState(client, failed, 'Failed');
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal((await client.getJob(failed))!.state, 'Failed');
+  });
+
+  it('deletes a backlog of expired jobs in bounded pages, all of it in one maintenance pass', async () => {
+    const store = tempStore();
+    const client = testClient(store);
+    const ok = defineJob('ok', () => undefined);
+    // Worker A finishes 1,200 jobs that expire at once; its only maintenance pass ran at its start.
+    const a = testWorker({ store, jobs: [ok], retention: { succeeded: 0 }, maintenanceInterval: 60_000 });
+    await client.enqueueMany(ok, new Array<undefined>(1_200).fill(undefined));
+    await a.start();
+    await waitFor(async () => (await client.countJobs()).Succeeded === 1_200, 'every job to succeed');
+    await a.stop();
+    // Worker B's first pass (at its start; the next one is a minute away) deletes them, page by page.
+    const pages: number[] = [];
+    const counting = wrapStore(store, {
+      deleteExpiredJobs: async (now, limit) => {
+        const deleted = await store.deleteExpiredJobs(now, limit);
+        pages.push(deleted);
+        return deleted;
+      },
+    });
+    const b = testWorker({ store: counting, jobs: [ok], maintenanceInterval: 60_000 });
+    await b.start();
+    await waitFor(() => pages.length === 3, 'the first pass to delete three pages');
+    assert.deepEqual(pages, [500, 500, 200]);
+    assert.equal((await client.countJobs()).Succeeded, 0);
   });
 });

@@ -1,5 +1,5 @@
 import type { ClaimRequest } from 'pilotlight';
-import { JOB_COLUMNS } from './rows.ts';
+import { jobColumns } from './rows.ts';
 import type { SqlParams } from './sql-params.ts';
 
 /**
@@ -35,6 +35,6 @@ export function claimCtes(s: string, request: ClaimRequest, p: SqlParams): strin
            history = j.history || ',{"name":"Processing","at":' || ${p.add(request.now.getTime(), 'bigint')}
                      || ',"serverName":' || ${p.add(JSON.stringify(request.serverName), 'text')} || ',"attempt":' || (j.attempt + 1) || '}'
        FROM next WHERE j.id = next.id
-       RETURNING ${JOB_COLUMNS.map((column) => `j.${column}`).join(', ')}
+       RETURNING ${jobColumns('j.')}
      )`;
 }

@@ -2,12 +2,12 @@ import pg from 'pg';
 import { JobNotFoundError, JobStates } from 'pilotlight';
 import type { CreateJobResult, JobRecord, NewJob, StateName, Transition } from 'pilotlight';
 import { historyEntry, isPinned, pinnedResult } from 'pilotlight/store-kit';
-import { JOB_COLUMNS, retryJson, toJob, toRowId, type JobRow } from './rows.ts';
+import { jobColumns, retryJson, toJob, toRowId, type JobRow } from './rows.ts';
 import { prepared, SqlParams } from './sql-params.ts';
 
 /** The writes every job change goes through: inserting a job, applying a guarded transition. */
 
-const COLUMNS = JOB_COLUMNS.join(', ');
+const COLUMNS = jobColumns();
 const FINISHED: readonly StateName[] = [JobStates.Succeeded, JobStates.Failed, JobStates.Deleted];
 const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;
 const UNIQUE_VIOLATION = '23505';

@@ -20,7 +20,8 @@ import type {
 } from 'pilotlight';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import {
-  JOB_COLUMNS,
+  jobColumns,
+  jobRowFromValues,
   claimOrder,
   retryJson,
   toJob,
@@ -36,7 +37,7 @@ import { parseHistory, StoreListeners } from 'pilotlight/store-kit';
 import { applyTransition, insertJob, insertPlainJobs, isPlainJob, lockOrder } from './job-writes.ts';
 import { claimCtes } from './claim-sql.ts';
 import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';
-import { prepared, SqlParams } from './sql-params.ts';
+import { preparedArrays, SqlParams } from './sql-params.ts';
 import { describeValue } from './describe-value.ts';
 
 /**
@@ -68,7 +69,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
     this.#ownsPool = options.ownsPool;
     this.#s = quoteIdentifier(options.schema);
     this.#channel = `${options.schema}_wake`;
-    this.#columns = JOB_COLUMNS.join(', ');
+    this.#columns = jobColumns();
     this.#wake = new WakeListener({
       channel: this.#channel,
       connect: options.connectListener,
@@ -225,8 +226,8 @@ export class PostgresStore implements Store<pg.ClientBase> {
   /** One statement: atomic by itself. */
   async #claim(db: Queryable, request: ClaimRequest): Promise<JobRecord[]> {
     const p = new SqlParams();
-    const { rows } = await db.query<JobRow>(prepared(`WITH ${claimCtes(this.#s, request, p)} SELECT * FROM claimed`, p.values));
-    return rows.map(toJob).sort(claimOrder);
+    const { rows } = await db.query(preparedArrays(`WITH ${claimCtes(this.#s, request, p)} SELECT * FROM claimed`, p.values));
+    return rows.map((values) => toJob(jobRowFromValues(values, 0))).sort(claimOrder);
   }
 
   async setProgress(id: string, attempt: number, progress: JobProgress): Promise<void> {
@@ -267,7 +268,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
 
   async listReleasableContinuations(limit: number): Promise<JobRecord[]> {
     const { rows } = await this.#query<JobRow>(
-      `SELECT ${JOB_COLUMNS.map((column) => `child.${column}`).join(', ')}
+      `SELECT ${jobColumns('child.')}
        FROM ${this.#s}.jobs AS child LEFT JOIN ${this.#s}.jobs AS parent ON parent.id = child.parent_id
        WHERE child.state = 'Awaiting' AND (parent.id IS NULL OR parent.state IN ('Succeeded', 'Deleted'))
        ORDER BY child.id LIMIT $1`,

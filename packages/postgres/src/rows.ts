@@ -10,9 +10,9 @@ export interface JobRow {
   priority: number;
   state: string;
   state_reason: string | null;
-  run_at: Date;
-  created_at: Date;
-  state_changed_at: Date;
+  run_at: number;
+  created_at: number;
+  state_changed_at: number;
   attempt: number;
   retry_count: number;
   retry: RetryOptions | null;
@@ -21,7 +21,7 @@ export interface JobRow {
   dedup_key: string | null;
   metadata: Record<string, string> | null;
   server_name: string | null;
-  lease_until: Date | null;
+  lease_until: number | null;
   progress: JobProgress | null;
   recurring_id: string | null;
 }
@@ -33,8 +33,32 @@ export const JOB_COLUMNS = [
   'progress', 'recurring_id',
 ] as const;
 
+/** The job columns that are times, selected as epoch milliseconds (see `jobColumns()`). */
+const TIME_COLUMNS: ReadonlySet<string> = new Set(['run_at', 'created_at', 'state_changed_at', 'lease_until']);
+
+/**
+ * The select list of a job row (`alias` qualifies the columns, e.g. `'j.'`), each output named as
+ * its column. Times come as epoch milliseconds (`float8`): pg reads those with `parseFloat`, while a
+ * `timestamptz` goes through a date-parsing regex, the largest cost of reading claimed jobs.
+ */
+export function jobColumns(alias = ''): string {
+  return JOB_COLUMNS.map((column) =>
+    TIME_COLUMNS.has(column) ? `(extract(epoch FROM ${alias}${column}) * 1000)::float8 AS ${column}` : `${alias}${column}`,
+  ).join(', ');
+}
+
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
 const NO_RETRY_OPTIONS: RetryOptions = Object.freeze({});
+
+/**
+ * A job row read with `rowMode: 'array'` (the hot statements: pg then skips building an object per
+ * row through a dictionary), from `offset` on, in `jobColumns()` order.
+ */
+export function jobRowFromValues(values: readonly unknown[], offset: number): JobRow {
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < JOB_COLUMNS.length; i++) row[JOB_COLUMNS[i]!] = values[offset + i];
+  return row as unknown as JobRow;
+}
 
 export function toJob(row: JobRow): JobRecord {
   return {
@@ -46,9 +70,9 @@ export function toJob(row: JobRow): JobRecord {
     priority: row.priority,
     state: row.state as StateName,
     stateReason: row.state_reason ?? undefined,
-    runAt: row.run_at,
-    createdAt: row.created_at,
-    stateChangedAt: row.state_changed_at,
+    runAt: new Date(row.run_at),
+    createdAt: new Date(row.created_at),
+    stateChangedAt: new Date(row.state_changed_at),
     attempt: row.attempt,
     retryCount: row.retry_count,
     retry: row.retry ?? NO_RETRY_OPTIONS,
@@ -57,7 +81,7 @@ export function toJob(row: JobRow): JobRecord {
     dedupKey: row.dedup_key ?? undefined,
     metadata: row.metadata ?? EMPTY,
     serverName: row.server_name ?? undefined,
-    leaseUntil: row.lease_until ?? undefined,
+    leaseUntil: row.lease_until === null ? undefined : new Date(row.lease_until),
     progress: row.progress ?? undefined,
     recurringId: row.recurring_id ?? undefined,
   };

@@ -20,10 +20,19 @@ const names = new Map<string, string>();
  * (another schema) never share one.
  */
 export function prepared(text: string, values: unknown[]): pg.QueryConfig {
+  return { name: statementName(text), text, values };
+}
+
+/** `prepared()`, each row returned as an array of values in select-list order (no object per row). */
+export function preparedArrays(text: string, values: unknown[]): pg.QueryArrayConfig {
+  return { name: statementName(text), text, values, rowMode: 'array' };
+}
+
+function statementName(text: string): string {
   let name = names.get(text);
   if (name === undefined) {
     name = `pilotlight_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
     names.set(text, name);
   }
-  return { name, text, values };
+  return name;
 }
