@@ -49,9 +49,10 @@ export async function finishAndClaim(
          ${column((c) => c.id, 'bigint')}, ${column((c) => c.to.name, 'text')}, ${column((c) => c.to.reason ?? null, 'text')},
          ${column((c) => c.to.at.getTime(), 'float8')}, ${column((c) => c.runAt?.getTime() ?? null, 'float8')},
          ${column((c) => c.retryCount ?? null, 'integer')}, ${column((c) => c.attempt ?? null, 'integer')},
-         ${column((c) => c.expiresAt?.getTime() ?? null, 'float8')}, ${column((c) => c.expect.attempt, 'integer')},
-         ${column((c) => c.expect.serverName, 'text')}, ${column((c) => historyEntry(c.to), 'text')}
-       ) AS c(id, state, reason, at, run_at, retry_count, attempt, expires_at, expect_attempt, expect_server, entry)`;
+         ${column((c) => c.expiresAt?.getTime() ?? null, 'float8')}, ${column((c) => c.expect.state, 'text')},
+         ${column((c) => c.expect.attempt, 'integer')}, ${column((c) => c.expect.serverName, 'text')},
+         ${column((c) => historyEntry(c.to), 'text')}
+       ) AS c(id, state, reason, at, run_at, retry_count, attempt, expires_at, expect_state, expect_attempt, expect_server, entry)`;
   const claimed = claim ? `, ${claimCtes(s, claim, p)}` : '';
   const { rows } = await db.query(preparedArrays(
     `WITH finished AS (
@@ -61,7 +62,10 @@ export async function finishAndClaim(
            attempt = coalesce(c.attempt, j.attempt), expires_at = to_timestamp(c.expires_at / 1000),
            server_name = NULL, lease_until = NULL, history = j.history || ',' || c.entry
        FROM ${change}
-       WHERE j.id = c.id AND j.state = 'Processing' AND j.attempt = c.expect_attempt AND j.server_name = c.expect_server
+       -- The expected state comes with each change (always 'Processing'), not as a constant: a constant
+       -- would let the planner read the Processing jobs through jobs_leases, whose dead entries (every
+       -- job finished since the last VACUUM) it would walk each time. By id, it reads just these rows.
+       WHERE j.id = c.id AND j.state = c.expect_state AND j.attempt = c.expect_attempt AND j.server_name = c.expect_server
        RETURNING j.id, j.has_continuations, j.progress
      )${claimed}
      ${claim ? `SELECT false AS finished, ${JOB_COLUMNS.join(', ')} FROM claimed UNION ALL ` : ''}
