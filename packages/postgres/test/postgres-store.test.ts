@@ -5,6 +5,7 @@ import pg from 'pg';
 import { ValidationError, type NewJob, type StoreEvent } from 'pilotlight';
 import { storeContract } from 'pilotlight/testing';
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.ts';
+import { waitFor } from '../../pilotlight/test/support/wait.ts';
 
 const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -42,16 +43,6 @@ function job(overrides: Partial<NewJob> = {}): NewJob {
     metadata: {},
     ...overrides,
   };
-}
-
-async function waitFor<T>(check: () => T | undefined | false, what: string, timeout = 2_000): Promise<T> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Opens stores and closes them at the end of the test, even when it fails. */

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createClient, createWorker, defineJob, silentLogger, ValidationError, type Client } from 'pilotlight';
 import { createPostgresStore, type PostgresStore } from '../src/index.ts';
+import { waitFor } from '../../pilotlight/test/support/wait.ts';
 
 const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `pilotlight_test_${randomBytes(6).toString('hex')}`;
@@ -47,16 +48,6 @@ async function inTransaction<T>(end: 'COMMIT' | 'ROLLBACK', work: (db: pg.PoolCl
 async function placeOrder(db: pg.PoolClient, item: string): Promise<number> {
   const { rows } = await db.query<{ id: number }>(`INSERT INTO "${schema}".orders (item) VALUES ($1) RETURNING id`, [item]);
   return rows[0]!.id;
-}
-
-async function waitFor<T>(check: () => Promise<T>, what: string, timeout = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('transactional enqueue with the application\u2019s own pg client', () => {

@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { createClient, createWorker, defineJob, silentLogger, type Client, type Logger } from 'pilotlight';
 import { createPostgresStore, type PostgresStore } from '../src/index.ts';
+import { waitFor } from '../../pilotlight/test/support/wait.ts';
 
 const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `pilotlight_test_${randomBytes(6).toString('hex')}`;
@@ -17,16 +18,6 @@ after(async () => {
     await client.end();
   }
 });
-
-async function waitFor<T>(check: () => Promise<T>, what: string, timeout = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function allInState(client: Client, ids: readonly string[], state: string): Promise<boolean> {
   for (const id of ids) if ((await client.getJob(id))?.state !== state) return false;
@@ -87,7 +78,7 @@ describe('PostgresStore with the engine (client and two workers on separate stor
 
       const all = [first, ...ids, continuation, deduped];
       try {
-        await waitFor(() => allInState(client, all, 'Succeeded'), 'every job to succeed');
+        await waitFor(() => allInState(client, all, 'Succeeded'), 'every job to succeed', 15_000);
       } catch (error) {
         const stuck = [];
         for (const id of all) {

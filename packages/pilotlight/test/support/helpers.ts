@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { createClient, createWorker, silentLogger, type Client, type Store, type Worker, type WorkerOptions } from '../../src/index.ts';
 import { createSqliteStore, type SqliteStore } from '../../src/storage/sqlite/index.ts';
+import { waitFor } from './wait.ts';
+
+export { waitFor };
 
 /** A fresh directory, removed after the test file. */
 export function tempDir(): string {
@@ -17,17 +20,6 @@ export function tempStore(): SqliteStore {
   const store = createSqliteStore({ path: join(tempDir(), 'jobs.db') });
   after(() => store.close());
   return store;
-}
-
-/** Polls `check` until it returns a truthy value, or fails after `timeout` ms with `what`. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeout = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Waits until job `id` is in `state`. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { assertNoEngineErrors, killLeftoverChildren, startChild, stopChild } from './fixtures/children.ts';
+import { assertNoEngineErrors, killLeftoverChildren, startChild, stopChild } from '../../../pilotlight/test/processes/fixtures/children.ts';
+import { WORKER_PROCESS } from './fixtures/scripts.ts';
 import { countByState, poll, testDatabase, withApplicationName } from './fixtures/database.ts';
 import { enqueueOnlyRecordJob } from './fixtures/jobs.ts';
 import type { WorkerProcessConfig } from './fixtures/worker-process.ts';
@@ -20,7 +21,7 @@ test('a PostgreSQL worker process killed with SIGKILL mid-run loses no job; only
   const db = await testDatabase();
   const ids = await db.client.enqueueMany(enqueueOnlyRecordJob, Array.from({ length: JOBS }, (_, n) => ({ n, sleepMs: JOB_MS })));
   const start = (serverName: string) =>
-    startChild(serverName, './worker-process.ts', {
+    startChild(serverName, WORKER_PROCESS, {
       // Tagged, so that the test can see when the server has dropped a dead worker's sessions.
       connectionString: withApplicationName(db.connectionString, serverName),
       schema: db.schema,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { assertNoEngineErrors, killLeftoverChildren, startChild, stopChild } from './fixtures/children.ts';
+import { assertNoEngineErrors, killLeftoverChildren, startChild, stopChild } from '../../../pilotlight/test/processes/fixtures/children.ts';
+import { WORKER_PROCESS } from './fixtures/scripts.ts';
 import { countByState, poll, testDatabase } from './fixtures/database.ts';
 import { enqueueOnlyRecordJob } from './fixtures/jobs.ts';
 import type { WorkerProcessConfig } from './fixtures/worker-process.ts';
@@ -15,7 +16,7 @@ test(`${WORKERS} worker processes run ${JOBS} jobs, each exactly once (counted i
   const db = await testDatabase();
   const workers = Array.from({ length: WORKERS }, (_, i) => {
     const serverName = `worker-${i + 1}`;
-    return startChild(serverName, './worker-process.ts', {
+    return startChild(serverName, WORKER_PROCESS, {
       connectionString: db.connectionString,
       schema: db.schema,
       poolSize: 4,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { engineComplaints, killLeftoverChildren, startChild, stopChild, type Child } from './fixtures/children.ts';
+import { engineComplaints, killLeftoverChildren, startChild, stopChild, type Child } from '../../../pilotlight/test/processes/fixtures/children.ts';
+import { WORKER_PROCESS } from './fixtures/scripts.ts';
 import { countByState, poll, testDatabase, withApplicationName } from './fixtures/database.ts';
 import { enqueueOnlyRecordJob } from './fixtures/jobs.ts';
 import { startPrivateCluster } from './fixtures/private-cluster.ts';
@@ -31,7 +32,7 @@ test('workers ride out PostgreSQL restarts (fast, immediate, and a 3 s crash): e
   const db = await testDatabase({ connectionString: cluster.connectionString, cleanUpLast: cluster.stop });
   const ids = await db.client.enqueueMany(enqueueOnlyRecordJob, Array.from({ length: JOBS }, (_, n) => ({ n, sleepMs: JOB_MS })));
   const workers: Child[] = NAMES.map((serverName) =>
-    startChild(serverName, './worker-process.ts', {
+    startChild(serverName, WORKER_PROCESS, {
       connectionString: withApplicationName(db.connectionString, serverName),
       schema: db.schema,
       poolSize: 4,
