@@ -74,7 +74,10 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
       return { client, release: (destroy) => client.release(destroy) };
     };
   } else {
-    const config: pg.ClientConfig = { connectionString, statement_timeout: statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT };
+    // TCP keep-alive: a connection whose peer vanished without a reset (a dropped link, a failed-over
+    // host) is noticed by the OS and fails, instead of waiting forever; the listener above all, which
+    // only ever waits.
+    const config: pg.ClientConfig = { connectionString, statement_timeout: statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT, keepAlive: true };
     pool = new pg.Pool({ ...config, max: poolSize ?? DEFAULT_POOL_SIZE });
     // An idle connection that dies (server restart) is dropped by the pool; without a listener the
     // 'error' event would crash the process.
@@ -86,7 +89,7 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     pool.on('connect', (client) => client.on('error', () => {}));
     // The listener has its own connection, outside the pool: it lives as long as the store.
     connectListener = async () => {
-      const client = new pg.Client({ connectionString });
+      const client = new pg.Client({ connectionString, keepAlive: true });
       try {
         await client.connect();
       } catch (error) {

@@ -7,6 +7,7 @@ import type { StateMachine } from '../states/state-machine.ts';
 import type { Store } from '../storage/store.ts';
 import type { JobRecord, RecurringJobRecord } from '../types.ts';
 import type { Logger } from '../util/logger.ts';
+import type { RepeatedFailures } from '../util/repeated-failures.ts';
 
 export interface MaintenanceDeps {
   readonly store: Store;
@@ -14,6 +15,8 @@ export interface MaintenanceDeps {
   readonly creator: JobCreator;
   readonly retry: ResolvedRetry;
   readonly logger: Logger;
+  /** Where failing steps are logged: a step failing on every pass (a database outage) once in a while. */
+  readonly failures: RepeatedFailures;
   readonly serverTimeout: number;
 }
 
@@ -43,8 +46,9 @@ export async function runMaintenance(deps: MaintenanceDeps, now = new Date()): P
   for (const [what, step] of steps) {
     try {
       await step();
+      deps.failures.succeeded(`maintenance: ${what}`, `Maintenance is ${what} again`);
     } catch (error) {
-      deps.logger.error(`Maintenance failed ${what}; retrying on the next pass`, { error });
+      deps.failures.failed(`maintenance: ${what}`, `Maintenance failed ${what}; retrying on the next pass`, error);
     }
   }
 }

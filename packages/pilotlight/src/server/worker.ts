@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { JobCreator } from '../client/job-creator.ts';
 import { JobCancelledError } from '../errors.ts';
 import { createPipeline } from '../filters/built-in-filters.ts';
@@ -11,16 +10,11 @@ import type { Logger } from '../util/logger.ts';
 import { runAttempt, RunningAttempt, type AttemptDeps } from './attempt.ts';
 import { JobRegistry } from './job-registry.ts';
 import { Slots } from './slots.ts';
+import { recordOutcome } from './record-outcome.ts';
+import { RepeatedFailures } from '../util/repeated-failures.ts';
 import { runMaintenance, type MaintenanceDeps } from './maintenance.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.ts';
 import { settlesWithin } from '../util/settles-within.ts';
-
-/**
- * Back-off between two tries at recording the outcome of an attempt when the store fails (a
- * database restart, a network blip): doubling from the first delay up to the last.
- */
-const OUTCOME_RETRY_FIRST_MS = 50;
-const OUTCOME_RETRY_MAX_MS = 2_000;
 
 /**
  * A worker (Hangfire's *server*): claims due jobs of its queues from the store and runs them, up to
@@ -44,6 +38,8 @@ export class Worker {
   readonly #attemptDeps: AttemptDeps;
   readonly #maintenanceDeps: MaintenanceDeps;
   readonly #logger: Logger;
+  /** Store calls that fail over and over (a database outage) are logged once in a while, not each time. */
+  readonly #failures: RepeatedFailures;
   /** Every job this worker holds: running, or (prefetched) waiting for a slot. */
   readonly #running = new Map<string, RunningAttempt>();
   readonly #slots: Slots;
@@ -73,6 +69,7 @@ export class Worker {
     this.#slots = new Slots(resolved.concurrency);
     this.#store = resolved.store;
     this.#logger = resolved.logger;
+    this.#failures = new RepeatedFailures(resolved.logger);
     this.#pipeline = createPipeline(resolved.filters, resolved.retry, resolved.tracing, resolved.logger);
     this.#states = new StateMachine(this.#store, this.#pipeline, resolved.retention, this.name);
     const registry = new JobRegistry(resolved.jobs, resolved.activate);
@@ -83,7 +80,8 @@ export class Worker {
       pipeline: this.#pipeline,
       registry,
       serverName: this.name,
-      commit: (transition) => this.#recordOutcome(transition, commit),
+      commit: (transition) =>
+        recordOutcome(transition, { workerName: this.name, commit, failures: this.#failures, logger: this.#logger, signal: this.#outcomeRetries.signal }),
     };
     this.#maintenanceDeps = {
       store: this.#store,
@@ -91,6 +89,7 @@ export class Worker {
       creator: new JobCreator(this.#pipeline, this.#states),
       retry: resolved.retry,
       logger: resolved.logger,
+      failures: this.#failures,
       serverTimeout: resolved.serverTimeout,
     };
   }
@@ -213,8 +212,9 @@ export class Worker {
     let jobs: JobRecord[] = [];
     try {
       jobs = await this.#store.claimJobs(this.#claimRequest(free));
+      this.#failures.succeeded('claim', `Worker ${this.name} claims jobs again`);
     } catch (error) {
-      this.#logger.error(`Worker ${this.name} could not claim jobs; retrying at the next poll`, { error });
+      this.#failures.failed('claim', `Worker ${this.name} could not claim jobs; retrying at the next poll`, error);
     } finally {
       this.#claiming = false;
       this.#claimEpoch++;
@@ -240,40 +240,6 @@ export class Worker {
     } finally {
       this.#claiming = false;
       this.#claimEpoch++;
-    }
-  }
-
-  /**
-   * Commits an attempt's final state; if the store fails (the database restarting, say), tries
-   * again with a back-off until it succeeds, the guard shows the job is no longer this attempt's
-   * (the store then returns undefined), or `stop()` gives up. Recording late is safe: the guard
-   * (Processing, this attempt, this worker) lets the change through only if nobody requeued the
-   * job meanwhile, and the heartbeat keeps the lease of a job waiting here. Giving up instead would
-   * run the job again once its lease expired.
-   */
-  async #recordOutcome(transition: Transition, commit: (transition: Transition) => Promise<JobRecord | undefined>): Promise<JobRecord | undefined> {
-    const signal = this.#outcomeRetries.signal;
-    let delay = OUTCOME_RETRY_FIRST_MS;
-    for (let failures = 0; ; failures++) {
-      try {
-        const recorded = await commit(transition);
-        if (failures > 0) {
-          this.#logger.warn(`Worker ${this.name} recorded the outcome of job ${transition.id} (${transition.to.name}) after ${failures} failed tries`);
-        }
-        return recorded;
-      } catch (error) {
-        if (signal.aborted) throw error;
-        this.#logger.warn(
-          `Worker ${this.name} could not record the outcome of job ${transition.id} (${transition.to.name}); retrying in ${delay} ms`,
-          { error },
-        );
-        try {
-          await sleep(delay, undefined, { signal });
-        } catch {
-          throw error; // stop() gave up waiting
-        }
-        delay = Math.min(delay * 2, OUTCOME_RETRY_MAX_MS);
-      }
     }
   }
 
@@ -361,8 +327,9 @@ export class Worker {
         const code = current?.state === 'Deleted' ? 'deleted' : 'lost';
         attempt.cancel(new JobCancelledError(code, `Job ${attempt.job.id} is no longer held by worker ${this.name} (now ${current?.state ?? 'gone'})`));
       }
+      this.#failures.succeeded('heartbeat', `Worker ${this.name} records its heartbeat again`);
     } catch (error) {
-      this.#logger.error(`Worker ${this.name} could not record its heartbeat; retrying`, { error });
+      this.#failures.failed('heartbeat', `Worker ${this.name} could not record its heartbeat; retrying`, error);
     }
   }
 

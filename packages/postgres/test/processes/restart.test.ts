@@ -116,7 +116,7 @@ test('workers ride out PostgreSQL restarts (fast, immediate, and a 3 s crash): e
   // What the workers said: outcomes they could not record at once (retried), stray claims handed back.
   const logs = workers.map((worker) => worker.output()).join('\n');
   const outcomeFailed = new Set([...logs.matchAll(/could not record the outcome of job (\d+)/g)].map((match) => match[1]!));
-  const recordedLate = new Set([...logs.matchAll(/recorded the outcome of job (\d+) \(\w+\) after/g)].map((match) => match[1]!));
+  const recordedLate = new Set([...logs.matchAll(/recorded the outcome of job (\d+) \(\w+\) at try/g)].map((match) => match[1]!));
   const handedBack = new Set([...logs.matchAll(/holds job (\d+) \(attempt \d+\) without running it/g)].map((match) => match[1]!));
 
   // A job runs again only if its outcome could not be recorded during an outage.
