@@ -1,13 +1,19 @@
 /**
- * Pilotlight quick start: an embedded SQLite store, a client that enqueues a few kinds of jobs and a
- * worker that runs them. Every state change is printed as it happens, then each job's history.
+ * Pilotlight quick start: a store, a client that enqueues a few kinds of jobs and a worker that runs
+ * them. Every state change is printed as it happens, then each job's history.
  *
- *   npm start
+ *   npm start                 on an embedded SQLite file (examples/quickstart/.data)
+ *   npm start -- --postgres   on PostgreSQL (DATABASE_URL), in a schema of its own, dropped at the end:
+ *                             the same program, one line apart
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient, createWorker, defineJob, jobDisplayName, type JobContext, type JobFilter } from 'pilotlight';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createClient, createWorker, defineJob, jobDisplayName, type JobContext, type JobFilter, type Store } from 'pilotlight';
 import { createSqliteStore } from 'pilotlight/sqlite';
+import { createPostgresStore } from '@pilotlight/postgres';
 
 // Jobs: a function job, and a class-based job as in Hangfire.
 const sendEmail = defineJob('email.send', async (args: { to: string; subject: string }) => {
@@ -33,10 +39,9 @@ const printStates: JobFilter = {
   },
 };
 
-const dir = join(import.meta.dirname, '.data');
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(dir, { recursive: true });
-const store = createSqliteStore({ path: join(dir, 'quickstart.db') });
+const { values } = parseArgs({ options: { postgres: { type: 'boolean', default: false } } });
+const { store, dispose } = values.postgres ? await postgresStore() : sqliteStore();
+console.log(`Store: ${values.postgres ? 'PostgreSQL' : 'SQLite'}\n`);
 const client = createClient({ store, filters: [printStates] });
 const worker = createWorker({
   store,
@@ -66,6 +71,27 @@ for (const id of ids) {
 }
 console.log(`\nCounts: ${JSON.stringify(await client.countJobs())}`);
 await store.close();
+await dispose();
+
+function sqliteStore(): { store: Store; dispose: () => Promise<void> } {
+  const dir = join(import.meta.dirname, '.data');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return { store: createSqliteStore({ path: join(dir, 'quickstart.db') }), dispose: async () => {} };
+}
+
+async function postgresStore(): Promise<{ store: Store; dispose: () => Promise<void> }> {
+  const connectionString = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `pilotlight_quickstart_${randomBytes(4).toString('hex')}`;
+  const store = await createPostgresStore({ connectionString, schema });
+  const dispose = async () => {
+    const admin = new pg.Client({ connectionString });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await admin.end();
+  };
+  return { store, dispose };
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
