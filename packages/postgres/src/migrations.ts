@@ -1,3 +1,5 @@
+import type pg from 'pg';
+
 /**
  * Versioned schema of the PostgreSQL store. Each entry is a function of the quoted schema name
  * and runs once, in order, inside the migration transaction (which holds an advisory lock, so
@@ -76,3 +78,33 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
   );
   `,
 ];
+
+/**
+ * Key of the advisory lock held by the migration transaction. A constant, so that every process of
+ * every version of Pilotlight agrees on it ('pilotlig' in ASCII).
+ */
+const MIGRATION_LOCK_KEY = 0x70696c6f746c6967n;
+
+/**
+ * Brings `schema` (quoted: `s`) to the latest version, inside the caller's transaction. Safe when
+ * several processes start at once: they queue on the advisory lock, and each migration runs once.
+ */
+export async function migrate(client: pg.ClientBase, schema: string, s: string): Promise<void> {
+  // Taken before anything else, so that concurrent first starts never race on CREATE SCHEMA
+  // (IF NOT EXISTS is not safe against a concurrent creation). Released at commit.
+  // A migration (or waiting for another process's) may take longer than statementTimeout,
+  // which is meant for the hot path: lift it for this transaction only.
+  await client.query('SET LOCAL statement_timeout = 0');
+  await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+  await client.query(`CREATE TABLE IF NOT EXISTS ${s}.migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+  const { rows } = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${s}.migrations`);
+  const version = rows[0]!.version;
+  if (version > POSTGRES_MIGRATIONS.length) {
+    throw new Error(`Schema ${schema} has version ${version}, newer than this Pilotlight knows (${POSTGRES_MIGRATIONS.length}): upgrade Pilotlight`);
+  }
+  for (let next = version + 1; next <= POSTGRES_MIGRATIONS.length; next++) {
+    await client.query(POSTGRES_MIGRATIONS[next - 1]!(s));
+    await client.query(`INSERT INTO ${s}.migrations (version) VALUES ($1)`, [next]);
+  }
+}

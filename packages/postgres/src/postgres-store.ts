@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { JobStates, ValidationError } from 'pilotlight';
+import { JobStates } from 'pilotlight';
 import type {
   ClaimRequest,
   CreateJobResult,
@@ -18,7 +18,8 @@ import type {
   Transition,
   TransitionAndClaimResult,
 } from 'pilotlight';
-import { POSTGRES_MIGRATIONS } from './migrations.ts';
+import { migrate } from './migrations.ts';
+import { assertTransaction, inTransaction, retryDeadlock } from './transactions.ts';
 import {
   jobColumns,
   jobRowFromValues,
@@ -38,15 +39,6 @@ import { applyTransition, insertJob, insertPlainJobs, isPlainJob, lockOrder } fr
 import { claimCtes } from './claim-sql.ts';
 import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
-import { describeValue } from './describe-value.ts';
-
-/**
- * Key of the advisory lock held by the migration transaction. A constant, so that every process of
- * every version of Pilotlight agrees on it ('pilotlig' in ASCII).
- */
-const MIGRATION_LOCK_KEY = 0x70696c6f746c6967n;
-
-const DEADLOCK_DETECTED = '40P01';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -85,27 +77,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
   }
 
   async migrate(): Promise<void> {
-    await this.#transaction(async (client) => {
-      // Taken before anything else, so that concurrent first starts never race on CREATE SCHEMA
-      // (IF NOT EXISTS is not safe against a concurrent creation). Released at commit.
-      // A migration (or waiting for another process's) may take longer than statementTimeout,
-      // which is meant for the hot path: lift it for this transaction only.
-      await client.query('SET LOCAL statement_timeout = 0');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.#s}`);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${this.#s}.migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
-      const { rows } = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${this.#s}.migrations`);
-      const version = rows[0]!.version;
-      if (version > POSTGRES_MIGRATIONS.length) {
-        throw new Error(
-          `Schema ${this.schema} has version ${version}, newer than this Pilotlight knows (${POSTGRES_MIGRATIONS.length}): upgrade Pilotlight`,
-        );
-      }
-      for (let next = version + 1; next <= POSTGRES_MIGRATIONS.length; next++) {
-        await client.query(POSTGRES_MIGRATIONS[next - 1]!(this.#s));
-        await client.query(`INSERT INTO ${this.#s}.migrations (version) VALUES ($1)`, [next]);
-      }
-    });
+    await this.#transaction((client) => migrate(client, this.schema, this.#s));
   }
 
   close(): Promise<void> {
@@ -143,7 +115,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
       return results;
     }
     results = plain
-      ? await this.#retryDeadlock(() => insertPlainJobs(this.#pool, this.#s, this.#channel, jobs))
+      ? await retryDeadlock(() => insertPlainJobs(this.#pool, this.#s, this.#channel, jobs))
       : await this.#transaction(insertEach);
     this.#wakeLocally([...enqueuedQueues(jobs, results), ...lockedParents]);
     return results;
@@ -192,7 +164,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
   async transitionAndClaim(changes: readonly Transition[], claim: ClaimRequest | undefined): Promise<TransitionAndClaimResult> {
     if (isWorkerBatch(changes)) {
       // The hot path: no job becomes Enqueued, so there is nothing to NOTIFY or wake.
-      const result = await this.#retryDeadlock(() => {
+      const result = await retryDeadlock(() => {
         this.#assertOpen();
         return finishAndClaim(this.#pool, this.#s, changes, claim);
       });
@@ -404,50 +376,12 @@ export class PostgresStore implements Store<pg.ClientBase> {
     return this.#pool.query<R>(sql, params);
   }
 
-  /**
-   * Runs `work` in a transaction, again (up to 3 times) if PostgreSQL picked it as the victim of a
-   * deadlock: the store locks rows in a consistent order, so this is a safety net, and every `work`
-   * computes its result from scratch so that running it again is safe.
-   */
+  /** `work` in a transaction, run again if it was a deadlock's victim (see `retryDeadlock()`). */
   #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.#retryDeadlock(() => this.#transactionOnce(work));
-  }
-
-  async #retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= 3) throw error;
-      }
-    }
-  }
-
-  async #transactionOnce<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    this.#assertOpen();
-    const client = await this.#pool.connect();
-    // A connection lent out of a pool that is not ours has no 'error' listener of the store's: if it
-    // died between two queries of this transaction, its 'error' event would crash the process. The
-    // query in flight, or the next one, fails instead.
-    const ignore = (): void => {};
-    client.on('error', ignore);
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true; // the connection is gone: do not hand it back to the pool
-      }
-      throw error;
-    } finally {
-      client.off('error', ignore);
-      client.release(broken);
-    }
+    return retryDeadlock(() => {
+      this.#assertOpen();
+      return inTransaction(this.#pool, work);
+    });
   }
 
   #assertOpen(): void {
@@ -461,19 +395,6 @@ export class PostgresStore implements Store<pg.ClientBase> {
 
 function enqueuedQueues(jobs: readonly NewJob[], results: readonly CreateJobResult[]): string[] {
   return jobs.filter((job, i) => results[i]!.created && job.state.name === JobStates.Enqueued).map((job) => job.queue);
-}
-
-/** A `pg` client (`pg.Client`, or a `pg.PoolClient` from `pool.connect()`); a pool is not a transaction. */
-function assertTransaction(transaction: unknown): asserts transaction is pg.ClientBase {
-  const candidate = transaction as { query?: unknown; totalCount?: unknown } | null;
-  if (candidate === null || typeof candidate !== 'object' || typeof candidate.query !== 'function') {
-    throw new ValidationError(`options.transaction must be the pg client you ran BEGIN on; received ${describeValue(transaction)}`);
-  }
-  if (typeof candidate.totalCount === 'number') {
-    throw new ValidationError(
-      'options.transaction must be the pg client you ran BEGIN on, not a pg.Pool (each pool query may run on another connection): use const client = await pool.connect()',
-    );
-  }
 }
 
 function quoteIdentifier(name: string): string {
