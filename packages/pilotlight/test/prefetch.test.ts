@@ -130,6 +130,40 @@ describe('prefetch', () => {
     await waitFor(async () => (await client.countJobs()).Succeeded === 2, 'both outcomes recorded');
   });
 
+  it('hands back, unstarted, the jobs a commit in flight when stop() began claims', async () => {
+    const store = tempStore();
+    const client = testClient(store);
+    let reachedCommit!: () => void;
+    const commitReached = new Promise<void>((resolve) => (reachedCommit = resolve));
+    let releaseCommit!: () => void;
+    const commitReleased = new Promise<void>((resolve) => (releaseCommit = resolve));
+    const gated = wrapStore(store, {
+      transitionAndClaim: async (changes, claim) => {
+        if (changes.length > 0 && claim) {
+          reachedCommit();
+          await commitReleased;
+        }
+        return store.transitionAndClaim(changes, claim);
+      },
+    });
+    const ran: number[] = [];
+    const job = defineJob('prefetch.inflight', async (n: number) => void ran.push(n));
+    const worker = testWorker({ store: gated, jobs: [job], concurrency: 1 });
+    const [first, second] = await client.enqueueMany(job, [1, 2]);
+    await worker.start();
+    await commitReached; // job 1 done; its outcome and the claim of job 2 are on their way
+    const stopping = worker.stop();
+    releaseCommit();
+    await stopping;
+
+    assert.deepEqual(ran, [1]);
+    assert.equal((await client.getJob(first!))!.state, 'Succeeded');
+    const handedBack = (await client.getJob(second!))!;
+    assert.equal(handedBack.state, 'Enqueued');
+    assert.equal(handedBack.attempt, 0);
+    assert.deepEqual((await client.getHistory(second!)).map((state) => state.name), ['Enqueued', 'Processing', 'Enqueued']);
+  });
+
   it('rejects a prefetch that is not an integer from 0 to 10000, naming the option', () => {
     const store = tempStore();
     for (const prefetch of [-1, 1.5, 10_001, '5']) {

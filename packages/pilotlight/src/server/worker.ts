@@ -147,7 +147,8 @@ export class Worker {
       if (!attempt.started) attempt.cancel(new JobCancelledError('shutdown', `Worker ${this.name} is stopping`));
     }
     await Promise.all(this.#chores);
-    // Waits until nothing runs, including jobs a commit in flight when stop() began still claimed.
+    // Waits until nothing runs or is being handed back, including jobs a commit in flight when
+    // stop() began still claimed (they are handed back without starting, see #run()).
     const finished = async (): Promise<void> => {
       while (this.#running.size > 0) await Promise.all([...this.#running.values()].map((attempt) => attempt.done));
     };
@@ -257,6 +258,8 @@ export class Worker {
   #run(job: JobRecord): void {
     const attempt = new RunningAttempt(job);
     this.#running.set(job.id, attempt);
+    // Claimed by a commit that was in flight when stop() began: it goes back without starting.
+    if (this.#status !== 'running') attempt.cancel(new JobCancelledError('shutdown', `Worker ${this.name} is stopping`));
     attempt.done = this.#runInSlot(attempt)
       .catch((error: unknown) => this.#logger.error(`Worker ${this.name} failed recording the outcome of job ${job.id}; its lease will expire once the worker has stopped`, { error }))
       .finally(() => {
