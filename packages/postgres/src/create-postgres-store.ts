@@ -22,6 +22,7 @@ export interface PostgresStoreOptions {
 const DEFAULT_SCHEMA = 'pilotlight';
 const DEFAULT_POOL_SIZE = 10;
 const DEFAULT_STATEMENT_TIMEOUT = 30_000;
+const APPLICATION_NAME = 'pilotlight';
 /** Unquoted so that it is also a valid channel name once suffixed; 48 leaves room for '_wake' in 63 bytes. */
 const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 
@@ -77,7 +78,14 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     // TCP keep-alive: a connection whose peer vanished without a reset (a dropped link, a failed-over
     // host) is noticed by the OS and fails, instead of waiting forever; the listener above all, which
     // only ever waits.
-    const config: pg.ClientConfig = { connectionString, statement_timeout: statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT, keepAlive: true };
+    // application_name: Pilotlight's sessions are recognizable in pg_stat_activity (one given in the
+    // connection string wins).
+    const config: pg.ClientConfig = {
+      connectionString,
+      statement_timeout: statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT,
+      keepAlive: true,
+      application_name: APPLICATION_NAME,
+    };
     pool = new pg.Pool({ ...config, max: poolSize ?? DEFAULT_POOL_SIZE });
     // An idle connection that dies (server restart) is dropped by the pool; without a listener the
     // 'error' event would crash the process.
@@ -89,7 +97,7 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     pool.on('connect', (client) => client.on('error', () => {}));
     // The listener has its own connection, outside the pool: it lives as long as the store.
     connectListener = async () => {
-      const client = new pg.Client({ connectionString, keepAlive: true });
+      const client = new pg.Client({ connectionString, keepAlive: true, application_name: `${APPLICATION_NAME} listener` });
       try {
         await client.connect();
       } catch (error) {

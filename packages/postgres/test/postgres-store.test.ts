@@ -225,6 +225,31 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === 'after-reconnect'), 'a wake from the other store', 2_000);
     }));
 
+  it('names its sessions in pg_stat_activity: pilotlight, and pilotlight listener (a name in the connection string wins)', () =>
+    withStores(async (open) => {
+      const schema = freshSchema();
+      const store = await open({ schema });
+      await store.countJobs(); // a pool connection, at least
+      const names = async () =>
+        withClient(async (client) => {
+          const { rows } = await client.query<{ application_name: string; query: string }>(
+            `SELECT application_name, query FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND (query = $1 OR query LIKE $2)`,
+            [`LISTEN "${schema}_wake"`, `%"${schema}".jobs%`],
+          );
+          return rows;
+        });
+      const sessions = await names();
+      assert.ok(sessions.some((row) => row.application_name === 'pilotlight listener' && row.query.startsWith('LISTEN')), JSON.stringify(sessions));
+      assert.ok(sessions.some((row) => row.application_name === 'pilotlight' && row.query.includes('count(*)')), JSON.stringify(sessions));
+
+      const url = new URL(connectionString);
+      url.searchParams.set('application_name', 'billing-worker');
+      const named = await open({ schema: freshSchema(), connectionString: url.toString() });
+      await named.countJobs();
+      const custom = await withClient(async (client) => (await client.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'billing-worker'`)).rows[0]);
+      assert.ok(Number(custom.n) >= 2, 'the listener and a pool connection carry the name from the connection string');
+    }));
+
   it('works on a pool the application owns, and leaves it open', async () => {
     const pool = new pg.Pool({ connectionString, max: 3 });
     try {
