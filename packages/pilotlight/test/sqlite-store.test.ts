@@ -6,10 +6,10 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../src/errors.ts';
-import { storeContract } from '../src/storage/contract/index.ts';
+import { newJob, storeContract } from '../src/storage/contract/index.ts';
 import { SQLITE_MIGRATIONS } from '../src/storage/sqlite/migrations.ts';
 import { createSqliteStore, type SqliteStore } from '../src/storage/sqlite/index.ts';
-import type { NewJob, StoreEvent } from '../src/storage/store.ts';
+import type { StoreEvent } from '../src/storage/store.ts';
 import { tempDir, waitFor } from './support/helpers.ts';
 
 const dir = tempDir();
@@ -20,22 +20,6 @@ function freshPath(): string {
 }
 
 storeContract('SqliteStore', () => createSqliteStore({ path: freshPath() }));
-
-function job(overrides: Partial<NewJob> = {}): NewJob {
-  const at = new Date();
-  return {
-    type: 'Mailer',
-    method: 'send',
-    argsJson: '["ada@example.com"]',
-    queue: 'default',
-    priority: 0,
-    retry: {},
-    state: { name: 'Enqueued', reason: 'test', at },
-    runAt: at,
-    metadata: {},
-    ...overrides,
-  };
-}
 
 /** Opens stores and closes them at the end of the test, even when it fails. */
 async function withStores<T>(body: (open: (path: string) => SqliteStore) => Promise<T>): Promise<T> {
@@ -80,7 +64,7 @@ describe('SqliteStore (SQLite specifics)', () => {
       const a = open(path);
       const b = open(path);
 
-      const [created] = await a.createJobs([job({ queue: 'shared' })]);
+      const [created] = await a.createJobs([newJob({ queue: 'shared' })]);
       assert.equal((await b.getJob(created!.id))?.queue, 'shared');
 
       const [claimed] = await b.claimJobs({ queues: ['shared'], limit: 1, serverName: 'b', now: new Date(), leaseUntil: new Date(Date.now() + 30_000) });
@@ -111,7 +95,7 @@ describe('SqliteStore (SQLite specifics)', () => {
       const path = freshPath();
       const a = open(path);
       const b = open(path);
-      const created = await a.createJobs(Array.from({ length: 40 }, () => job()));
+      const created = await a.createJobs(Array.from({ length: 40 }, () => newJob()));
       const claims = (name: string, store: SqliteStore) =>
         Promise.all(Array.from({ length: 10 }, () => store.claimJobs({ queues: ['default'], limit: 3, serverName: name, now: new Date(), leaseUntil: new Date(Date.now() + 30_000) })));
       const batches = (await Promise.all([claims('a', a), claims('b', b)])).flat(2);
@@ -130,7 +114,7 @@ describe('SqliteStore (SQLite specifics)', () => {
       await new Promise((resolve) => setTimeout(resolve, 50)); // let the watcher settle
 
       const start = Date.now();
-      await writer.createJobs([job({ queue: 'mail' })]);
+      await writer.createJobs([newJob({ queue: 'mail' })]);
       await waitFor(() => events.some((event) => event.type === 'wake'), 'a wake event in the other store', 1_000);
       assert.ok(Date.now() - start <= 1_000);
       assert.equal(events.filter((event) => event.type === 'state').length, 0, 'state events are only for changes made in this process');
@@ -187,7 +171,7 @@ describe('SqliteStore (SQLite specifics)', () => {
       const store = open(freshPath());
       const events: StoreEvent[] = [];
       store.subscribe((event) => events.push(event));
-      await store.createJobs([job({ state: { name: 'Scheduled', at: new Date(), runAt: new Date(Date.now() + 60_000) } })]);
+      await store.createJobs([newJob({ state: { name: 'Scheduled', at: new Date(), runAt: new Date(Date.now() + 60_000) } })]);
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.deepEqual(events, []);
     }));
@@ -195,7 +179,7 @@ describe('SqliteStore (SQLite specifics)', () => {
   it('runs each migration once, and keeps the data when the file is opened again', async () => {
     const path = freshPath();
     const first = createSqliteStore({ path });
-    const [created] = await first.createJobs([job({ type: 'Survivor' })]);
+    const [created] = await first.createJobs([newJob({ type: 'Survivor' })]);
     await first.migrate();
     await first.close();
     const expected = SQLITE_MIGRATIONS.map((_, i) => i + 1);
@@ -247,7 +231,7 @@ describe('SqliteStore (SQLite specifics)', () => {
     for (const options of [{ path: freshPath(), synchronous: 'FULL' as const, busyTimeout: 0 }, { path: ':memory:' }]) {
       const store = createSqliteStore(options);
       try {
-        const [created] = await store.createJobs([job()]);
+        const [created] = await store.createJobs([newJob()]);
         assert.equal((await store.getJob(created!.id))?.state, 'Enqueued');
       } finally {
         await store.close();
@@ -264,12 +248,12 @@ describe('SqliteStore (SQLite specifics)', () => {
     await store.close();
     await Promise.all([store.close(), store.close()]);
     await assert.rejects(store.getJob('1'), /closed/);
-    await assert.rejects(store.createJobs([job()]), /closed/);
+    await assert.rejects(store.createJobs([newJob()]), /closed/);
 
     // Its file watcher is gone too: another store's writes reach no one and break nothing.
     const other = createSqliteStore({ path });
     try {
-      await other.createJobs([job()]);
+      await other.createJobs([newJob()]);
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.deepEqual(events, []);
     } finally {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { ValidationError, type NewJob, type StoreEvent } from 'pilotlight';
-import { storeContract } from 'pilotlight/testing';
+import { ValidationError, type StoreEvent } from 'pilotlight';
+import { newJob, storeContract } from 'pilotlight/testing';
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.ts';
 import { waitFor } from '../../pilotlight/test/support/wait.ts';
 
@@ -28,22 +28,6 @@ after(async () => {
 });
 
 storeContract('PostgresStore', () => createPostgresStore({ connectionString, schema: freshSchema(), poolSize: 4 }));
-
-function job(overrides: Partial<NewJob> = {}): NewJob {
-  const at = new Date();
-  return {
-    type: 'Mailer',
-    method: 'send',
-    argsJson: '["ada@example.com"]',
-    queue: 'default',
-    priority: 0,
-    retry: {},
-    state: { name: 'Enqueued', reason: 'test', at },
-    runAt: at,
-    metadata: {},
-    ...overrides,
-  };
-}
 
 /** Opens stores and closes them at the end of the test, even when it fails. */
 async function withStores<T>(body: (open: (options?: PostgresStoreOptions) => Promise<PostgresStore>) => Promise<T>): Promise<T> {
@@ -74,7 +58,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     withStores(async (open) => {
       const schema = freshSchema();
       const stores = await Promise.all([open({ schema }), open({ schema }), open({ schema })]);
-      const [created] = await stores[0]!.createJobs([job({ type: 'Shared' })]);
+      const [created] = await stores[0]!.createJobs([newJob({ type: 'Shared' })]);
       assert.equal((await stores[2]!.getJob(created!.id))?.type, 'Shared');
       await stores[1]!.migrate();
       const versions = await withClient(async (client) => (await client.query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).rows);
@@ -86,7 +70,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const schema = freshSchema();
       const a = await open({ schema, poolSize: 5 });
       const b = await open({ schema, poolSize: 5 });
-      const created = await a.createJobs(Array.from({ length: 60 }, (_, i) => job({ priority: i % 3 })));
+      const created = await a.createJobs(Array.from({ length: 60 }, (_, i) => newJob({ priority: i % 3 })));
       const claims = (name: string, store: PostgresStore) =>
         Promise.all(Array.from({ length: 10 }, () => store.claimJobs({ queues: ['default'], limit: 3, serverName: name, now: new Date(), leaseUntil: new Date(Date.now() + 30_000) })));
       const ids = (await Promise.all([claims('a', a), claims('b', b)])).flat(2).map((claimed) => claimed.id);
@@ -100,7 +84,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const a = await open({ schema });
       const b = await open({ schema });
       for (let round = 0; round < 10; round++) {
-        const results = (await Promise.all([a, b, a, b].map((store) => store.createJobs([job({ dedupKey: `key-${round}` })])))).flat();
+        const results = (await Promise.all([a, b, a, b].map((store) => store.createJobs([newJob({ dedupKey: `key-${round}` })])))).flat();
         assert.equal(results.filter((result) => result.created).length, 1);
         assert.equal(new Set(results.map((result) => result.id)).size, 1);
       }
@@ -110,13 +94,13 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     withStores(async (open) => {
       const store = await open({ schema: freshSchema() });
       const schema = store.schema;
-      const [parent] = await store.createJobs([job()]);
+      const [parent] = await store.createJobs([newJob()]);
       await withClient(async (client) => {
         await client.query('BEGIN');
         await client.query(`UPDATE "${schema}".jobs SET state = 'Succeeded' WHERE id = $1`, [parent!.id]);
         let settled = false;
         const creating = store
-          .createJobs([job({ parentId: parent!.id, state: { name: 'Awaiting', at: new Date() } })])
+          .createJobs([newJob({ parentId: parent!.id, state: { name: 'Awaiting', at: new Date() } })])
           .finally(() => (settled = true));
         await new Promise((resolve) => setTimeout(resolve, 200));
         assert.equal(settled, false, 'createJobs waits for the transaction finishing the parent');
@@ -133,7 +117,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const a = await open({ schema, poolSize: 4 });
       const b = await open({ schema, poolSize: 4 });
       for (let round = 0; round < 10; round++) {
-        const created = await a.createJobs(Array.from({ length: 20 }, () => job({ queue: `q${round}` })));
+        const created = await a.createJobs(Array.from({ length: 20 }, () => newJob({ queue: `q${round}` })));
         const now = new Date();
         const claimed = await a.claimJobs({ queues: [`q${round}`], limit: 20, serverName: 'w', now, leaseUntil: new Date(now.getTime() + 30_000) });
         assert.equal(claimed.length, 20);
@@ -157,7 +141,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const schema = freshSchema();
       const store = await open({ schema });
       await withClient((client) => client.query(`ALTER TABLE "${schema}".jobs ALTER COLUMN id RESTART WITH 9007199254740993`));
-      const [created] = await store.createJobs([job()]);
+      const [created] = await store.createJobs([newJob()]);
       assert.equal(created!.id, '9007199254740993');
       assert.equal((await store.getJob('9007199254740993'))?.id, '9007199254740993');
       assert.equal(await store.getJob('9223372036854775808'), undefined); // beyond BIGINT: names no job
@@ -170,7 +154,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const reader = await open({ schema });
       const events: StoreEvent[] = [];
       reader.subscribe((event) => events.push(event));
-      const [created] = await writer.createJobs([job({ queue: 'mail' })]);
+      const [created] = await writer.createJobs([newJob({ queue: 'mail' })]);
       await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === 'mail'), 'a wake for queue mail', 1_000);
       await writer.transition([{ id: created!.id, expect: { state: 'Enqueued' }, to: { name: 'Deleted', at: new Date() } }]);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -184,7 +168,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const reader = await open({ schema });
       const events: StoreEvent[] = [];
       reader.subscribe((event) => events.push(event));
-      await assert.rejects(writer.createJobs([job({ queue: 'mail' }), job({ parentId: '424242' })]), { name: 'JobNotFoundError' });
+      await assert.rejects(writer.createJobs([newJob({ queue: 'mail' }), newJob({ parentId: '424242' })]), { name: 'JobNotFoundError' });
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.deepEqual(events, []);
       assert.equal((await reader.listJobs({})).length, 0);
@@ -196,7 +180,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const reader = await open({ schema: freshSchema() });
       const events: StoreEvent[] = [];
       reader.subscribe((event) => events.push(event));
-      await writer.createJobs([job()]);
+      await writer.createJobs([newJob()]);
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.deepEqual(events, []);
     }));
@@ -221,7 +205,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       // After reconnecting, it wakes its subscribers once (notifications may have been lost).
       await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === undefined), 'a wake after reconnecting', 5_000);
       events.length = 0;
-      await writer.createJobs([job({ queue: 'after-reconnect' })]);
+      await writer.createJobs([newJob({ queue: 'after-reconnect' })]);
       await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === 'after-reconnect'), 'a wake from the other store', 2_000);
     }));
 
@@ -258,7 +242,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const other = await createPostgresStore({ connectionString, schema, poolSize: 1 });
       const events: StoreEvent[] = [];
       store.subscribe((event) => events.push(event));
-      await other.createJobs([job({ queue: 'app' })]);
+      await other.createJobs([newJob({ queue: 'app' })]);
       await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === 'app'), 'a wake through the app pool listener');
       await store.close();
       await other.close();
@@ -326,7 +310,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     const schema = freshSchema();
     const store = await createPostgresStore({ connectionString, schema });
     const other = await createPostgresStore({ connectionString, schema });
-    await store.createJobs([job()]);
+    await store.createJobs([newJob()]);
     // Kill the listener so a reconnect timer is pending when close() runs.
     await withClient((client) =>
       client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()`, [`LISTEN "${schema}_wake"`]),

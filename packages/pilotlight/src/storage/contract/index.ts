@@ -1,2 +1,2 @@
 export { storeContract } from './store-contract.ts';
-export type { StoreFactory } from './fixtures.ts';
+export { newJob, type StoreFactory } from './fixtures.ts';
