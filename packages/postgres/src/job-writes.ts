@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { JobNotFoundError, JobStates } from 'pilotlight';
 import type { CreateJobResult, JobRecord, NewJob, StateName, Transition } from 'pilotlight';
-import { historyEntry, isPinned, pinnedResult } from 'pilotlight/store-kit';
-import { jobColumns, retryJson, toJob, toRowId, type JobRow } from './rows.ts';
+import { historyEntry, isPinned, pinnedResult, retryJson } from 'pilotlight/store-kit';
+import { jobColumns, toJob, toRowId, type JobRow } from './rows.ts';
 import { prepared, SqlParams } from './sql-params.ts';
 
 /** The writes every job change goes through: inserting a job, applying a guarded transition. */

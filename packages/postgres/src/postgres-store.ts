@@ -24,7 +24,6 @@ import {
   jobColumns,
   jobRowFromValues,
   claimOrder,
-  retryJson,
   toJob,
   toRecurring,
   toRowId,
@@ -34,7 +33,7 @@ import {
   type ServerRow,
 } from './rows.ts';
 import { WakeListener } from './wake-listener.ts';
-import { parseHistory, StoreListeners } from 'pilotlight/store-kit';
+import { parseHistory, retryJson, StoreListeners } from 'pilotlight/store-kit';
 import { applyTransition, insertJob, insertPlainJobs, isPlainJob, lockOrder } from './job-writes.ts';
 import { claimCtes } from './claim-sql.ts';
 import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';

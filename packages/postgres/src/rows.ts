@@ -1,29 +1,17 @@
-import type { JobProgress, JobRecord, RecurringJobRecord, RetryOptions, ServerRecord, StateName } from 'pilotlight';
+import type { JobProgress, JobRecord, RecurringJobRecord, RetryOptions, ServerRecord } from 'pilotlight';
+import { jobFromRow, recurringFromRow, type StoredJobRow, type StoredRecurringRow } from 'pilotlight/store-kit';
 
-/** Row shapes as `pg` returns them (BIGINT as string, TIMESTAMPTZ as Date, JSONB parsed), and their mapping. */
-export interface JobRow {
+/**
+ * Row shapes as `pg` returns them (BIGINT as string, JSONB parsed; job times selected as epoch
+ * milliseconds by `jobColumns()`, other TIMESTAMPTZ as Date), and their mapping.
+ */
+export interface JobRow extends StoredJobRow {
   id: string;
-  type: string;
-  method: string;
-  args: string;
-  queue: string;
-  priority: number;
-  state: string;
-  state_reason: string | null;
-  run_at: number;
-  created_at: number;
-  state_changed_at: number;
-  attempt: number;
-  retry_count: number;
   retry: RetryOptions | null;
   parent_id: string | null;
   has_continuations: boolean;
-  dedup_key: string | null;
   metadata: Record<string, string> | null;
-  server_name: string | null;
-  lease_until: number | null;
   progress: JobProgress | null;
-  recurring_id: string | null;
 }
 
 /** Every column of `jobs` but the history, which only `getHistory()` reads. */
@@ -47,9 +35,6 @@ export function jobColumns(alias = ''): string {
   ).join(', ');
 }
 
-const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
-const NO_RETRY_OPTIONS: RetryOptions = Object.freeze({});
-
 /**
  * A job row read with `rowMode: 'array'` (the hot statements: pg then skips building an object per
  * row through a dictionary), from `offset` on, in `jobColumns()` order.
@@ -60,43 +45,14 @@ export function jobRowFromValues(values: readonly unknown[], offset: number): Jo
   return row as unknown as JobRow;
 }
 
+/** JSONB columns come parsed: nothing to decode. */
+const parsed = <T>(value: T): T => value;
+
 export function toJob(row: JobRow): JobRecord {
-  return {
-    id: row.id,
-    type: row.type,
-    method: row.method,
-    argsJson: row.args,
-    queue: row.queue,
-    priority: row.priority,
-    state: row.state as StateName,
-    stateReason: row.state_reason ?? undefined,
-    runAt: new Date(row.run_at),
-    createdAt: new Date(row.created_at),
-    stateChangedAt: new Date(row.state_changed_at),
-    attempt: row.attempt,
-    retryCount: row.retry_count,
-    retry: row.retry ?? NO_RETRY_OPTIONS,
-    parentId: row.parent_id ?? undefined,
-    hasContinuations: row.has_continuations,
-    dedupKey: row.dedup_key ?? undefined,
-    metadata: row.metadata ?? EMPTY,
-    serverName: row.server_name ?? undefined,
-    leaseUntil: row.lease_until === null ? undefined : new Date(row.lease_until),
-    progress: row.progress ?? undefined,
-    recurringId: row.recurring_id ?? undefined,
-  };
+  return jobFromRow(row, parsed);
 }
 
-export interface RecurringRow {
-  id: string;
-  cron: string;
-  time_zone: string;
-  misfire: string;
-  type: string;
-  method: string;
-  args: string;
-  queue: string;
-  priority: number;
+export interface RecurringRow extends StoredRecurringRow {
   retry: RetryOptions | null;
   next_run_at: Date;
   last_run_at: Date | null;
@@ -105,22 +61,7 @@ export interface RecurringRow {
 }
 
 export function toRecurring(row: RecurringRow): RecurringJobRecord {
-  return {
-    id: row.id,
-    cron: row.cron,
-    timeZone: row.time_zone,
-    misfire: row.misfire as RecurringJobRecord['misfire'],
-    type: row.type,
-    method: row.method,
-    argsJson: row.args,
-    queue: row.queue,
-    priority: row.priority,
-    retry: row.retry ?? NO_RETRY_OPTIONS,
-    nextRunAt: row.next_run_at,
-    lastRunAt: row.last_run_at ?? undefined,
-    lastJobId: row.last_job_id ?? undefined,
-    createdAt: row.created_at,
-  };
+  return recurringFromRow(row, parsed);
 }
 
 export interface ServerRow {
@@ -141,11 +82,6 @@ const MAX_BIGINT = 9223372036854775807n;
 export function toRowId(id: string): string | undefined {
   if (typeof id !== 'string' || !/^[1-9]\d{0,18}$/.test(id)) return undefined;
   return BigInt(id) <= MAX_BIGINT ? id : undefined;
-}
-
-/** JSON of retry options, or NULL when there is nothing to store. */
-export function retryJson(retry: RetryOptions): string | null {
-  return Object.keys(retry).length === 0 ? null : JSON.stringify(retry);
 }
 
 /** Claim order: priority desc, run_at, id (BIGINT strings compared as numbers). */

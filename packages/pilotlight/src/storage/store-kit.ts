@@ -1,4 +1,4 @@
-import type { JobProgress, JobRecord, StateName, StateRecord } from '../types.ts';
+import type { JobProgress, JobRecord, RecurringJobRecord, RetryOptions, StateName, StateRecord } from '../types.ts';
 import type { StoreEvent, Transition } from './store.ts';
 
 /**
@@ -56,6 +56,111 @@ export function pinnedResult(change: Transition & { readonly job: JobRecord }, h
     hasContinuations,
     progress,
   };
+}
+
+/**
+ * A job row as both stores keep it (the same column names), in the types their drivers hand back:
+ * ids as numbers or strings, booleans as 0/1 or booleans, times as epoch milliseconds, JSON columns
+ * as text or already parsed (`jobFromRow()` takes the decoder).
+ */
+export interface StoredJobRow {
+  id: string | number;
+  type: string;
+  method: string;
+  args: string;
+  queue: string;
+  priority: number;
+  state: string;
+  state_reason: string | null;
+  run_at: number;
+  created_at: number;
+  state_changed_at: number;
+  attempt: number;
+  retry_count: number;
+  retry: unknown;
+  parent_id: string | number | null;
+  has_continuations: boolean | number;
+  dedup_key: string | null;
+  metadata: unknown;
+  server_name: string | null;
+  lease_until: number | null;
+  progress: unknown;
+  recurring_id: string | null;
+}
+
+/** A recurring job row as both stores keep it; times as the driver gives them (see `toDate`). */
+export interface StoredRecurringRow {
+  id: string;
+  cron: string;
+  time_zone: string;
+  misfire: string;
+  type: string;
+  method: string;
+  args: string;
+  queue: string;
+  priority: number;
+  retry: unknown;
+  next_run_at: number | Date;
+  last_run_at: number | Date | null;
+  last_job_id: string | number | null;
+  created_at: number | Date;
+}
+
+/** How a driver returns a JSON column: text to parse (`JSON.parse`), or a value already parsed. */
+export type JsonColumn = (value: any) => any;
+
+const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze({});
+const NO_RETRY_OPTIONS: RetryOptions = Object.freeze({});
+
+export function jobFromRow(row: StoredJobRow, json: JsonColumn): JobRecord {
+  return {
+    id: String(row.id),
+    type: row.type,
+    method: row.method,
+    argsJson: row.args,
+    queue: row.queue,
+    priority: row.priority,
+    state: row.state as StateName,
+    stateReason: row.state_reason ?? undefined,
+    runAt: new Date(row.run_at),
+    createdAt: new Date(row.created_at),
+    stateChangedAt: new Date(row.state_changed_at),
+    attempt: row.attempt,
+    retryCount: row.retry_count,
+    retry: row.retry === null ? NO_RETRY_OPTIONS : json(row.retry),
+    parentId: row.parent_id === null ? undefined : String(row.parent_id),
+    hasContinuations: row.has_continuations === true || row.has_continuations === 1,
+    dedupKey: row.dedup_key ?? undefined,
+    metadata: row.metadata === null ? EMPTY_METADATA : json(row.metadata),
+    serverName: row.server_name ?? undefined,
+    leaseUntil: row.lease_until === null ? undefined : new Date(row.lease_until),
+    progress: row.progress === null ? undefined : json(row.progress),
+    recurringId: row.recurring_id ?? undefined,
+  };
+}
+
+export function recurringFromRow(row: StoredRecurringRow, json: JsonColumn): RecurringJobRecord {
+  return {
+    id: row.id,
+    cron: row.cron,
+    timeZone: row.time_zone,
+    misfire: row.misfire as RecurringJobRecord['misfire'],
+    type: row.type,
+    method: row.method,
+    argsJson: row.args,
+    queue: row.queue,
+    priority: row.priority,
+    retry: row.retry === null ? NO_RETRY_OPTIONS : json(row.retry),
+    nextRunAt: new Date(row.next_run_at),
+    lastRunAt: row.last_run_at === null ? undefined : new Date(row.last_run_at),
+    lastJobId: row.last_job_id === null ? undefined : String(row.last_job_id),
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/** JSON of retry options, or NULL when there is nothing to store. */
+export function retryJson(retry: RetryOptions): string | null {
+  return Object.keys(retry).length === 0 ? null : JSON.stringify(retry);
 }
 
 /** A store's subscribers; one that throws neither stops the others nor fails the write already committed. */

@@ -17,7 +17,6 @@ import type {
 } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import {
-  retryJson,
   toJob,
   toRecurring,
   toRowId,
@@ -28,7 +27,7 @@ import {
 } from './rows.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { watchForeignWrites } from './wake-watcher.ts';
-import { historyEntry, isPinned, parseHistory, pinnedResult, StoreListeners } from '../store-kit.ts';
+import { historyEntry, isPinned, parseHistory, pinnedResult, retryJson, StoreListeners } from '../store-kit.ts';
 
 export interface SqliteStoreOptions {
   /**
