@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Store } from '../../packages/pilotlight/src/index.ts';
-import { createSqliteStore } from '../../packages/pilotlight/src/storage/sqlite/index.ts';
+import { createSqliteStore } from '../../packages/pilotlight/src/sqlite.ts';
 import { DEFAULTS } from '../../packages/pilotlight/src/config/defaults.ts';
 import type { BenchTarget } from './target.ts';
 

@@ -1,3 +1,8 @@
+/**
+ * `pilotlight`: what an application uses. Clients and workers, job and task definitions, filters,
+ * the records they read back, errors and the task manager. Store authors import
+ * `pilotlight/store-kit`, store tests `pilotlight/testing`, the telemetry names `pilotlight/semconv`.
+ */
 export { createClient, Client } from './client/client.ts';
 export type { ClientOptions, EnqueueOptions, ScheduleOptions, JobView } from './client/client.ts';
 export type { RecurringJobs, RecurringOptions } from './client/recurring-jobs.ts';
@@ -36,32 +41,10 @@ export type {
 export type { RetentionOptions } from './config/resolve.ts';
 export { TracingFilter } from './telemetry/tracing-filter.ts';
 export type { Parenting, TracedJob, TracePhase, TracingOptions } from './telemetry/tracing-options.ts';
-export {
-  ERROR_TYPE,
-  JOB_TRACER_NAME,
-  jobAttributes,
-  MESSAGING_SYSTEM,
-  MessagingAttributes,
-  PARENTING_METADATA_KEY,
-  SpanOperations,
-  stateEventName,
-} from './telemetry/names.ts';
-export type { SpanOperation } from './telemetry/names.ts';
 export { JobCancelledError, JobNotFoundError, PilotlightError, UnrecoverableError, ValidationError } from './errors.ts';
 export type { Logger } from './util/logger.ts';
 export { consoleLogger, silentLogger } from './util/logger.ts';
-export type {
-  ClaimRequest,
-  CreateJobResult,
-  FireRecurring,
-  ListJobsQuery,
-  NewJob,
-  NewRecurringJob,
-  Store,
-  StoreEvent,
-  Transition,
-  TransitionAndClaimResult,
-} from './storage/store.ts';
+export type { ListJobsQuery, Store } from './storage/store.ts';
 export { createTaskManager, defineTask, TaskCancelledError, TaskManager, TaskManagerStoppedError, TaskStatuses } from './tasks/index.ts';
 export type {
   KeepFinishedOptions,
@@ -81,14 +64,4 @@ export type {
   TaskStatus,
   TaskTracingOptions,
   TaskType,
-} from './tasks/index.ts';
-export {
-  ExceptionAttributes,
-  TASK_CANCELLED_DESCRIPTION,
-  TASK_SPAN_PREFIX,
-  TASK_TRACER_NAME,
-  TaskAttributes,
-  TaskEvents,
-  TaskProgressAttributes,
-  taskSpanName,
 } from './tasks/index.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defineJob, ValidationError, type MisfirePolicy } from '../src/index.ts';
 import { CronSchedule, decideMisfire } from '../src/recurring/schedule.ts';
-import { createSqliteStore } from '../src/storage/sqlite/index.ts';
+import { createSqliteStore } from '../src/sqlite.ts';
 import { tempDir, tempStore, testClient, testWorker, waitFor } from './support/helpers.ts';
 
 const tick = defineJob('tick', (_: string) => undefined);

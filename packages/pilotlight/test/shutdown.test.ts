@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createSqliteStore } from '../src/storage/sqlite/index.ts';
+import { createSqliteStore } from '../src/sqlite.ts';
 import { defineJob, JobCancelledError, type JobFilter, type PerformedContext } from '../src/index.ts';
 import { tempDir, tempStore, testClient, testWorker, waitFor, waitForState } from './support/helpers.ts';
 

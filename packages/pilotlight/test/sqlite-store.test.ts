@@ -6,9 +6,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../src/errors.ts';
-import { newJob, storeContract } from '../src/storage/contract/index.ts';
+import { newJob, storeContract } from '../src/testing.ts';
 import { SQLITE_MIGRATIONS } from '../src/storage/sqlite/migrations.ts';
-import { createSqliteStore, type SqliteStore } from '../src/storage/sqlite/index.ts';
+import { createSqliteStore, type SqliteStore } from '../src/sqlite.ts';
 import type { StoreEvent } from '../src/storage/store.ts';
 import { tempDir, waitFor } from './support/helpers.ts';
 
@@ -130,7 +130,7 @@ describe('SqliteStore (SQLite specifics)', () => {
       });
 
       // The other process enqueues one job each time it is told to, and reports the job's id.
-      const storeModule = fileURLToPath(new URL('../src/storage/sqlite/index.ts', import.meta.url));
+      const storeModule = fileURLToPath(new URL('../src/sqlite.ts', import.meta.url));
       const script = `
         const { createSqliteStore } = await import(${JSON.stringify(storeModule)});
         const store = createSqliteStore({ path: ${JSON.stringify(path)} });

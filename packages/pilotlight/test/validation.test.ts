@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createClient, createWorker, defineJob, ValidationError } from '../src/index.ts';
-import { createSqliteStore } from '../src/storage/sqlite/index.ts';
+import { createSqliteStore } from '../src/sqlite.ts';
 import { tempStore, testClient } from './support/helpers.ts';
 
 const job = defineJob('any', (_: unknown) => undefined);

@@ -1,4 +1,4 @@
-import type { ClaimRequest } from 'pilotlight';
+import type { ClaimRequest } from 'pilotlight/store-kit';
 import { jobColumns } from './rows.ts';
 import type { SqlParams } from './sql-params.ts';
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { JobStates } from 'pilotlight';
-import type { ClaimRequest, JobRecord, Transition, TransitionAndClaimResult } from 'pilotlight';
+import type { JobRecord } from 'pilotlight';
+import type { ClaimRequest, Transition, TransitionAndClaimResult } from 'pilotlight/store-kit';
 import { historyEntry, isPinned, pinnedResult } from 'pilotlight/store-kit';
 import { claimCtes } from './claim-sql.ts';
 import { JOB_COLUMNS, claimOrder, jobRowFromValues, toJob, toRowId, type JobRow } from './rows.ts';

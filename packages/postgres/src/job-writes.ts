@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { JobNotFoundError, JobStates } from 'pilotlight';
-import type { CreateJobResult, JobRecord, NewJob, StateName, Transition } from 'pilotlight';
+import type { JobRecord, StateName } from 'pilotlight';
+import type { CreateJobResult, NewJob, Transition } from 'pilotlight/store-kit';
 import { historyEntry, isPinned, pinnedResult, retryJson } from 'pilotlight/store-kit';
 import { jobColumns, toJob, toRowId, type JobRow } from './rows.ts';
 import { prepared, SqlParams } from './sql-params.ts';

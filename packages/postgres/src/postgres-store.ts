@@ -1,23 +1,7 @@
 import pg from 'pg';
 import { JobStates } from 'pilotlight';
-import type {
-  ClaimRequest,
-  CreateJobResult,
-  FireRecurring,
-  JobProgress,
-  JobRecord,
-  ListJobsQuery,
-  NewJob,
-  NewRecurringJob,
-  RecurringJobRecord,
-  ServerRecord,
-  StateName,
-  StateRecord,
-  Store,
-  StoreEvent,
-  Transition,
-  TransitionAndClaimResult,
-} from 'pilotlight';
+import type { JobProgress, JobRecord, ListJobsQuery, RecurringJobRecord, ServerRecord, StateName, StateRecord, Store } from 'pilotlight';
+import type { ClaimRequest, CreateJobResult, FireRecurring, NewJob, NewRecurringJob, StoreEvent, Transition, TransitionAndClaimResult } from 'pilotlight/store-kit';
 import { migrate } from './migrations.ts';
 import { assertTransaction, inTransaction, retryDeadlock } from './transactions.ts';
 import {

@@ -8,13 +8,3 @@ export { TaskStatuses } from './types.ts';
 export type { ListTasksQuery, StartTaskOptions, TaskChange, TaskHandle, TaskListener, TaskProgress, TaskSnapshot, TaskStatus } from './types.ts';
 export type { TaskTracingOptions } from './tracing-options.ts';
 export { TaskCancelledError, TaskManagerStoppedError } from './errors.ts';
-export {
-  ExceptionAttributes,
-  TASK_CANCELLED_DESCRIPTION,
-  TASK_SPAN_PREFIX,
-  TASK_TRACER_NAME,
-  TaskAttributes,
-  TaskEvents,
-  TaskProgressAttributes,
-  taskSpanName,
-} from './names.ts';

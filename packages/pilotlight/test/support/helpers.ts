@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { createClient, createWorker, silentLogger, type Client, type Store, type Worker, type WorkerOptions } from '../../src/index.ts';
-import { createSqliteStore, type SqliteStore } from '../../src/storage/sqlite/index.ts';
+import { createSqliteStore, type SqliteStore } from '../../src/sqlite.ts';
 import { waitFor } from './wait.ts';
 
 export { waitFor };

@@ -1,5 +1,5 @@
 import type { JobRecord, RecurringJobRecord, ServerRecord } from '../../types.ts';
-import { jobFromRow, recurringFromRow, type StoredJobRow, type StoredRecurringRow } from '../store-kit.ts';
+import { jobFromRow, recurringFromRow, type StoredJobRow, type StoredRecurringRow } from '../store-helpers.ts';
 
 /** Row shapes as `node:sqlite` returns them, and their mapping to the store's records. */
 export interface JobRow extends StoredJobRow {

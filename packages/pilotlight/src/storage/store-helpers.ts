@@ -2,7 +2,7 @@ import type { JobProgress, JobRecord, RecurringJobRecord, RetryOptions, StateNam
 import type { StoreEvent, Transition } from './store.ts';
 
 /**
- * Helpers every store implementation shares (published as `pilotlight/store-kit`), so that stores
+ * Helpers every store implementation shares (published in `pilotlight/store-kit`), so that stores
  * agree on formats and behaviour without copying each other.
  */
 

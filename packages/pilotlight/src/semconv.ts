@@ -1,0 +1,27 @@
+/**
+ * `pilotlight/semconv`: the names Pilotlight's telemetry uses (tracer names, span operations,
+ * attribute keys, event names), for dashboards, alerts and trace queries built on them. They follow
+ * the OpenTelemetry messaging semantic conventions where one applies, and `pilotlight.*` (or
+ * `hangfire.*`, see the tracing option `attributeNamespace`) where none does.
+ */
+export {
+  ERROR_TYPE,
+  JOB_TRACER_NAME,
+  jobAttributes,
+  MESSAGING_SYSTEM,
+  MessagingAttributes,
+  PARENTING_METADATA_KEY,
+  SpanOperations,
+  stateEventName,
+} from './telemetry/names.ts';
+export type { JobAttributeNames, SpanOperation } from './telemetry/names.ts';
+export {
+  ExceptionAttributes,
+  TASK_CANCELLED_DESCRIPTION,
+  TASK_SPAN_PREFIX,
+  TASK_TRACER_NAME,
+  TaskAttributes,
+  TaskEvents,
+  TaskProgressAttributes,
+  taskSpanName,
+} from './tasks/names.ts';

@@ -1,2 +1,0 @@
-export { storeContract } from './store-contract.ts';
-export { newJob, type StoreFactory } from './fixtures.ts';

@@ -1,2 +1,0 @@
-export { createSqliteStore, SqliteStore } from './sqlite-store.ts';
-export type { SqliteStoreOptions } from './sqlite-store.ts';

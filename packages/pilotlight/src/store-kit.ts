@@ -1,0 +1,46 @@
+/**
+ * `pilotlight/store-kit`: for authors of stores. The `Store` interface the engine talks to, the
+ * records it reads and writes, and the helpers every Pilotlight store shares (the history format,
+ * row mapping, listener set), so that a new store agrees with the others without copying them.
+ * Prove a store with the contract suite in `pilotlight/testing`.
+ */
+export type {
+  ClaimRequest,
+  CreateJobResult,
+  FireRecurring,
+  ListJobsQuery,
+  NewJob,
+  NewRecurringJob,
+  Store,
+  StoreEvent,
+  Transition,
+  TransitionAndClaimResult,
+} from './storage/store.ts';
+export type {
+  ErrorDetails,
+  JobCall,
+  JobProgress,
+  JobRecord,
+  MisfirePolicy,
+  RecurringJobRecord,
+  RetryOptions,
+  ServerRecord,
+  StateInput,
+  StateName,
+  StateRecord,
+} from './types.ts';
+export { FINISHED_STATES, JobStates } from './types.ts';
+export { JobNotFoundError, PilotlightError, ValidationError } from './errors.ts';
+export {
+  historyEntry,
+  isPinned,
+  jobFromRow,
+  parseHistory,
+  pinnedResult,
+  recurringFromRow,
+  retryJson,
+  StoreListeners,
+  type JsonColumn,
+  type StoredJobRow,
+  type StoredRecurringRow,
+} from './storage/store-helpers.ts';
