@@ -1,4 +1,5 @@
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { loadNodeSqlite } from './node-sqlite.ts';
 import { DEFAULTS } from '../../config/defaults.ts';
 import { JobNotFoundError, ValidationError } from '../../errors.ts';
 import { describe } from '../../client/validate.ts';
@@ -27,7 +28,7 @@ import {
 } from './rows.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { watchForeignWrites } from './wake-watcher.ts';
-import { historyEntry, isPinned, parseHistory, pinnedResult, retryJson, StoreListeners } from '../store-kit.ts';
+import { historyEntry, isPinned, parseHistory, pinnedResult, retryJson, StoreListeners } from '../store-helpers.ts';
 
 export interface SqliteStoreOptions {
   /**
@@ -82,6 +83,7 @@ export class SqliteStore implements Store {
     if (!Number.isInteger(busyTimeout) || busyTimeout < 0) {
       throw new ValidationError(`busyTimeout must be an integer >= 0 (ms); received ${describe(busyTimeout)}`);
     }
+    const { DatabaseSync } = loadNodeSqlite();
     this.#db = new DatabaseSync(this.path);
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
@@ -390,28 +392,28 @@ export class SqliteStore implements Store {
     try {
       row = this.#stmt(
         `UPDATE jobs
-         SET state = ?1, state_reason = ?2, state_changed_at = ?3,
-             run_at = coalesce(?4, run_at), retry_count = coalesce(?5, retry_count),
-             attempt = coalesce(?6, attempt), expires_at = ?7,
-             server_name = NULL, lease_until = NULL, history = history || ?12
-         WHERE id = ?8 AND state = ?9
-           AND (?10 IS NULL OR attempt = ?10)
-           AND (?11 IS NULL OR server_name = ?11)
+         SET state = :to, state_reason = :reason, state_changed_at = :at,
+             run_at = coalesce(:runAt, run_at), retry_count = coalesce(:retryCount, retry_count),
+             attempt = coalesce(:attempt, attempt), expires_at = :expiresAt,
+             server_name = NULL, lease_until = NULL, history = history || :entry
+         WHERE id = :id AND state = :expectState
+           AND (:expectAttempt IS NULL OR attempt = :expectAttempt)
+           AND (:expectServer IS NULL OR server_name = :expectServer)
          RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`,
-      ).get(
-        to.name,
-        to.reason ?? null,
-        to.at.getTime(),
-        change.runAt?.getTime() ?? null,
-        change.retryCount ?? null,
-        change.attempt ?? null,
-        change.expiresAt?.getTime() ?? null,
-        toRowId(change.id) ?? null,
-        expect.state,
-        expect.attempt ?? null,
-        expect.serverName ?? null,
-        `,${historyEntry(to)}`,
-      ) as JobRow | undefined;
+      ).get({
+        to: to.name,
+        reason: to.reason ?? null,
+        at: to.at.getTime(),
+        runAt: change.runAt?.getTime() ?? null,
+        retryCount: change.retryCount ?? null,
+        attempt: change.attempt ?? null,
+        expiresAt: change.expiresAt?.getTime() ?? null,
+        id: toRowId(change.id) ?? null,
+        expectState: expect.state,
+        expectAttempt: expect.attempt ?? null,
+        expectServer: expect.serverName ?? null,
+        entry: `,${historyEntry(to)}`,
+      }) as JobRow | undefined;
     } catch (error) {
       // The job would become a second unfinished holder of its dedup key. SQLite undid just this
       // statement; the other changes of the batch (other callers') go on.
