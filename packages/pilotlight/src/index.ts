@@ -31,6 +31,7 @@ export type {
   JobProgress,
   JobRecord,
   MisfirePolicy,
+  Parenting,
   RecurringJobRecord,
   RetryOptions,
   ServerRecord,
@@ -40,7 +41,7 @@ export type {
 } from './types.ts';
 export type { RetentionOptions } from './config/resolve.ts';
 export { TracingFilter } from './telemetry/tracing-filter.ts';
-export type { Parenting, TracedJob, TracePhase, TracingOptions } from './telemetry/tracing-options.ts';
+export type { TracedJob, TracePhase, TracingOptions } from './telemetry/tracing-options.ts';
 export { JobCancelledError, JobNotFoundError, PilotlightError, UnrecoverableError, ValidationError } from './errors.ts';
 export type { Logger } from './util/logger.ts';
 export { consoleLogger, silentLogger } from './util/logger.ts';

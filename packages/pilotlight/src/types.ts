@@ -145,6 +145,16 @@ export interface JobRecord extends JobCall {
   readonly recurringId: string | undefined;
 }
 
+/**
+ * How the span of a job's attempt (or of a task) relates to the span that created it:
+ * - `'child'`: nested under it, in the same trace, with a link to it as well (the trace shape the
+ *   README's telemetry section shows: one trace from the request to the work it caused);
+ * - `'link'`: a new trace with a link to it (the default of the OpenTelemetry messaging semantic
+ *   conventions; suits fan-out and long delays);
+ * - `'none'`: a new trace, unrelated.
+ */
+export type Parenting = 'child' | 'link' | 'none';
+
 /** What to do with occurrences a recurring job missed while no worker was running. */
 export type MisfirePolicy =
   /** Run one job for all missed occurrences together, then continue on schedule. */

@@ -2,18 +2,18 @@ import { DEFAULTS } from '../config/defaults.ts';
 import { resolveRetention, type RetentionOptions } from '../config/resolve.ts';
 import { JobNotFoundError, ValidationError } from '../errors.ts';
 import type { JobFilter } from '../filters/filter.ts';
-import { createPipeline } from '../filters/built-in-filters.ts';
+import { createPipeline } from '../engine/built-in-filters.ts';
 import type { JobClass, JobDefinition, JobMethodArgs, JobMethodName, JobOptions } from '../jobs/define-job.ts';
 import { StateMachine } from '../states/state-machine.ts';
 import type { ListJobsQuery, Store } from '../storage/store.ts';
-import type { JobRecord, StateName, StateRecord } from '../types.ts';
+import type { JobRecord, Parenting, StateName, StateRecord } from '../types.ts';
 import { consoleLogger, type Logger } from '../util/logger.ts';
 import { readInvocation } from './invocation.ts';
-import { JobCreator, type JobRequest } from './job-creator.ts';
+import { JobCreator, type JobRequest } from '../engine/job-creator.ts';
 import { RecurringJobs } from './recurring-jobs.ts';
-import { describe, validateInteger, validateNonEmptyString } from './validate.ts';
+import { describe, validateInteger, validateNonEmptyString } from '../validation/validate.ts';
 import { PARENTING_METADATA_KEY } from '../telemetry/names.ts';
-import { resolveTracingOptions, type Parenting, type TracingOptions } from '../telemetry/tracing-options.ts';
+import { resolveTracingOptions, type TracingOptions } from '../telemetry/tracing-options.ts';
 
 export interface ClientOptions<Transaction = never> {
   /** Where jobs are kept. Its kind decides what `options.transaction` takes (nothing for SQLite). */

@@ -2,9 +2,9 @@ import { DEFAULTS } from '../config/defaults.ts';
 import { validateRetry } from '../config/resolve.ts';
 import { ValidationError } from '../errors.ts';
 import { isJobDefinition, jobClassType, type JobClass, type JobOptions } from '../jobs/define-job.ts';
-import type { JobCall } from '../types.ts';
-import { validateParenting, type Parenting } from '../telemetry/tracing-options.ts';
-import { describe, serializeArgs, validateInteger, validateQueueName } from './validate.ts';
+import type { JobCall, Parenting } from '../types.ts';
+import { validateParenting } from '../telemetry/tracing-options.ts';
+import { describe, serializeArgs, validateInteger, validateQueueName } from '../validation/validate.ts';
 
 /** A job call reduced to what is stored: type, method, JSON arguments and resolved options. */
 export interface Invocation extends JobCall {

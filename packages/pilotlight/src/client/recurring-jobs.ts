@@ -5,8 +5,9 @@ import { CronSchedule, MISFIRE_POLICIES, validateTimeZone } from '../recurring/s
 import type { Store } from '../storage/store.ts';
 import type { MisfirePolicy, RecurringJobRecord } from '../types.ts';
 import { readInvocation } from './invocation.ts';
-import type { JobCreator } from './job-creator.ts';
-import { describe, validateNonEmptyString } from './validate.ts';
+import type { JobCreator } from '../engine/job-creator.ts';
+import { occurrence } from '../engine/occurrence.ts';
+import { describe, validateNonEmptyString } from '../validation/validate.ts';
 
 export interface RecurringOptions extends Omit<JobOptions, 'parenting'> {
   /** IANA time zone the cron expression is read in. @default 'UTC' */
@@ -79,18 +80,4 @@ export class RecurringJobs {
   list(): Promise<RecurringJobRecord[]> {
     return this.#store.listRecurring();
   }
-}
-
-/** The job request for one occurrence of a recurring job. */
-export function occurrence(recurring: RecurringJobRecord, state: { name: 'Enqueued'; reason: string }) {
-  return {
-    type: recurring.type,
-    method: recurring.method,
-    argsJson: recurring.argsJson,
-    queue: recurring.queue,
-    priority: recurring.priority,
-    retry: recurring.retry,
-    recurringId: recurring.id,
-    state,
-  };
 }

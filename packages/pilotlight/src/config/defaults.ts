@@ -1,15 +1,12 @@
 /**
- * Every default in one place. Option types document them with `@default`; the resolvers in
- * `resolve-*.ts` are the only code that reads this module.
+ * Every default of the job engine in one place (the task manager's are in `tasks/defaults.ts`).
+ * Option types document them with `@default`; the code that resolves options reads them from here.
+ * Fixed limits that no option changes (queue name length, payload size) are in `validation/limits.ts`.
  */
 export const DEFAULTS = {
   queue: 'default',
   priority: 0,
   retry: { attempts: 10, backoff: 'hangfire' as const },
-  /** Longest queue name accepted. */
-  maxQueueNameLength: 100,
-  /** Largest serialized arguments accepted, in bytes. */
-  maxArgsBytes: 1024 * 1024,
   worker: {
     queues: ['default'] as readonly string[],
     concurrency: 10,

@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.ts';
-import { describe, validateInteger } from '../client/validate.ts';
+import { describe, validateInteger } from '../validation/validate.ts';
 import type { RetryOptions } from '../types.ts';
 import { DEFAULTS } from './defaults.ts';
 

@@ -3,11 +3,10 @@ import type { FilterPipeline } from '../filters/filter-pipeline.ts';
 import { PARENT_STATE } from '../states/continuations-filter.ts';
 import type { StateMachine } from '../states/state-machine.ts';
 import type { CreateJobResult, NewJob } from '../storage/store.ts';
-import type { JobRecord, StateRecord } from '../types.ts';
-import type { Invocation } from './invocation.ts';
+import type { JobCall, JobRecord, StateRecord } from '../types.ts';
 
 /** Everything needed to create one job. */
-export interface JobRequest extends Omit<Invocation, 'parenting'> {
+export interface JobRequest extends JobCall {
   readonly state: Omit<StateRecord, 'at'>;
   readonly dedupKey?: string;
   readonly parentId?: string;
@@ -21,7 +20,8 @@ export interface JobRequest extends Omit<Invocation, 'parenting'> {
 export type InsertJobs = (jobs: NewJob[]) => Promise<CreateJobResult[] | undefined>;
 
 /**
- * Creates jobs through the client filters: `onCreating` (which may add metadata), the insert, the
+ * Creates jobs through the client filters (for a client's enqueue and a worker firing a recurring
+ * job alike): `onCreating` (which may add metadata), the insert, the
  * initial state's `onStateApplied`, then `onCreated`, which runs even when the insert failed.
  */
 export class JobCreator {

@@ -1,6 +1,5 @@
 import { ValidationError } from '../errors.ts';
-import type { RetryOptions } from '../types.ts';
-import type { Parenting } from '../telemetry/tracing-options.ts';
+import type { Parenting, RetryOptions } from '../types.ts';
 import type { JobContext } from './job-context.ts';
 
 const JOB_DEFINITION = Symbol.for('pilotlight.jobDefinition');

@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import { DEFAULTS } from '../config/defaults.ts';
 import { ValidationError } from '../errors.ts';
-import { describe } from '../client/validate.ts';
+import { describe } from '../validation/validate.ts';
 import type { MisfirePolicy } from '../types.ts';
 
 export const MISFIRE_POLICIES: readonly MisfirePolicy[] = ['run-once', 'run-all', 'skip'];

@@ -2,7 +2,7 @@ import { ValidationError } from '../errors.ts';
 import { isJobDefinition, jobClassType, type JobClass, type JobDefinition } from '../jobs/define-job.ts';
 import type { JobContext } from '../jobs/job-context.ts';
 import type { JobRecord } from '../types.ts';
-import { describe } from '../client/validate.ts';
+import { describe } from '../validation/validate.ts';
 
 /** Creates the instance a class-based job runs on; plug a DI container in here. */
 export type JobActivator = (jobClass: JobClass) => unknown;

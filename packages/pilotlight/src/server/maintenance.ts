@@ -1,5 +1,5 @@
-import { occurrence } from '../client/recurring-jobs.ts';
-import type { JobCreator } from '../client/job-creator.ts';
+import { occurrence } from '../engine/occurrence.ts';
+import type { JobCreator } from '../engine/job-creator.ts';
 import { resolveRetry, type ResolvedRetry } from '../config/resolve.ts';
 import { CronSchedule, decideMisfire } from '../recurring/schedule.ts';
 import { releaseContinuation } from '../states/continuations-filter.ts';

@@ -6,7 +6,7 @@ import type { JobClass, JobDefinition } from '../jobs/define-job.ts';
 import type { Store } from '../storage/store.ts';
 import type { RetryOptions } from '../types.ts';
 import { consoleLogger, type Logger } from '../util/logger.ts';
-import { describe, validateInteger, validateNonEmptyString, validateQueueName } from '../client/validate.ts';
+import { describe, validateInteger, validateNonEmptyString, validateQueueName } from '../validation/validate.ts';
 import type { JobActivator } from './job-registry.ts';
 import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions } from '../telemetry/tracing-options.ts';
 import { createServerName } from './server-name.ts';

@@ -1,6 +1,6 @@
-import { JobCreator } from '../client/job-creator.ts';
+import { JobCreator } from '../engine/job-creator.ts';
 import { JobCancelledError } from '../errors.ts';
-import { createPipeline } from '../filters/built-in-filters.ts';
+import { createPipeline } from '../engine/built-in-filters.ts';
 import type { FilterPipeline } from '../filters/filter-pipeline.ts';
 import { StateMachine } from '../states/state-machine.ts';
 import type { Store, StoreEvent, Transition } from '../storage/store.ts';

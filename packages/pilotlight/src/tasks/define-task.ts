@@ -1,4 +1,4 @@
-import { describe, validateNonEmptyString } from '../client/validate.ts';
+import { describe, validateNonEmptyString } from '../validation/validate.ts';
 import { ValidationError } from '../errors.ts';
 import { TASK_DEFAULTS } from './defaults.ts';
 import type { TaskContext } from './task-context.ts';

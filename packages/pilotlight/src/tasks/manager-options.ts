@@ -1,4 +1,4 @@
-import { describe, validateInteger } from '../client/validate.ts';
+import { describe, validateInteger } from '../validation/validate.ts';
 import { ValidationError } from '../errors.ts';
 import { consoleLogger, type Logger } from '../util/logger.ts';
 import { newTaskInstance, type TaskActivator } from './define-task.ts';

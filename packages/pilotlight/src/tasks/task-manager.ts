@@ -1,6 +1,6 @@
 import { context as otelContext } from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { describe, validateInteger, validateNonEmptyString } from '../client/validate.ts';
+import { describe, validateInteger, validateNonEmptyString } from '../validation/validate.ts';
 import { PilotlightError, ValidationError } from '../errors.ts';
 import { toErrorDetails } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';

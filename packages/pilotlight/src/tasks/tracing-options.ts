@@ -1,7 +1,8 @@
 import { SpanKind, type TracerProvider } from '@opentelemetry/api';
-import { describe, validateInteger, validateNonEmptyString } from '../client/validate.ts';
+import { describe, validateInteger, validateNonEmptyString } from '../validation/validate.ts';
 import { ValidationError } from '../errors.ts';
-import { validateParenting, type Parenting } from '../telemetry/tracing-options.ts';
+import { validateParenting } from '../telemetry/tracing-options.ts';
+import type { Parenting } from '../types.ts';
 import { TASK_DEFAULTS } from './defaults.ts';
 import { TASK_TRACER_NAME } from './names.ts';
 

@@ -15,7 +15,7 @@ import {
 } from '@opentelemetry/api';
 import type { ApplyStateContext, CreatedContext, CreatingContext, JobFilter, PerformedContext, PerformingContext } from '../filters/filter.ts';
 import { jobDisplayName } from '../jobs/define-job.ts';
-import type { JobRecord } from '../types.ts';
+import type { JobRecord, Parenting } from '../types.ts';
 import { toErrorDetails } from '../util/errors.ts';
 import {
   ERROR_TYPE,
@@ -30,7 +30,7 @@ import {
   type JobAttributeNames,
   type SpanOperation,
 } from './names.ts';
-import type { Parenting, ResolvedTracingOptions, TracedJob, TracePhase } from './tracing-options.ts';
+import type { ResolvedTracingOptions, TracedJob, TracePhase } from './tracing-options.ts';
 import { PARENTING_MODES } from './tracing-options.ts';
 
 /** `State Applied: <state>`, built once per state name. */

@@ -1,15 +1,9 @@
 import type { Span, TracerProvider } from '@opentelemetry/api';
 import { ValidationError } from '../errors.ts';
-import { describe } from '../client/validate.ts';
+import { describe } from '../validation/validate.ts';
+import type { Parenting } from '../types.ts';
 import type { SpanOperation } from './names.ts';
 
-/**
- * How an attempt's span relates to the span that created the job:
- * - `'child'`: nested under it, in the same trace (the seed's shape), with a link to it as well;
- * - `'link'`: a new trace with a link to it (OpenTelemetry's messaging default; suits fan-out and long delays);
- * - `'none'`: a new trace, unrelated.
- */
-export type Parenting = 'child' | 'link' | 'none';
 export const PARENTING_MODES: readonly Parenting[] = ['child', 'link', 'none'];
 
 /** Where a hook is called: creating the job, running an attempt, or a state change outside both. */

@@ -1,14 +1,14 @@
-import { DEFAULTS } from '../config/defaults.ts';
 import { ValidationError } from '../errors.ts';
+import { LIMITS } from './limits.ts';
 
 /** `JSON.stringify(args)`, after proving that nothing in `args` would be lost or changed on the way. */
 export function serializeArgs(args: readonly unknown[], api: string): string {
   const problem = findUnserializable(args, 'args', new Set());
   if (problem) throw new ValidationError(`${api}() payload must be JSON-serializable: found ${problem}`);
   const json = JSON.stringify(args);
-  if (json.length > DEFAULTS.maxArgsBytes && Buffer.byteLength(json) > DEFAULTS.maxArgsBytes) {
+  if (json.length > LIMITS.maxArgsBytes && Buffer.byteLength(json) > LIMITS.maxArgsBytes) {
     throw new ValidationError(
-      `${api}() payload is ${Buffer.byteLength(json)} bytes once serialized; the limit is ${DEFAULTS.maxArgsBytes}. ` +
+      `${api}() payload is ${Buffer.byteLength(json)} bytes once serialized; the limit is ${LIMITS.maxArgsBytes}. ` +
         'Store large data elsewhere and pass its key.',
     );
   }
@@ -60,9 +60,9 @@ function findUnserializable(value: unknown, path: string, ancestors: Set<object>
 
 /** Queue names are short identifiers so they can be indexed, listed and used as telemetry attributes. */
 export function validateQueueName(queue: unknown, option = 'queue'): string {
-  if (typeof queue !== 'string' || queue.length === 0 || queue.length > DEFAULTS.maxQueueNameLength || !/^[\w.:-]+$/.test(queue)) {
+  if (typeof queue !== 'string' || queue.length === 0 || queue.length > LIMITS.maxQueueNameLength || !/^[\w.:-]+$/.test(queue)) {
     throw new ValidationError(
-      `${option} must be a non-empty string of at most ${DEFAULTS.maxQueueNameLength} letters, digits, '_', '-', '.' or ':'; received ${describe(queue)}`,
+      `${option} must be a non-empty string of at most ${LIMITS.maxQueueNameLength} letters, digits, '_', '-', '.' or ':'; received ${describe(queue)}`,
     );
   }
   return queue;

@@ -2,7 +2,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { loadNodeSqlite } from './node-sqlite.ts';
 import { DEFAULTS } from '../../config/defaults.ts';
 import { JobNotFoundError, ValidationError } from '../../errors.ts';
-import { describe } from '../../client/validate.ts';
+import { describe } from '../../validation/validate.ts';
 import { JobStates, type JobProgress, type JobRecord, type RecurringJobRecord, type ServerRecord, type StateName, type StateRecord } from '../../types.ts';
 import type {
   ClaimRequest,

@@ -1,0 +1,148 @@
+/**
+ * Checks the import rules of the packages (`npm run lint`; no dependencies):
+ *
+ * - in `packages/pilotlight/src`, every relative import points down the layers of `LAYERS`: a file
+ *   may import from its own folder or from a strictly lower layer, never from a higher one nor from a
+ *   sibling of its own layer; every file must sit in a folder (or be a root file) that the table
+ *   places, so a new folder has to be given its layer;
+ * - in every `packages/<name>/src`, no relative import leaves that `src` (another package is reached
+ *   through its name), and an import of a workspace package by name uses one of its `exports`.
+ *
+ * Relative imports are `import … from`, `export … from`, `import type …`, `import '…'` and
+ * `import('…')`. Usage: `node scripts/lint-imports.ts [root]`, root being the repository (default:
+ * the one this script is in). Prints each violation and exits 1, or prints a one-line summary.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The layers of `packages/pilotlight/src`, bottom first. An entry is a folder (the files directly in
+ * it; a sub-folder is an entry of its own) or a file at the root of `src`.
+ */
+const LAYERS: readonly (readonly string[])[] = [
+  /* 0 */ ['types.ts', 'errors.ts'], // records and terminology, error classes and codes
+  /* 1 */ ['util'], // logger, batcher, error details and other small helpers
+  /* 2 */ ['validation'], // input checks and the fixed limits they apply
+  /* 3 */ ['config'], // every default, option resolution
+  /* 4 */ ['jobs', 'recurring', 'storage'], // job definitions, cron schedules, the Store interface and its helpers
+  /* 5 */ ['storage/sqlite', 'storage/contract', 'filters'], // the SQLite store, the store contract suite, the filter API
+  /* 6 */ ['states', 'telemetry'], // the state machine and its filters, tracing
+  /* 7 */ ['engine'], // what clients and workers share: job creation, recurring occurrences, the built-in pipeline
+  /* 8 */ ['client', 'server', 'tasks'], // the client, the worker, the in-process task manager
+  /* 9 */ ['index.ts', 'sqlite.ts', 'store-kit.ts', 'testing.ts', 'semconv.ts'], // the entry points (package.json exports)
+];
+
+/** The package whose `src` is layered by `LAYERS`. */
+const LAYERED_PACKAGE = 'pilotlight';
+
+const root = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, '..'));
+const packagesDir = path.join(root, 'packages');
+
+const layerOf = new Map<string, number>();
+LAYERS.forEach((entries, layer) => entries.forEach((entry) => layerOf.set(entry, layer)));
+
+/** `import … from '…'` and `export … from '…'` (also spread over several lines), `import '…'`, `import('…')`. */
+const STATIC_IMPORT = /^[ \t]*(?:import|export)\s+(?:type\s+)?[\w$*{},\s]*?\bfrom\s*(['"])([^'"\n]+)\1/gm;
+const SIDE_EFFECT_IMPORT = /^[ \t]*import\s*(['"])([^'"\n]+)\1/gm;
+const DYNAMIC_IMPORT = /\bimport\s*\(\s*(['"])([^'"\n]+)\1\s*\)/g;
+
+interface Import {
+  readonly specifier: string;
+  readonly line: number;
+}
+
+function importsOf(source: string): Import[] {
+  const found: Import[] = [];
+  for (const pattern of [STATIC_IMPORT, SIDE_EFFECT_IMPORT, DYNAMIC_IMPORT]) {
+    for (const match of source.matchAll(pattern)) {
+      const at = match.index + match[0].lastIndexOf(match[2]!);
+      found.push({ specifier: match[2]!, line: source.slice(0, at).split('\n').length });
+    }
+  }
+  return found.sort((a, b) => a.line - b.line);
+}
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/** A file's entry in `LAYERS`: its folder relative to `src`, or its own name at the root. */
+function unitOf(relativeToSrc: string): string {
+  const dir = path.posix.dirname(relativeToSrc);
+  return dir === '.' ? relativeToSrc : dir;
+}
+
+function describeLayer(unit: string): string {
+  const layer = layerOf.get(unit);
+  return layer === undefined ? `${unit}, not in the layer table` : `layer ${layer}: ${unit}`;
+}
+
+/** Workspace packages by name, with the subpaths their package.json exports. */
+function workspacePackages(names: readonly string[]): Map<string, Set<string>> {
+  const packages = new Map<string, Set<string>>();
+  for (const name of names) {
+    const manifest = path.join(packagesDir, name, 'package.json');
+    if (!existsSync(manifest)) continue;
+    const json = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; exports?: Record<string, unknown> | string };
+    if (!json.name) continue;
+    const exported = typeof json.exports === 'object' && json.exports !== null ? Object.keys(json.exports) : ['.'];
+    packages.set(json.name, new Set(exported));
+  }
+  return packages;
+}
+
+const violations: string[] = [];
+let fileCount = 0;
+let importCount = 0;
+
+const packageNames = existsSync(packagesDir) ? readdirSync(packagesDir).filter((name) => existsSync(path.join(packagesDir, name, 'src'))).sort() : [];
+const workspace = workspacePackages(packageNames);
+
+for (const packageName of packageNames) {
+  const src = path.join(packagesDir, packageName, 'src');
+  const layered = packageName === LAYERED_PACKAGE;
+  for (const file of tsFiles(src)) {
+    fileCount++;
+    const shown = path.relative(root, file).split(path.sep).join('/');
+    const fromPath = path.relative(src, file).split(path.sep).join('/');
+    const fromUnit = unitOf(fromPath);
+    const fromLayer = layerOf.get(fromUnit);
+    if (layered && fromLayer === undefined) {
+      violations.push(`${shown}:1 is in ${fromUnit}, which the layer table of scripts/lint-imports.ts does not place: add it to a layer`);
+    }
+    for (const { specifier, line } of importsOf(readFileSync(file, 'utf8'))) {
+      importCount++;
+      if (!specifier.startsWith('.')) {
+        const owner = [...workspace.keys()].find((name) => specifier === name || specifier.startsWith(`${name}/`));
+        const subpath = owner === undefined ? undefined : `.${specifier.slice(owner.length)}`;
+        if (owner !== undefined && !workspace.get(owner)!.has(subpath!)) {
+          violations.push(`${shown}:${line} imports ${specifier}, which ${owner} does not export (its exports: ${[...workspace.get(owner)!].join(', ')})`);
+        }
+        continue;
+      }
+      const target = path.relative(src, path.resolve(path.dirname(file), specifier)).split(path.sep).join('/');
+      if (target.startsWith('../') || path.isAbsolute(target)) {
+        violations.push(`${shown}:${line} imports ${specifier}, outside its package's src: import another package by its name`);
+        continue;
+      }
+      if (!layered || fromLayer === undefined) continue;
+      const toUnit = unitOf(target);
+      if (toUnit === fromUnit) continue;
+      const toLayer = layerOf.get(toUnit);
+      if (toLayer !== undefined && toLayer < fromLayer) continue;
+      const why = toLayer === undefined ? '' : toLayer === fromLayer ? ' (siblings in one layer may not import each other)' : ' (a higher layer)';
+      violations.push(`${shown}:${line} imports ${target} (${describeLayer(toUnit)}) from ${describeLayer(fromUnit)}${why}`);
+    }
+  }
+}
+
+if (violations.length > 0) {
+  for (const violation of violations) console.log(violation);
+  console.log(`lint-imports: ${violations.length} violation(s) in ${fileCount} files`);
+  process.exitCode = 1;
+} else {
+  console.log(`lint-imports: ${fileCount} files of ${packageNames.length} packages, ${importCount} imports, every one pointing down the layers`);
+}
