@@ -1,5 +1,5 @@
 /**
- * The worker process ('tenants-worker', the seed's "BackgroundJobs" server): runs the jobs the API
+ * The worker process ('tenants-worker', the service's background-jobs server): runs the jobs the API
  * enqueued in the shared SQLite store, and the recurring cleanup. Start it with the telemetry hook,
  * so that its outgoing `fetch` calls are instrumented:
  *

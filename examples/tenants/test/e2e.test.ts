@@ -2,7 +2,8 @@
  * The tenants example end to end, run exactly as the README says: `npm start` at the repository root.
  * Three real processes (stub, API, worker) on a fresh SQLite file; the test reads the trace trees they
  * print (forwarded by the demo runner, each line prefixed with its process's name) and checks the
- * seed's scenario:
+ * scenario the README describes (an HTTP request enqueues a job that a worker in another process
+ * runs, fails once and retries, all in one trace; a scan task traced under its request):
  *
  *   api     POST /api/tenants                          SERVER
  *           └ … enqueue TenantService.provisionTenant  PRODUCER   · State Applied: Enqueued
