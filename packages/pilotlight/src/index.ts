@@ -42,7 +42,17 @@ export type {
 export type { RetentionOptions } from './config/resolve.ts';
 export { TracingFilter } from './telemetry/tracing-filter.ts';
 export type { TracedJob, TracePhase, TracingOptions } from './telemetry/tracing-options.ts';
-export { JobCancelledError, JobNotFoundError, PilotlightError, UnrecoverableError, ValidationError } from './errors.ts';
+export {
+  ErrorCodes,
+  JobCancelledError,
+  JobNotFoundError,
+  JobNotRegisteredError,
+  PilotlightError,
+  StoreClosedError,
+  UnrecoverableError,
+  ValidationError,
+} from './errors.ts';
+export type { JobCancelReason, PilotlightErrorCode } from './errors.ts';
 export type { Logger } from './util/logger.ts';
 export { consoleLogger, silentLogger } from './util/logger.ts';
 export type { ListJobsQuery, Store } from './storage/store.ts';

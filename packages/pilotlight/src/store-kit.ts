@@ -30,7 +30,9 @@ export type {
   StateRecord,
 } from './types.ts';
 export { FINISHED_STATES, JobStates } from './types.ts';
-export { JobNotFoundError, PilotlightError, ValidationError } from './errors.ts';
+/** The errors a store throws: `StoreClosedError` after `close()`, `PilotlightError` with a code for the rest. */
+export { ErrorCodes, JobNotFoundError, PilotlightError, StoreClosedError, ValidationError } from './errors.ts';
+export type { PilotlightErrorCode } from './errors.ts';
 export {
   historyEntry,
   isPinned,

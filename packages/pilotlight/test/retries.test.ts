@@ -116,6 +116,7 @@ describe('failures and retries', () => {
     assert.equal((await client.getHistory(nonError)).at(-1)!.error!.type, 'string');
     assert.match((await reasons(unknownType))!, /No job named 'not.registered' is registered on this worker/);
     assert.match((await reasons(unknownMethod!.id))!, /Job class 'Known' has no method 'absent'/);
+    for (const id of [unknownType, unknownMethod!.id]) assert.equal((await client.getHistory(id)).at(-1)!.error!.type, 'JobNotRegisteredError');
     assert.match((await reasons(corrupt!.id))!, /not valid JSON/);
     const after = await client.enqueue(healthy, undefined);
     await waitForState(client, after, 'Succeeded');

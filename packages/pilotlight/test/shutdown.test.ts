@@ -35,7 +35,8 @@ describe('cancellation and shutdown', () => {
     assert.equal(await client.delete(id, 'Tenant cancelled'), true);
     await waitFor(() => performed.length === 1, 'the attempt to end');
     assert.ok(aborts[0] instanceof JobCancelledError);
-    assert.equal((aborts[0] as JobCancelledError).code, 'deleted');
+    assert.equal((aborts[0] as JobCancelledError).code, 'JOB_CANCELLED');
+    assert.equal((aborts[0] as JobCancelledError).reason, 'deleted');
     assert.equal(performed[0]!.cancelled, true);
     assert.equal(performed[0]!.finalState, undefined);
     const deleted = await client.getJob(id);
@@ -57,7 +58,7 @@ describe('cancellation and shutdown', () => {
     await waitForState(api, id, 'Processing');
     await api.delete(id);
     await waitFor(() => aborts.length === 1, 'the abort');
-    assert.equal((aborts[0] as JobCancelledError).code, 'deleted');
+    assert.equal((aborts[0] as JobCancelledError).reason, 'deleted');
     await worker.stop();
     await workerStore.close();
     await apiStore.close();
@@ -88,7 +89,7 @@ describe('cancellation and shutdown', () => {
     const id = await client.enqueue(job, undefined);
     await waitForState(client, id, 'Processing');
     await first.stop();
-    assert.equal((aborts[0] as JobCancelledError).code, 'shutdown');
+    assert.equal((aborts[0] as JobCancelledError).reason, 'shutdown');
     const handedBack = await client.getJob(id);
     assert.equal(handedBack!.state, 'Enqueued');
     assert.equal(handedBack!.attempt, 0);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ValidationError } from '../src/errors.ts';
+import { ErrorCodes, PilotlightError, StoreClosedError, ValidationError } from '../src/errors.ts';
 import { newJob, storeContract } from '../src/testing.ts';
 import { SQLITE_MIGRATIONS } from '../src/storage/sqlite/migrations.ts';
 import { createSqliteStore, type SqliteStore } from '../src/sqlite.ts';
@@ -202,7 +202,13 @@ describe('SqliteStore (SQLite specifics)', () => {
     db.exec('CREATE TABLE pilotlight_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
     db.prepare('INSERT INTO pilotlight_migrations (version, applied_at) VALUES (?, ?)').run(SQLITE_MIGRATIONS.length + 1, Date.now());
     db.close();
-    assert.throws(() => createSqliteStore({ path }), new RegExp(`schema version ${SQLITE_MIGRATIONS.length + 1}, newer than`));
+    assert.throws(
+      () => createSqliteStore({ path }),
+      (error: unknown) =>
+        error instanceof PilotlightError &&
+        error.code === ErrorCodes.SCHEMA_TOO_NEW &&
+        new RegExp(`schema version ${SQLITE_MIGRATIONS.length + 1}, newer than.*upgrade Pilotlight`).test(error.message),
+    );
     // The refused store is never returned, so it must not keep the file open. Linux lets us look.
     if (process.platform === 'linux') assert.deepEqual(openHandles(path), []);
   });
@@ -219,6 +225,7 @@ describe('SqliteStore (SQLite specifics)', () => {
         () => createSqliteStore(options),
         (error: unknown) => {
           assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
+          assert.equal(error.code, ErrorCodes.VALIDATION);
           assert.match(error.message, message);
           return true;
         },
@@ -247,8 +254,9 @@ describe('SqliteStore (SQLite specifics)', () => {
     await store.close();
     await store.close();
     await Promise.all([store.close(), store.close()]);
-    await assert.rejects(store.getJob('1'), /closed/);
-    await assert.rejects(store.createJobs([newJob()]), /closed/);
+    const closed = (error: unknown) => error instanceof StoreClosedError && error.code === ErrorCodes.STORE_CLOSED && /The SQLite store .* is closed/.test(error.message);
+    await assert.rejects(store.getJob('1'), closed);
+    await assert.rejects(store.createJobs([newJob()]), closed, 'in a transaction too');
 
     // Its file watcher is gone too: another store's writes reach no one and break nothing.
     const other = createSqliteStore({ path });

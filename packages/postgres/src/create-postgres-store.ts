@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { ValidationError } from 'pilotlight';
+import { ValidationError } from 'pilotlight/store-kit';
 import { PostgresStore } from './postgres-store.ts';
 import { describeValue } from './describe-value.ts';
 

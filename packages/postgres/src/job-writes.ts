@@ -1,8 +1,8 @@
 import pg from 'pg';
-import { JobNotFoundError, JobStates } from 'pilotlight';
+import { JobStates } from 'pilotlight';
 import type { JobRecord, StateName } from 'pilotlight';
 import type { CreateJobResult, NewJob, Transition } from 'pilotlight/store-kit';
-import { historyEntry, isPinned, pinnedResult, retryJson } from 'pilotlight/store-kit';
+import { ErrorCodes, historyEntry, isPinned, JobNotFoundError, pinnedResult, PilotlightError, retryJson } from 'pilotlight/store-kit';
 import { jobColumns, toJob, toRowId, type JobRow } from './rows.ts';
 import { prepared, SqlParams } from './sql-params.ts';
 
@@ -67,7 +67,12 @@ export async function insertJob(client: pg.ClientBase, s: string, job: NewJob, w
       [job.dedupKey ?? null],
     );
     if (existing.rows[0]) return { id: existing.rows[0].id, created: false, ...(parentState && { parentState }) };
-    if (tries >= 10) throw new Error(`Could not insert or find the holder of dedup key ${JSON.stringify(job.dedupKey)}`);
+    if (tries >= 10) {
+      throw new PilotlightError(
+        ErrorCodes.DEDUP_CONFLICT,
+        `Could not insert job ${job.type} nor find the holder of its dedup key ${JSON.stringify(job.dedupKey)} (other transactions kept taking and releasing it, 10 times in a row); try again`,
+      );
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { ErrorCodes, PilotlightError } from 'pilotlight/store-kit';
 
 /**
  * Versioned schema of the PostgreSQL store. Each entry is a function of the quoted schema name
@@ -101,7 +102,10 @@ export async function migrate(client: pg.ClientBase, schema: string, s: string):
   const { rows } = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${s}.migrations`);
   const version = rows[0]!.version;
   if (version > POSTGRES_MIGRATIONS.length) {
-    throw new Error(`Schema ${schema} has version ${version}, newer than this Pilotlight knows (${POSTGRES_MIGRATIONS.length}): upgrade Pilotlight`);
+    throw new PilotlightError(
+      ErrorCodes.SCHEMA_TOO_NEW,
+      `Schema ${schema} has version ${version}, newer than this Pilotlight knows (${POSTGRES_MIGRATIONS.length}): upgrade @pilotlight/postgres to the version that wrote it, or later`,
+    );
   }
   for (let next = version + 1; next <= POSTGRES_MIGRATIONS.length; next++) {
     await client.query(POSTGRES_MIGRATIONS[next - 1]!(s));

@@ -17,7 +17,7 @@ import {
   type ServerRow,
 } from './rows.ts';
 import { WakeListener } from './wake-listener.ts';
-import { parseHistory, retryJson, StoreListeners } from 'pilotlight/store-kit';
+import { parseHistory, retryJson, StoreClosedError, StoreListeners } from 'pilotlight/store-kit';
 import { applyTransition, insertJob, insertPlainJobs, isPlainJob, lockOrder } from './job-writes.ts';
 import { claimCtes } from './claim-sql.ts';
 import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';
@@ -368,7 +368,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
   }
 
   #assertOpen(): void {
-    if (this.#closing) throw new Error('The PostgreSQL store is closed');
+    if (this.#closing) throw new StoreClosedError(`The PostgreSQL store (schema ${this.schema}) is closed: create a new store (createPostgresStore()) to use the database again`);
   }
 
   #emit(event: StoreEvent): void {

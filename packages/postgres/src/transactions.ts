@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ValidationError } from 'pilotlight';
+import { ValidationError } from 'pilotlight/store-kit';
 import { describeValue } from './describe-value.ts';
 
 const DEADLOCK_DETECTED = '40P01';

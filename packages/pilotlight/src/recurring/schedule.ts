@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { DEFAULTS } from '../config/defaults.ts';
-import { ValidationError } from '../errors.ts';
+import { ErrorCodes, PilotlightError, ValidationError } from '../errors.ts';
 import { describe } from '../validation/validate.ts';
 import type { MisfirePolicy } from '../types.ts';
 
@@ -9,12 +9,16 @@ export const MISFIRE_POLICIES: readonly MisfirePolicy[] = ['run-once', 'run-all'
 /** A parsed cron expression in a time zone. Five fields (minutes) or six (seconds first). */
 export class CronSchedule {
   readonly #cron: Cron;
+  readonly #expression: string;
+  readonly #timeZone: string;
 
   constructor(expression: string, timeZone: string, option = 'cron') {
     if (typeof expression !== 'string' || expression.trim() === '') {
       throw new ValidationError(`${option} must be a cron expression such as '*/5 * * * *'; received ${describe(expression)}`);
     }
     validateTimeZone(timeZone);
+    this.#expression = expression;
+    this.#timeZone = timeZone;
     try {
       this.#cron = new Cron(expression, { timezone: timeZone });
     } catch (error) {
@@ -28,7 +32,12 @@ export class CronSchedule {
   /** The first occurrence strictly after `after`. */
   next(after: Date): Date {
     const next = this.#cron.nextRun(after);
-    if (!next) throw new Error('The cron expression has no further occurrence');
+    if (!next) {
+      throw new PilotlightError(
+        ErrorCodes.NO_NEXT_OCCURRENCE,
+        `The cron expression ${describe(this.#expression)} (time zone ${this.#timeZone}) has no occurrence after ${after.toISOString()}: give the recurring job a schedule that recurs, or remove it`,
+      );
+    }
     return next;
   }
 }

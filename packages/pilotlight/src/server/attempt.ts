@@ -1,10 +1,11 @@
-import { UnrecoverableError, type JobCancelledError } from '../errors.ts';
+import { UnrecoverableError, ValidationError, type JobCancelledError } from '../errors.ts';
 import type { FilterPipeline } from '../filters/filter-pipeline.ts';
 import type { JobContext } from '../jobs/job-context.ts';
 import type { StateMachine } from '../states/state-machine.ts';
 import type { Store, Transition } from '../storage/store.ts';
 import type { JobRecord, StateInput, StateRecord } from '../types.ts';
 import { toErrorDetails } from '../util/errors.ts';
+import { describe } from '../validation/validate.ts';
 import type { JobRegistry } from './job-registry.ts';
 
 /** What an attempt needs from its worker. */
@@ -80,12 +81,12 @@ export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Pr
 
   let finalState: StateRecord | undefined;
   const cancelled = signal.aborted;
-  const cancelCode = cancelled ? (signal.reason as JobCancelledError).code : undefined;
-  if (cancelCode === 'shutdown' && failed) {
+  const cancelReason = cancelled ? (signal.reason as JobCancelledError).reason : undefined;
+  if (cancelReason === 'shutdown' && failed) {
     // Stopping worker: hand the job back without spending an attempt.
     const reason = `Worker ${serverName} stopped during attempt ${job.attempt}; job handed back`;
     finalState = (await states.apply(job, { name: 'Enqueued', reason }, { items, expectServer: serverName, attempt: job.attempt - 1, commit }))?.state;
-  } else if (cancelCode === undefined || cancelCode === 'shutdown') {
+  } else if (cancelReason === undefined || cancelReason === 'shutdown') {
     const details = failed ? toErrorDetails(error) : undefined;
     const candidate: StateInput = details ? { name: 'Failed', error: details, reason: details.message } : { name: 'Succeeded' };
     finalState = (await states.apply(job, candidate, { items, error, expectServer: serverName, commit }))?.state;
@@ -120,7 +121,7 @@ function jobContext(job: JobRecord, deps: AttemptDeps, signal: AbortSignal): Job
     signal,
     reportProgress(value: number, message?: string) {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
-        return Promise.reject(new TypeError(`reportProgress() value must be a finite number; received ${String(value)}`));
+        return Promise.reject(new ValidationError(`reportProgress() value must be a finite number; received ${describe(value)}`));
       }
       return deps.store.setProgress(job.id, job.attempt, message === undefined ? { value } : { value, message: String(message) });
     },

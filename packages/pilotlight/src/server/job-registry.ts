@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.ts';
+import { JobNotRegisteredError, ValidationError } from '../errors.ts';
 import { isJobDefinition, jobClassType, type JobClass, type JobDefinition } from '../jobs/define-job.ts';
 import type { JobContext } from '../jobs/job-context.ts';
 import type { JobRecord } from '../types.ts';
@@ -29,19 +29,29 @@ export class JobRegistry {
     return [...this.#functions.keys(), ...this.#classes.keys()];
   }
 
-  /** The function that runs `job`; throws if this worker does not know its type or method. */
+  /** The function that runs `job`. A type this worker does not know throws a `JobNotRegisteredError`, and so does the function for a method it does not know. */
   resolve(job: JobRecord): JobInvoker {
     if (job.method === '') {
       const definition = this.#functions.get(job.type);
-      if (!definition) throw new Error(`No job named '${job.type}' is registered on this worker (options.jobs)`);
+      if (!definition) {
+        throw new JobNotRegisteredError(job.type, '', `No job named '${job.type}' is registered on this worker: add its definition to createWorker() options.jobs`);
+      }
       return (args, context) => definition.handler(args[0], context);
     }
     const jobClass = this.#classes.get(job.type);
-    if (!jobClass) throw new Error(`No job class '${job.type}' is registered on this worker (options.jobs)`);
+    if (!jobClass) {
+      throw new JobNotRegisteredError(job.type, job.method, `No job class '${job.type}' is registered on this worker: add the class to createWorker() options.jobs`);
+    }
     return (args, context) => {
       const instance = this.#activate(jobClass) as Record<string, unknown>;
       const method = instance?.[job.method];
-      if (typeof method !== 'function') throw new Error(`Job class '${job.type}' has no method '${job.method}' on this worker`);
+      if (typeof method !== 'function') {
+        throw new JobNotRegisteredError(
+          job.type,
+          job.method,
+          `Job class '${job.type}' has no method '${job.method}' on this worker: deploy a version of the class that has it, or delete the job`,
+        );
+      }
       return method.apply(instance, [...args, context]);
     };
   }

@@ -1,5 +1,5 @@
 import { JobCreator } from '../engine/job-creator.ts';
-import { JobCancelledError } from '../errors.ts';
+import { ErrorCodes, JobCancelledError, PilotlightError } from '../errors.ts';
 import { createPipeline } from '../engine/built-in-filters.ts';
 import type { FilterPipeline } from '../filters/filter-pipeline.ts';
 import { StateMachine } from '../states/state-machine.ts';
@@ -110,7 +110,12 @@ export class Worker {
 
   /** Register the worker, then start claiming jobs and doing maintenance. */
   async start(): Promise<void> {
-    if (this.#status !== 'idle') throw new Error(`Worker ${this.name} cannot start: it is ${this.#status}`);
+    if (this.#status !== 'idle') {
+      throw new PilotlightError(
+        ErrorCodes.WORKER_NOT_IDLE,
+        `Worker ${this.name} cannot start: it is ${this.#status}. start() runs once per worker; create a new worker (createWorker()) to start again`,
+      );
+    }
     this.#status = 'running';
     const now = new Date();
     this.#server = { name: this.name, queues: this.#options.queues, concurrency: this.#options.concurrency, startedAt: now, heartbeatAt: now };
@@ -288,7 +293,7 @@ export class Worker {
    * attempt given back (it never ran); deleted or lost, it is already elsewhere.
    */
   async #returnUnstarted(attempt: RunningAttempt): Promise<void> {
-    if ((attempt.controller.signal.reason as JobCancelledError).code !== 'shutdown') return;
+    if ((attempt.controller.signal.reason as JobCancelledError).reason !== 'shutdown') return;
     attempt.finishing = true;
     const { job } = attempt;
     const reason = `Worker ${this.name} stopped before starting it; job handed back`;
@@ -300,8 +305,8 @@ export class Worker {
     if (event.from !== 'Processing') return;
     const attempt = this.#running.get(event.jobId);
     if (!attempt || attempt.finishing) return;
-    const code = event.to === 'Deleted' ? 'deleted' : 'lost';
-    attempt.cancel(new JobCancelledError(code, `Job ${event.jobId} was ${code === 'deleted' ? 'deleted' : 'moved to ' + event.to} while running`));
+    const reason = event.to === 'Deleted' ? 'deleted' : 'lost';
+    attempt.cancel(new JobCancelledError(reason, `Job ${event.jobId} was ${reason === 'deleted' ? 'deleted' : 'moved to ' + event.to} while running`));
   }
 
   /** Records the heartbeat, renews leases, and aborts jobs this worker no longer holds. */
@@ -327,8 +332,8 @@ export class Worker {
       for (const attempt of before) {
         if (held.has(attempt.job.id) || attempt.finishing || this.#running.get(attempt.job.id) !== attempt) continue;
         const current = await this.#store.getJob(attempt.job.id);
-        const code = current?.state === 'Deleted' ? 'deleted' : 'lost';
-        attempt.cancel(new JobCancelledError(code, `Job ${attempt.job.id} is no longer held by worker ${this.name} (now ${current?.state ?? 'gone'})`));
+        const reason = current?.state === 'Deleted' ? 'deleted' : 'lost';
+        attempt.cancel(new JobCancelledError(reason, `Job ${attempt.job.id} is no longer held by worker ${this.name} (now ${current?.state ?? 'gone'})`));
       }
       this.#failures.succeeded('heartbeat', `Worker ${this.name} records its heartbeat again`);
     } catch (error) {

@@ -1,7 +1,7 @@
 import { context as otelContext } from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, validateInteger, validateNonEmptyString } from '../validation/validate.ts';
-import { PilotlightError, ValidationError } from '../errors.ts';
+import { ErrorCodes, PilotlightError, ValidationError } from '../errors.ts';
 import { toErrorDetails } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import { isTaskDefinition, taskTypeName, type TaskType } from './define-task.ts';
@@ -258,9 +258,9 @@ export class TaskManager {
     };
   }
 
-  #cancel(task: TaskRecord, code: TaskCancelledError['code'], reason: string | undefined): boolean {
+  #cancel(task: TaskRecord, why: TaskCancelledError['reason'], reason: string | undefined): boolean {
     if (task.finished) return false;
-    const error = new TaskCancelledError(task.id, code, reason);
+    const error = new TaskCancelledError(task.id, why, reason);
     this.#pending.remove(task);
     this.#finish(task, TaskStatuses.Cancelled, error);
     task.controller.abort(error);
@@ -280,7 +280,7 @@ export class TaskManager {
     } else {
       const details = toErrorDetails(outcome);
       task.error = details;
-      settle.reject(outcome instanceof Error ? outcome : new PilotlightError(details.message, { cause: outcome }));
+      settle.reject(outcome instanceof Error ? outcome : new PilotlightError(ErrorCodes.NON_ERROR_THROWN, details.message, { cause: outcome }));
       if (status === TaskStatuses.Failed) this.#logger.warn(`Task ${task.type} ${task.id} ('${task.name}') failed: ${details.message}`, { error: outcome });
     }
     const span = task.span ?? this.#tracer?.start(task, task.parentContext!);

@@ -124,6 +124,7 @@ describe('statuses and results', () => {
     const handle = tasks.start(odd, undefined);
     const error = await handle.result.then(() => undefined, (thrown: unknown) => thrown);
     assert.ok(error instanceof PilotlightError);
+    assert.equal(error.code, 'NON_ERROR_THROWN');
     assert.equal(error.message, 'A non-Error value was thrown: disk full');
     assert.equal(error.cause, 'disk full');
     assert.deepEqual(tasks.get(handle.id)!.error, { type: 'string', message: 'A non-Error value was thrown: disk full' });
@@ -180,7 +181,7 @@ describe('cancellation', () => {
     const second = tasks.start(task, 'second');
     assert.equal(second.cancel('not needed'), true);
     assert.equal(second.status, 'Cancelled');
-    await assert.rejects(second.result, (error: unknown) => error instanceof TaskCancelledError && error.code === 'cancelled' && error.message === 'Task was cancelled: not needed' && error.taskId === second.id);
+    await assert.rejects(second.result, (error: unknown) => error instanceof TaskCancelledError && error.code === 'TASK_CANCELLED' && error.reason === 'cancelled' && error.message === 'Task was cancelled: not needed' && error.taskId === second.id);
     await release('first');
     await first.result;
     await delay(5);

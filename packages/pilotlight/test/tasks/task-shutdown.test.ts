@@ -33,8 +33,8 @@ describe('shutdown', () => {
     await waitFor(() => running.status === 'Running', 'the first task to run');
     const stopping = tasks.shutdown({ timeout: 5_000 });
     assert.equal(pending.status, 'Cancelled', 'at once');
-    await assert.rejects(pending.result, (error: unknown) => error instanceof TaskCancelledError && error.code === 'shutdown' && error.message === 'Task was cancelled: the task manager is shutting down');
-    assert.throws(() => tasks.start(task, undefined), (error: unknown) => error instanceof TaskManagerStoppedError && error.message === 'start() of a ScanTask task refused: the task manager is shutting down');
+    await assert.rejects(pending.result, (error: unknown) => error instanceof TaskCancelledError && error.code === 'TASK_CANCELLED' && error.reason === 'shutdown' && error.message === 'Task was cancelled: the task manager is shutting down');
+    assert.throws(() => tasks.start(task, undefined), (error: unknown) => error instanceof TaskManagerStoppedError && error.code === 'TASK_MANAGER_STOPPED' && error.message === 'start() of a ScanTask task refused: the task manager is shutting down');
     assert.equal(running.status, 'Running');
     release();
     await stopping;
@@ -57,7 +57,7 @@ describe('shutdown', () => {
     assert.ok(elapsed >= 45 && elapsed < 1_000, `resolved after ${elapsed} ms`);
     for (const handle of handles) {
       assert.equal(handle.status, 'Cancelled');
-      await assert.rejects(handle.result, (error: unknown) => error instanceof TaskCancelledError && error.code === 'shutdown');
+      await assert.rejects(handle.result, (error: unknown) => error instanceof TaskCancelledError && error.reason === 'shutdown');
     }
     assert.equal(timers(), before);
   });

@@ -1,3 +1,6 @@
+import { ErrorCodes, PilotlightError } from '../../errors.ts';
+import type { SqliteConnection } from './connection.ts';
+
 /**
  * Versioned schema of the embedded SQLite store. Each entry runs once, in order, inside the
  * migration transaction; a database at a higher version than this code knows is refused.
@@ -73,3 +76,21 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   `,
 ];
+
+/** Brings the database to the latest version in one transaction; refuses a database written by a newer Pilotlight. */
+export function migrate(connection: SqliteConnection, path: string): void {
+  connection.transaction(() => {
+    connection.exec('CREATE TABLE IF NOT EXISTS pilotlight_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const { version } = connection.statement('SELECT coalesce(max(version), 0) AS version FROM pilotlight_migrations').get() as { version: number };
+    if (version > SQLITE_MIGRATIONS.length) {
+      throw new PilotlightError(
+        ErrorCodes.SCHEMA_TOO_NEW,
+        `${path} has schema version ${version}, newer than this Pilotlight knows (${SQLITE_MIGRATIONS.length}): upgrade Pilotlight to the version that wrote it, or later`,
+      );
+    }
+    for (let next = version + 1; next <= SQLITE_MIGRATIONS.length; next++) {
+      connection.exec(SQLITE_MIGRATIONS[next - 1]!);
+      connection.statement('INSERT INTO pilotlight_migrations (version, applied_at) VALUES (?, ?)').run(next, Date.now());
+    }
+  });
+}

@@ -1,5 +1,5 @@
 import type * as NodeSqlite from 'node:sqlite';
-import { PilotlightError } from '../../errors.ts';
+import { ErrorCodes, PilotlightError } from '../../errors.ts';
 
 /**
  * The lowest Node.js release whose built-in `node:sqlite` the store runs on: 22.13 is the first
@@ -11,22 +11,25 @@ export const MINIMUM_NODE_VERSION = '22.13.0';
 /**
  * Loads `node:sqlite` when a store is created rather than when the module is imported, so that an
  * older Node.js gets an error saying what to upgrade to (instead of `ERR_UNKNOWN_BUILTIN_MODULE`
- * at import, or a store that fails on its first statement).
+ * at import, or a store that fails on its first statement). `nodeVersion` is the running release
+ * unless a test says otherwise.
  */
-export function loadNodeSqlite(): typeof NodeSqlite {
-  const sqlite = isAtLeast(process.versions.node, MINIMUM_NODE_VERSION)
+export function loadNodeSqlite(nodeVersion = process.versions.node): typeof NodeSqlite {
+  const sqlite = isAtLeastVersion(nodeVersion, MINIMUM_NODE_VERSION)
     ? (process.getBuiltinModule?.('node:sqlite') as typeof NodeSqlite | undefined)
     : undefined;
   if (!sqlite) {
     throw new PilotlightError(
-      `The SQLite store needs Node.js ${MINIMUM_NODE_VERSION} or later (its built-in node:sqlite); this is Node.js ${process.versions.node}. ` +
+      ErrorCodes.UNSUPPORTED_RUNTIME,
+      `The SQLite store needs Node.js ${MINIMUM_NODE_VERSION} or later (its built-in node:sqlite); this is Node.js ${nodeVersion}. ` +
         'Upgrade Node.js, or use another store such as @pilotlight/postgres.',
     );
   }
   return sqlite;
 }
 
-function isAtLeast(version: string, minimum: string): boolean {
+/** Whether the release `version` (`22.13.0`) is `minimum` or later. */
+export function isAtLeastVersion(version: string, minimum: string): boolean {
   const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);
   const [minMajor = 0, minMinor = 0, minPatch = 0] = minimum.split('.').map(Number);
   return major !== minMajor ? major > minMajor : minor !== minMinor ? minor > minMinor : patch >= minPatch;

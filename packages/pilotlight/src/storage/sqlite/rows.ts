@@ -1,6 +1,11 @@
 import type { JobRecord, RecurringJobRecord, ServerRecord } from '../../types.ts';
 import { jobFromRow, recurringFromRow, type StoredJobRow, type StoredRecurringRow } from '../store-helpers.ts';
 
+/** Every column of `jobs` but the history, which only `getHistory()` reads. */
+export const JOB_COLUMNS =
+  'id, type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at, attempt, retry_count, ' +
+  'retry, parent_id, has_continuations, dedup_key, metadata, server_name, lease_until, progress, recurring_id';
+
 /** Row shapes as `node:sqlite` returns them, and their mapping to the store's records. */
 export interface JobRow extends StoredJobRow {
   id: number;

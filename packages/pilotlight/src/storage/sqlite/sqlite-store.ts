@@ -1,9 +1,8 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { loadNodeSqlite } from './node-sqlite.ts';
+import type { StatementSync } from 'node:sqlite';
 import { DEFAULTS } from '../../config/defaults.ts';
-import { JobNotFoundError, ValidationError } from '../../errors.ts';
-import { describe } from '../../validation/validate.ts';
+import { ValidationError } from '../../errors.ts';
 import { JobStates, type JobProgress, type JobRecord, type RecurringJobRecord, type ServerRecord, type StateName, type StateRecord } from '../../types.ts';
+import { describe } from '../../validation/validate.ts';
 import type {
   ClaimRequest,
   CreateJobResult,
@@ -16,19 +15,14 @@ import type {
   Transition,
   TransitionAndClaimResult,
 } from '../store.ts';
-import { SQLITE_MIGRATIONS } from './migrations.ts';
-import {
-  toJob,
-  toRecurring,
-  toRowId,
-  toServer,
-  type JobRow,
-  type RecurringRow,
-  type ServerRow,
-} from './rows.ts';
+import { parseHistory, retryJson, StoreListeners } from '../store-helpers.ts';
 import { startCheckpointer } from './checkpointer.ts';
+import { SqliteConnection } from './connection.ts';
+import { applyTransition, claimJobs, insertJob } from './job-writes.ts';
+import { migrate } from './migrations.ts';
+import { loadNodeSqlite } from './node-sqlite.ts';
+import { JOB_COLUMNS, toJob, toRecurring, toRowId, toServer, type JobRow, type RecurringRow, type ServerRow } from './rows.ts';
 import { watchForeignWrites } from './wake-watcher.ts';
-import { historyEntry, isPinned, parseHistory, pinnedResult, retryJson, StoreListeners } from '../store-helpers.ts';
 
 export interface SqliteStoreOptions {
   /**
@@ -52,26 +46,17 @@ export interface SqliteStoreOptions {
   readonly busyTimeout?: number;
 }
 
-/** Every column of `jobs` but the history, which only `getHistory()` reads. */
-const JOB_COLUMNS =
-  'id, type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at, attempt, retry_count, ' +
-  'retry, parent_id, has_continuations, dedup_key, metadata, server_name, lease_until, progress, recurring_id';
-
 /** Auto-checkpoint threshold (pages): a safety net behind the checkpoint thread. */
 const AUTOCHECKPOINT_PAGES = 20_000;
-
-const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;
 
 /** The embedded store: one SQLite file through Node's built-in `node:sqlite`, no native dependency. */
 export class SqliteStore implements Store {
   readonly path: string;
-  readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #connection: SqliteConnection;
   readonly #listeners = new StoreListeners();
   #stopWatching: (() => void) | undefined;
   #checkpointer: { stop(): Promise<void> } | undefined;
   #dataVersion = 0;
-  #closed = false;
 
   constructor(options: SqliteStoreOptions = {}) {
     this.path = options.path ?? 'pilotlight.db';
@@ -84,19 +69,19 @@ export class SqliteStore implements Store {
       throw new ValidationError(`busyTimeout must be an integer >= 0 (ms); received ${describe(busyTimeout)}`);
     }
     const { DatabaseSync } = loadNodeSqlite();
-    this.#db = new DatabaseSync(this.path);
+    this.#connection = new SqliteConnection(new DatabaseSync(this.path), this.path);
     try {
-      this.#db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
-      this.#db.exec('PRAGMA journal_mode = WAL');
-      this.#db.exec(`PRAGMA synchronous = ${synchronous}`);
-      this.#migrateNow();
+      this.#connection.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+      this.#connection.exec('PRAGMA journal_mode = WAL');
+      this.#connection.exec(`PRAGMA synchronous = ${synchronous}`);
+      migrate(this.#connection, this.path);
     } catch (error) {
       // No store is returned, so nobody could close the connection: do not leak it.
-      this.#db.close();
+      void this.#connection.close();
       throw error;
     }
     if (this.path !== ':memory:') {
-      this.#db.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+      this.#connection.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
       this.#checkpointer = startCheckpointer(this.path);
       this.#dataVersion = this.#dataVersionNow();
       this.#stopWatching = watchForeignWrites(this.path, () => this.#hasForeignWrites(), () => this.#emit({ type: 'wake' }));
@@ -104,17 +89,15 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    this.#migrateNow();
+    migrate(this.#connection, this.path);
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#connection.closed) return;
     this.#stopWatching?.();
-    await this.#checkpointer?.stop();
     this.#listeners.clear();
-    this.#statements.clear();
-    this.#db.close();
+    // The checkpoint thread's connection ends first, so that this one, closing last, removes the WAL file.
+    await this.#connection.close(this.#checkpointer?.stop());
   }
 
   async createJobs(jobs: readonly NewJob[], transaction?: never): Promise<CreateJobResult[]> {
@@ -123,7 +106,7 @@ export class SqliteStore implements Store {
         'options.transaction is not supported by the SQLite store: it writes to its own database file, outside any transaction of yours. Leave it out, or use @pilotlight/postgres',
       );
     }
-    const results = this.#transaction(() => jobs.map((job) => this.#insertJob(job)));
+    const results = this.#connection.transaction(() => jobs.map((job) => insertJob(this.#connection, job)));
     if (results.some((result, i) => result.created && jobs[i]!.state.name === JobStates.Enqueued)) this.#emit({ type: 'wake' });
     return results;
   }
@@ -162,7 +145,7 @@ export class SqliteStore implements Store {
   }
 
   async claimJobs(request: ClaimRequest): Promise<JobRecord[]> {
-    return this.#transaction(() => this.#claim(request));
+    return this.#connection.transaction(() => claimJobs(this.#connection, request));
   }
 
   async transition(changes: readonly Transition[]): Promise<(JobRecord | undefined)[]> {
@@ -170,7 +153,7 @@ export class SqliteStore implements Store {
   }
 
   async transitionAndClaim(changes: readonly Transition[], claim: ClaimRequest | undefined): Promise<TransitionAndClaimResult> {
-    const [transitioned, claimed] = this.#transaction(() => [changes.map((change) => this.#applyTransition(change)), claim ? this.#claim(claim) : []] as const);
+    const [transitioned, claimed] = this.#connection.transaction(() => [changes.map((change) => applyTransition(this.#connection, change)), claim ? claimJobs(this.#connection, claim) : []] as const);
     let wake = false;
     transitioned.forEach((job, i) => {
       if (!job) return;
@@ -180,34 +163,6 @@ export class SqliteStore implements Store {
     });
     if (wake) this.#emit({ type: 'wake' });
     return { transitioned, claimed };
-  }
-
-  /** Reads the next jobs in claim order, then moves them one by one: cheaper than UPDATE … RETURNING, and keeps the order. */
-  #claim(request: ClaimRequest): JobRecord[] {
-    const now = request.now.getTime();
-    const rows = this.#stmt(
-      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${request.queues.map(() => '?').join(', ')})
-       ORDER BY priority DESC, run_at, id LIMIT ?`,
-    ).all(...request.queues, request.limit) as unknown as JobRow[];
-    const update = this.#stmt(
-      `UPDATE jobs SET state = 'Processing', state_reason = NULL, state_changed_at = ?, attempt = attempt + 1,
-         server_name = ?, lease_until = ?, progress = NULL, history = history || ? WHERE id = ?`,
-    );
-    const server = JSON.stringify(request.serverName);
-    return rows.map((row) => {
-      const entry = `,{"name":"Processing","at":${now},"serverName":${server},"attempt":${row.attempt + 1}}`;
-      update.run(now, request.serverName, request.leaseUntil.getTime(), entry, row.id);
-      return toJob({
-        ...row,
-        state: JobStates.Processing,
-        state_reason: null,
-        state_changed_at: now,
-        attempt: row.attempt + 1,
-        server_name: request.serverName,
-        lease_until: request.leaseUntil.getTime(),
-        progress: null,
-      });
-    });
   }
 
   async setProgress(id: string, attempt: number, progress: JobProgress): Promise<void> {
@@ -251,7 +206,7 @@ export class SqliteStore implements Store {
   }
 
   async heartbeat(server: ServerRecord, leaseUntil: Date): Promise<string[]> {
-    const rows = this.#transaction(() => {
+    const rows = this.#connection.transaction(() => {
       this.#stmt(
         `INSERT INTO servers (name, queues, concurrency, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET queues = excluded.queues, concurrency = excluded.concurrency, heartbeat_at = excluded.heartbeat_at`,
@@ -318,7 +273,7 @@ export class SqliteStore implements Store {
   }
 
   async fireRecurring(fire: FireRecurring): Promise<CreateJobResult[] | undefined> {
-    const results = this.#transaction(() => {
+    const results = this.#connection.transaction(() => {
       // Compare-and-set on next_run_at: of all processes that saw this occurrence due, one wins.
       const won = this.#stmt('UPDATE recurring_jobs SET next_run_at = ?, last_run_at = ? WHERE id = ? AND next_run_at = ?').run(
         fire.nextRunAt.getTime(),
@@ -327,7 +282,7 @@ export class SqliteStore implements Store {
         fire.expectNextRunAt.getTime(),
       );
       if (Number(won.changes) === 0) return undefined;
-      const created = fire.jobs.map((job) => this.#insertJob(job));
+      const created = fire.jobs.map((job) => insertJob(this.#connection, job));
       const last = created.at(-1);
       if (last) this.#stmt('UPDATE recurring_jobs SET last_job_id = ? WHERE id = ?').run(Number(last.id), fire.id);
       return created;
@@ -340,129 +295,8 @@ export class SqliteStore implements Store {
     return this.#listeners.subscribe(listener);
   }
 
-  #insertJob(job: NewJob): CreateJobResult {
-    let parentState: StateName | undefined;
-    let parentRowId: number | null = null;
-    if (job.parentId !== undefined) {
-      parentRowId = toRowId(job.parentId) ?? null;
-      const parent = this.#stmt('SELECT state FROM jobs WHERE id = ?').get(parentRowId) as { state: StateName } | undefined;
-      if (!parent) throw new JobNotFoundError(job.parentId, `Continuation parent job ${job.parentId} does not exist`);
-      parentState = parent.state;
-    }
-    const now = job.state.at.getTime();
-    const inserted = this.#stmt(
-      `INSERT INTO jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
-                         retry, parent_id, dedup_key, metadata, recurring_id, history)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state NOT IN ${FINISHED_SQL} DO NOTHING
-       RETURNING id`,
-    ).get(
-      job.type,
-      job.method,
-      job.argsJson,
-      job.queue,
-      job.priority,
-      job.state.name,
-      job.state.reason ?? null,
-      job.runAt.getTime(),
-      now,
-      now,
-      retryJson(job.retry),
-      parentRowId,
-      job.dedupKey ?? null,
-      Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
-      job.recurringId ?? null,
-      historyEntry(job.state),
-    ) as { id: number } | undefined;
-    if (!inserted) {
-      const existing = this.#stmt(`SELECT id FROM jobs WHERE dedup_key = ? AND state NOT IN ${FINISHED_SQL}`).get(job.dedupKey ?? null) as { id: number };
-      return { id: String(existing.id), created: false, ...(parentState && { parentState }) };
-    }
-    // Same transaction as the parent's read: the parent cannot finish in between unseen.
-    if (parentRowId !== null) this.#stmt('UPDATE jobs SET has_continuations = 1 WHERE id = ?').run(parentRowId);
-    return { id: String(inserted.id), created: true, ...(parentState && { parentState }) };
-  }
-
-  #applyTransition(change: Transition): JobRecord | undefined {
-    const to = change.to;
-    const { expect } = change;
-    // A worker finishing its own attempt knows the row: read back only what others may have changed.
-    const pinned = isPinned(change);
-    let row: JobRow | Pick<JobRow, 'has_continuations' | 'progress'> | undefined;
-    try {
-      row = this.#stmt(
-        `UPDATE jobs
-         SET state = :to, state_reason = :reason, state_changed_at = :at,
-             run_at = coalesce(:runAt, run_at), retry_count = coalesce(:retryCount, retry_count),
-             attempt = coalesce(:attempt, attempt), expires_at = :expiresAt,
-             server_name = NULL, lease_until = NULL, history = history || :entry
-         WHERE id = :id AND state = :expectState
-           AND (:expectAttempt IS NULL OR attempt = :expectAttempt)
-           AND (:expectServer IS NULL OR server_name = :expectServer)
-         RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`,
-      ).get({
-        to: to.name,
-        reason: to.reason ?? null,
-        at: to.at.getTime(),
-        runAt: change.runAt?.getTime() ?? null,
-        retryCount: change.retryCount ?? null,
-        attempt: change.attempt ?? null,
-        expiresAt: change.expiresAt?.getTime() ?? null,
-        id: toRowId(change.id) ?? null,
-        expectState: expect.state,
-        expectAttempt: expect.attempt ?? null,
-        expectServer: expect.serverName ?? null,
-        entry: `,${historyEntry(to)}`,
-      }) as JobRow | undefined;
-    } catch (error) {
-      // The job would become a second unfinished holder of its dedup key. SQLite undid just this
-      // statement; the other changes of the batch (other callers') go on.
-      if (isUniqueViolation(error)) return undefined;
-      throw error;
-    }
-    if (!row) return undefined;
-    if (!isPinned(change)) return toJob(row as JobRow);
-    return pinnedResult(change, row.has_continuations === 1, row.progress === null ? undefined : JSON.parse(row.progress));
-  }
-
-  #migrateNow(): void {
-    this.#transaction(() => {
-      this.#db.exec('CREATE TABLE IF NOT EXISTS pilotlight_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-      const { version } = this.#db.prepare('SELECT coalesce(max(version), 0) AS version FROM pilotlight_migrations').get() as { version: number };
-      if (version > SQLITE_MIGRATIONS.length) {
-        throw new Error(
-          `${this.path} has schema version ${version}, newer than this Pilotlight knows (${SQLITE_MIGRATIONS.length}): upgrade Pilotlight`,
-        );
-      }
-      for (let next = version + 1; next <= SQLITE_MIGRATIONS.length; next++) {
-        this.#db.exec(SQLITE_MIGRATIONS[next - 1]!);
-        this.#db.prepare('INSERT INTO pilotlight_migrations (version, applied_at) VALUES (?, ?)').run(next, Date.now());
-      }
-    });
-  }
-
-  /** `BEGIN IMMEDIATE` takes the write lock up front, so two processes never deadlock upgrading a read lock. */
-  #transaction<T>(work: () => T): T {
-    if (this.#closed) throw new Error('The SQLite store is closed');
-    this.#stmt('BEGIN IMMEDIATE').run();
-    try {
-      const result = work();
-      this.#stmt('COMMIT').run();
-      return result;
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
-  }
-
   #stmt(sql: string): StatementSync {
-    if (this.#closed) throw new Error('The SQLite store is closed');
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#connection.statement(sql);
   }
 
   #dataVersionNow(): number {
@@ -470,7 +304,7 @@ export class SqliteStore implements Store {
   }
 
   #hasForeignWrites(): boolean {
-    if (this.#closed) return false;
+    if (this.#connection.closed) return false;
     const version = this.#dataVersionNow();
     const changed = version !== this.#dataVersion;
     this.#dataVersion = version;
@@ -480,10 +314,6 @@ export class SqliteStore implements Store {
   #emit(event: StoreEvent): void {
     this.#listeners.emit(event);
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && /UNIQUE constraint failed/.test(error.message);
 }
 
 /** Open (and create or upgrade) an embedded SQLite store. */

@@ -1,0 +1,132 @@
+/**
+ * The SQLite store's statements that write jobs: insert (with its dedup key and continuation
+ * parent), claim, and the guarded state transition. Each runs inside the caller's transaction.
+ */
+
+import { JobNotFoundError } from '../../errors.ts';
+import { JobStates, type JobRecord, type StateName } from '../../types.ts';
+import { historyEntry, isPinned, pinnedResult, retryJson } from '../store-helpers.ts';
+import type { ClaimRequest, CreateJobResult, NewJob, Transition } from '../store.ts';
+import type { SqliteConnection } from './connection.ts';
+import { JOB_COLUMNS, toJob, toRowId, type JobRow } from './rows.ts';
+
+const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;
+
+/** Inserts `job`, or finds the unfinished job holding its dedup key. */
+export function insertJob(connection: SqliteConnection, job: NewJob): CreateJobResult {
+  let parentState: StateName | undefined;
+  let parentRowId: number | null = null;
+  if (job.parentId !== undefined) {
+    parentRowId = toRowId(job.parentId) ?? null;
+    const parent = connection.statement('SELECT state FROM jobs WHERE id = ?').get(parentRowId) as { state: StateName } | undefined;
+    if (!parent) throw new JobNotFoundError(job.parentId, `Continuation parent job ${job.parentId} does not exist`);
+    parentState = parent.state;
+  }
+  const now = job.state.at.getTime();
+  const inserted = connection.statement(
+    `INSERT INTO jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
+                       retry, parent_id, dedup_key, metadata, recurring_id, history)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state NOT IN ${FINISHED_SQL} DO NOTHING
+     RETURNING id`,
+  ).get(
+    job.type,
+    job.method,
+    job.argsJson,
+    job.queue,
+    job.priority,
+    job.state.name,
+    job.state.reason ?? null,
+    job.runAt.getTime(),
+    now,
+    now,
+    retryJson(job.retry),
+    parentRowId,
+    job.dedupKey ?? null,
+    Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
+    job.recurringId ?? null,
+    historyEntry(job.state),
+  ) as { id: number } | undefined;
+  if (!inserted) {
+    const existing = connection.statement(`SELECT id FROM jobs WHERE dedup_key = ? AND state NOT IN ${FINISHED_SQL}`).get(job.dedupKey ?? null) as { id: number };
+    return { id: String(existing.id), created: false, ...(parentState && { parentState }) };
+  }
+  // Same transaction as the parent's read: the parent cannot finish in between unseen.
+  if (parentRowId !== null) connection.statement('UPDATE jobs SET has_continuations = 1 WHERE id = ?').run(parentRowId);
+  return { id: String(inserted.id), created: true, ...(parentState && { parentState }) };
+}
+
+/** Applies `change` if the job is still as `change.expect` says; the job after the change, or undefined. */
+export function applyTransition(connection: SqliteConnection, change: Transition): JobRecord | undefined {
+  const to = change.to;
+  const { expect } = change;
+  // A worker finishing its own attempt knows the row: read back only what others may have changed.
+  const pinned = isPinned(change);
+  let row: JobRow | Pick<JobRow, 'has_continuations' | 'progress'> | undefined;
+  try {
+    row = connection.statement(
+      `UPDATE jobs
+       SET state = :to, state_reason = :reason, state_changed_at = :at,
+           run_at = coalesce(:runAt, run_at), retry_count = coalesce(:retryCount, retry_count),
+           attempt = coalesce(:attempt, attempt), expires_at = :expiresAt,
+           server_name = NULL, lease_until = NULL, history = history || :entry
+       WHERE id = :id AND state = :expectState
+         AND (:expectAttempt IS NULL OR attempt = :expectAttempt)
+         AND (:expectServer IS NULL OR server_name = :expectServer)
+       RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`,
+    ).get({
+      to: to.name,
+      reason: to.reason ?? null,
+      at: to.at.getTime(),
+      runAt: change.runAt?.getTime() ?? null,
+      retryCount: change.retryCount ?? null,
+      attempt: change.attempt ?? null,
+      expiresAt: change.expiresAt?.getTime() ?? null,
+      id: toRowId(change.id) ?? null,
+      expectState: expect.state,
+      expectAttempt: expect.attempt ?? null,
+      expectServer: expect.serverName ?? null,
+      entry: `,${historyEntry(to)}`,
+    }) as JobRow | undefined;
+  } catch (error) {
+    // The job would become a second unfinished holder of its dedup key. SQLite undid just this
+    // statement; the other changes of the batch (other callers') go on.
+    if (isUniqueViolation(error)) return undefined;
+    throw error;
+  }
+  if (!row) return undefined;
+  if (!isPinned(change)) return toJob(row as JobRow);
+  return pinnedResult(change, row.has_continuations === 1, row.progress === null ? undefined : JSON.parse(row.progress));
+}
+
+/** Reads the next jobs in claim order, then moves them one by one: cheaper than UPDATE … RETURNING, and keeps the order. */
+export function claimJobs(connection: SqliteConnection, request: ClaimRequest): JobRecord[] {
+  const now = request.now.getTime();
+  const rows = connection.statement(
+    `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${request.queues.map(() => '?').join(', ')})
+     ORDER BY priority DESC, run_at, id LIMIT ?`,
+  ).all(...request.queues, request.limit) as unknown as JobRow[];
+  const update = connection.statement(
+    `UPDATE jobs SET state = 'Processing', state_reason = NULL, state_changed_at = ?, attempt = attempt + 1,
+       server_name = ?, lease_until = ?, progress = NULL, history = history || ? WHERE id = ?`,
+  );
+  const server = JSON.stringify(request.serverName);
+  return rows.map((row) => {
+    const entry = `,{"name":"Processing","at":${now},"serverName":${server},"attempt":${row.attempt + 1}}`;
+    update.run(now, request.serverName, request.leaseUntil.getTime(), entry, row.id);
+    return toJob({
+      ...row,
+      state: JobStates.Processing,
+      state_reason: null,
+      state_changed_at: now,
+      attempt: row.attempt + 1,
+      server_name: request.serverName,
+      lease_until: request.leaseUntil.getTime(),
+      progress: null,
+    });
+  });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && /UNIQUE constraint failed/.test(error.message);
+}
