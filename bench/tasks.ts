@@ -1,6 +1,6 @@
 /**
- * What tracing costs the in-process task manager (`createTaskManager()`), against the seed's claims:
- * "CPU: a few microseconds per task" and "Memory: ~1-2 KB per active span". Three configurations,
+ * What tracing costs the in-process task manager (`createTaskManager()`), against the claims the README's
+ * performance section documents: "CPU: a few microseconds per task" and "Memory: ~1-2 KB per active span". Three configurations,
  * each in a child process of its own (this file, forked with `--child <name>` and `--expose-gc`):
  *   disabled   createTaskManager({ tracing: { enabled: false } })
  *   no-sdk     tracing on (the default), nothing registered: the no-op OpenTelemetry API
@@ -43,7 +43,7 @@ const CONFIGS = {
 type ConfigName = keyof typeof CONFIGS;
 const CONFIG_NAMES = Object.keys(CONFIGS) as ConfigName[];
 
-/** The seed's claims, as targets for the SDK configuration against tracing disabled. */
+/** The documented claims, as targets for the SDK configuration against tracing disabled. */
 const TARGETS = {
   /** "a few microseconds per task" */
   addedCpuUs: 5,
@@ -143,7 +143,7 @@ async function runParent(): Promise<void> {
   const noSdkCpu = paired(results, 'no-sdk', (api, off) => cpuUs(api) - cpuUs(off));
   const noSdkHeap = paired(results, 'no-sdk', (api, off) => heapPerTask(api) - heapPerTask(off));
   printTable(
-    ['Tracing vs disabled (paired per round)', { title: 'Median', align: 'right' }, 'Rounds: min .. max', "Seed's claim / target", 'Met'],
+    ['Tracing vs disabled (paired per round)', { title: 'Median', align: 'right' }, 'Rounds: min .. max', 'Documented claim / target', 'Met'],
     [
       ['CPU added per task, SDK', us(addedCpu.median), range(addedCpu, us), `a few µs: <= ${TARGETS.addedCpuUs} µs`, verdict(addedCpu.median <= TARGETS.addedCpuUs)],
       ['  of which the SDK alone (same span, no task)', us(median(sdkAlone)), range({ median: median(sdkAlone), values: sdkAlone }, us), '', ''],
@@ -159,7 +159,7 @@ async function runParent(): Promise<void> {
     `CPU: process.cpuUsage() (user + system, every thread of the child) while ${CPU_CONCURRENCY} callers start ${formatInt(counts.tasks)} tasks in all, each awaiting its task's result before starting the next; after a warm-up batch of the same size.`,
     `Memory: heapUsed after gc() with ${formatInt(counts.active)} tasks running (blocked on a promise), minus heapUsed before they were started, per task; the SDK's BatchSpanProcessor holds ended spans only, so this is what live spans (and their contexts) cost.`,
     `SDK spans exported per task in the timed batch: ${spansPerTask.toFixed(2)} (1.00 expected).`,
-    `Total time ${formatDuration(performance.now() - started)}; ${allMet ? "the seed's claims hold" : 'some targets MISSED'}.`,
+    `Total time ${formatDuration(performance.now() - started)}; ${allMet ? 'the documented claims hold' : 'some targets MISSED'}.`,
   ]) {
     console.log(`  ${note}`);
   }

@@ -1,10 +1,10 @@
 /**
  * Every name the task manager's tracing emits: tracer, span name, attributes, events, status
- * description. They reproduce the seed's schema (the .NET `Haas.Media.BackgroundTasks` source); the
- * README's task telemetry section documents the same list.
+ * description: the task span shape (`BackgroundTask.{TaskType}`, `task.*` attributes and events) that
+ * the README's task telemetry section documents.
  */
 
-/** The tracer (OpenTelemetry instrumentation scope) of task spans: the seed's "ActivitySource". */
+/** The tracer (OpenTelemetry instrumentation scope; an `ActivitySource` in .NET) of task spans. */
 export const TASK_TRACER_NAME = 'pilotlight.tasks';
 
 /** Prefix of every task span's name: `BackgroundTask.MetadataScanTask`. */
@@ -29,7 +29,10 @@ export const TaskAttributes = {
   durationMs: 'task.duration_ms',
 } as const;
 
-/** Attributes of a failed task's span (OpenTelemetry's exception conventions, set on the span itself as the seed does). */
+/**
+ * Attributes of a failed task's span: OpenTelemetry's exception semantic conventions, set on the span
+ * itself (not only on an `exception` event), so that backends showing span attributes see them.
+ */
 export const ExceptionAttributes = {
   type: 'exception.type',
   message: 'exception.message',

@@ -1,12 +1,12 @@
 import { randomFillSync } from 'node:crypto';
 
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
-/** Random bytes used per id: 2 for the counter's seed, 8 for the variant's byte and the 7 after it. */
+/** Random bytes used per id: 2 for the counter's random start, 8 for the variant's byte and the 7 after it. */
 const BYTES_PER_ID = 10;
 /** Random bytes are drawn in blocks: one system call per 100 ids. */
 const POOL_SIZE = 100 * BYTES_PER_ID;
 /** Largest counter value a new millisecond starts from (11 random bits): at least 2,048 more ids fit in it. */
-const COUNTER_SEED_MASK = 0x7ff;
+const COUNTER_START_MASK = 0x7ff;
 const COUNTER_MAX = 0xfff;
 
 /**
@@ -32,10 +32,10 @@ export function uuidV7Generator(clock: () => number = Date.now): () => string {
     const now = clock();
     if (now > lastMs) {
       lastMs = now;
-      counter = ((pool[offset]! << 8) | pool[offset + 1]!) & COUNTER_SEED_MASK;
+      counter = ((pool[offset]! << 8) | pool[offset + 1]!) & COUNTER_START_MASK;
     } else if (++counter > COUNTER_MAX) {
       lastMs++;
-      counter = ((pool[offset]! << 8) | pool[offset + 1]!) & COUNTER_SEED_MASK;
+      counter = ((pool[offset]! << 8) | pool[offset + 1]!) & COUNTER_START_MASK;
     }
     const high = Math.floor(lastMs / 0x1000000); // the timestamp's top 24 bits
     const low = lastMs % 0x1000000;

@@ -3,7 +3,7 @@
  * telemetry schema documents the same list.
  */
 
-/** The tracer (OpenTelemetry instrumentation scope) of job tracing: the seed's "ActivitySource". */
+/** The tracer (OpenTelemetry instrumentation scope; an `ActivitySource` in .NET) of job tracing. */
 export const JOB_TRACER_NAME = 'pilotlight';
 
 /** `messaging.system` of every job span. */
@@ -48,8 +48,9 @@ export const OPERATION_TYPES: Readonly<Record<SpanOperation, 'send' | 'process' 
 export const ERROR_TYPE = 'error.type';
 
 /**
- * Pilotlight's own attributes, under a namespace (`pilotlight` by default; `hangfire` reproduces the
- * names of Hangfire's .NET instrumentation, for teams keeping their queries and dashboards).
+ * Pilotlight's own attributes, under a namespace (`pilotlight` by default; with `hangfire`, a team
+ * whose Hangfire services are traced by a job filter of its own with `hangfire.*` tags keeps its
+ * queries and dashboards, as the README's attributes section explains).
  */
 export function jobAttributes(namespace: string) {
   return {

@@ -50,11 +50,12 @@ const metadataGetter = {
 };
 
 /**
- * The seed's shared tracing filter, on Pilotlight's public filter API: a PRODUCER span for each job
- * creation (its W3C context stored in the job's metadata), a CONSUMER span for each attempt that
- * continues the creator's trace, state changes as span events, failures as exceptions and ERROR
- * status, and a short INTERNAL span for a state change outside both. Uses `@opentelemetry/api` only:
- * without a registered SDK, spans are non-recording and cost almost nothing.
+ * Job tracing, as a filter on Pilotlight's public filter API (as `OpenTelemetry.Instrumentation.Hangfire`
+ * is a Hangfire job filter): a PRODUCER span for each job creation (its W3C context stored in the
+ * job's metadata), a CONSUMER span for each attempt that continues the creator's trace, state changes
+ * as span events, failures as exceptions and ERROR status, and a short INTERNAL span for a state
+ * change outside both. Uses `@opentelemetry/api` only: without a registered SDK, spans are
+ * non-recording and cost almost nothing.
  */
 export class TracingFilter implements JobFilter {
   /** Outside the built-in filters' order range, so state events see the final elected state. */

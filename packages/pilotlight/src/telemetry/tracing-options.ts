@@ -26,7 +26,7 @@ export interface TracingOptions {
   readonly parenting?: Parenting;
   /** Span names; keep them low-cardinality (no ids). @default `${operation} ${Type.method}` */
   readonly spanName?: (job: TracedJob, operation: SpanOperation) => string;
-  /** Adds business attributes to a span (the seed's "custom activity tags"). Never put secrets there. */
+  /** Adds business attributes (a tenant, a plan) to a span, in every phase. Never put secrets there. */
   readonly enrich?: (span: Span, job: TracedJob, phase: TracePhase) => void;
   /** Return false to leave a job untraced. @default every job is traced */
   readonly filter?: (job: TracedJob) => boolean;

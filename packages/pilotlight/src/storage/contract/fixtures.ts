@@ -151,7 +151,7 @@ export function recordEvents(store: Store): {
     for (;;) {
       const found = events.find(match);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`No ${what} event within ${timeout} ms; got ${JSON.stringify(events)}`);
+      if (Date.now() > deadline) assert.fail(`No ${what} event within ${timeout} ms; got ${JSON.stringify(events)}`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   };
