@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { ErrorCodes, PilotlightError, StoreClosedError } from 'pilotlight/store-kit';
 import { newJob } from 'pilotlight/testing';
 import { createPostgresStore } from '../src/index.ts';
+import { testSchema } from './support/schemas.ts';
 
 const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Every schema a test created, dropped when the file is done. */
 const schemas = new Set<string>();
 function freshSchema(): string {
-  const schema = `pilotlight_test_${randomBytes(6).toString('hex')}`;
+  const schema = testSchema();
   schemas.add(schema);
   return schema;
 }

@@ -1,22 +1,26 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ValidationError } from 'pilotlight';
 import { type StoreEvent } from 'pilotlight/store-kit';
 import { newJob, storeContract } from 'pilotlight/testing';
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.ts';
 import { waitFor } from '../../pilotlight/test/support/wait.ts';
+import { dropStaleTestSchemas, STALE_AFTER_MS, testSchema } from './support/schemas.ts';
 
 const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Every schema a test created, dropped when the file is done. */
 const schemas = new Set<string>();
-function freshSchema(): string {
-  const schema = `pilotlight_test_${randomBytes(6).toString('hex')}`;
+function freshSchema(now?: number): string {
+  const schema = testSchema(now);
   schemas.add(schema);
   return schema;
 }
+
+// Leftovers of runs killed before their after() hooks: never a schema another run may be using.
+before(() => dropStaleTestSchemas(connectionString));
 
 after(async () => {
   const client = new pg.Client({ connectionString });
@@ -212,10 +216,8 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
 
   it('names its sessions in pg_stat_activity: pilotlight, and pilotlight listener (a name in the connection string wins)', () =>
     withStores(async (open) => {
-      const schema = freshSchema();
-      const store = await open({ schema });
-      await store.countJobs(); // a pool connection, at least
-      const names = async () =>
+      // Only the sessions of a store's own schema: other runs on the shared server have sessions named the same.
+      const sessionsOn = (schema: string) =>
         withClient(async (client) => {
           const { rows } = await client.query<{ application_name: string; query: string }>(
             `SELECT application_name, query FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND (query = $1 OR query LIKE $2)`,
@@ -223,17 +225,36 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
           );
           return rows;
         });
-      const sessions = await names();
+      const store = await open({ schema: freshSchema() });
+      await store.countJobs(); // a pool connection, at least
+      const sessions = await sessionsOn(store.schema);
       assert.ok(sessions.some((row) => row.application_name === 'pilotlight listener' && row.query.startsWith('LISTEN')), JSON.stringify(sessions));
       assert.ok(sessions.some((row) => row.application_name === 'pilotlight' && row.query.includes('count(*)')), JSON.stringify(sessions));
 
       const url = new URL(connectionString);
-      url.searchParams.set('application_name', 'billing-worker');
+      const name = `billing-worker ${randomBytes(4).toString('hex')}`;
+      url.searchParams.set('application_name', name);
       const named = await open({ schema: freshSchema(), connectionString: url.toString() });
       await named.countJobs();
-      const custom = await withClient(async (client) => (await client.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'billing-worker'`)).rows[0]);
-      assert.ok(Number(custom.n) >= 2, 'the listener and a pool connection carry the name from the connection string');
+      const custom = await sessionsOn(named.schema);
+      assert.ok(custom.some((row) => row.application_name === name && row.query.startsWith('LISTEN')), `the listener carries the connection string's name: ${JSON.stringify(custom)}`);
+      assert.ok(custom.some((row) => row.application_name === name && row.query.includes('count(*)')), `a pool connection carries it: ${JSON.stringify(custom)}`);
     }));
+
+  it("drops leftover test schemas older than 30 minutes, and no other: not a recent one (another run's), nor one it did not name", async () => {
+    const old = freshSchema(Date.now() - STALE_AFTER_MS - 60_000);
+    const recent = freshSchema(Date.now() - 60_000);
+    const unrecognized = `pilotlight_test_stale_${randomBytes(4).toString('hex')}`;
+    schemas.add(unrecognized);
+    await withClient(async (client) => {
+      for (const schema of [old, recent, unrecognized]) await client.query(`CREATE SCHEMA "${schema}"`);
+    });
+    assert.ok((await dropStaleTestSchemas(connectionString)).includes(old));
+    const left = await withClient(async (client) =>
+      (await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)`, [[old, recent, unrecognized]])).rows,
+    );
+    assert.deepEqual(left.map((row) => row.nspname).sort(), [recent, unrecognized].sort());
+  });
 
   it('works on a pool the application owns, and leaves it open', async () => {
     const pool = new pg.Pool({ connectionString, max: 3 });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createClient, createWorker, defineJob, silentLogger, ValidationError, type Client } from 'pilotlight';
 import { createPostgresStore, type PostgresStore } from '../src/index.ts';
 import { waitFor } from '../../pilotlight/test/support/wait.ts';
+import { testSchema } from './support/schemas.ts';
 
 const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `pilotlight_test_${randomBytes(6).toString('hex')}`;
+const schema = testSchema();
 
 /** The application's own pool and table, next to the jobs. */
 const app = new pg.Pool({ connectionString, max: 4 });
@@ -21,9 +21,12 @@ before(async () => {
 });
 
 after(async () => {
-  await store?.close();
-  await app.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await app.end();
+  try {
+    await store?.close();
+  } finally {
+    await app.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await app.end();
+  }
 });
 
 const receipts: number[] = [];

@@ -20,13 +20,15 @@ const LEASE_MS = 3_000;
 test('a PostgreSQL worker process killed with SIGKILL mid-run loses no job; only its running jobs run again', { timeout: 180_000 }, async (t) => {
   const db = await testDatabase();
   const ids = await db.client.enqueueMany(enqueueOnlyRecordJob, Array.from({ length: JOBS }, (_, n) => ({ n, sleepMs: JOB_MS })));
+  // Sessions tagged with the worker's name and this run's schema, so that the test can see when the
+  // server has dropped a dead worker's sessions (another run on the shared server has a 'victim' too).
+  const sessionName = (serverName: string) => `${serverName} ${db.schema}`;
   const start = (serverName: string) =>
     startChild(serverName, WORKER_PROCESS, {
-      // Tagged, so that the test can see when the server has dropped a dead worker's sessions.
-      connectionString: withApplicationName(db.connectionString, serverName),
+      connectionString: withApplicationName(db.connectionString, sessionName(serverName)),
       schema: db.schema,
       poolSize: 4,
-      executionsConnectionString: withApplicationName(db.executionsConnectionString, serverName),
+      executionsConnectionString: withApplicationName(db.executionsConnectionString, sessionName(serverName)),
       executionsTable: db.executionsTable,
       concurrency: CONCURRENCY,
       // Short leases, so that the dead worker's jobs come back quickly.
@@ -46,7 +48,7 @@ test('a PostgreSQL worker process killed with SIGKILL mid-run loses no job; only
   // A COMMIT the victim sent just before dying may still be applied: wait until the server has
   // ended all its sessions, then read what it left behind (well before its leases expire).
   await poll(
-    async () => (await db.sql.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'victim'`)).rowCount === 0,
+    async () => (await db.sql.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1`, [sessionName('victim')])).rowCount === 0,
     "the server to drop the victim's sessions",
     10_000,
     5,
