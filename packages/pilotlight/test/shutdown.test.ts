@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createSqliteStore } from '../src/sqlite.ts';
 import { defineJob, JobCancelledError, type JobFilter, type PerformedContext } from '../src/index.ts';
-import { tempDir, tempStore, testClient, testWorker, waitFor, waitForState } from './support/helpers.ts';
+import { tempDir, tempStore, testClient, testWorker, waitFor, waitForState, wrapStore } from './support/helpers.ts';
 
 /** A job that runs until released or aborted, reporting what its signal said. */
 function gatedJob(name: string) {
@@ -130,6 +130,24 @@ describe('cancellation and shutdown', () => {
     await new Promise((resolve) => setImmediate(resolve));
     const after = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
     assert.deepEqual(after, before);
+  });
+
+  it('stop() called while start() is registering the worker waits for it, then leaves no timer and no server record', async () => {
+    const store = createSqliteStore({ path: join(tempDir(), 'starting.db') });
+    let release!: () => void;
+    const registered = new Promise<void>((resolve) => (release = resolve));
+    const slowFirstBeat = wrapStore(store, { heartbeat: async (...args) => (await registered, store.heartbeat(...args)) });
+    const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+    const worker = testWorker({ store: slowFirstBeat, jobs: [] });
+    const starting = worker.start();
+    const stopping = worker.stop();
+    release();
+    await Promise.all([starting, stopping]);
+    assert.equal(worker.status, 'stopped');
+    assert.deepEqual(await store.listServers(), []);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort(), before);
+    await store.close();
   });
 
   it('stops on SIGTERM when handleSignals is on, and removes its listeners', async () => {

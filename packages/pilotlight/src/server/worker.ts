@@ -119,7 +119,9 @@ export class Worker {
     this.#status = 'running';
     const now = new Date();
     this.#server = { name: this.name, queues: this.#options.queues, concurrency: this.#options.concurrency, startedAt: now, heartbeatAt: now };
-    await this.#heartbeat();
+    // A chore, so that a stop() called meanwhile waits for it; then nothing is armed.
+    await this.#chore(this.#heartbeat());
+    if (this.#status !== 'running') return;
     this.#unsubscribe = this.#store.subscribe((event) => this.#onStoreEvent(event));
     this.#timers.push(
       setInterval(() => this.#chore(this.#heartbeat()), this.#options.heartbeatInterval),
