@@ -180,19 +180,22 @@ test('a fresh application outside the repository installs the three tarballs', {
   assert.ok(existsSync(join(APP, 'node_modules', '@types', 'pg', 'index.d.ts')), "@types/pg came with @pilotlight/postgres");
 });
 
-/** Runs `node <args>` in the fresh app with a user's environment (no NODE_OPTIONS, no OTEL_*). */
+/** Stands for a fresh, empty data folder in the arguments of `inApp`. */
+const DATA = '<data dir>';
+
+/**
+ * Runs `node <args>` in the fresh app (installing it first if no earlier test did) with a user's
+ * environment: no NODE_OPTIONS, no OTEL_*. A `DATA` argument becomes a fresh data folder.
+ */
 async function inApp(t: TestContext, version: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   await installApp(t);
   const binary = await node(version, t);
+  args = args.map((arg) => (arg === DATA ? mkdtempSync(join(APP, 'data', 'run-')) : arg));
   const result = await run(binary, args, { cwd: APP, env: cleanEnv(extraEnv), timeout: 60_000 });
   t.diagnostic(`node ${args.join(' ')}: exit ${result.code} in ${result.ms} ms`);
   const warnings = result.stderr.split('\n').filter((line) => /Warning/.test(line));
   if (warnings.length > 0) t.diagnostic(`stderr warnings: ${[...new Set(warnings.map((line) => line.replace(/^\(node:\d+\) /, '')))].join(' | ')}`);
   return result;
-}
-
-function freshDataDir(): string {
-  return mkdtempSync(join(APP, 'data', 'run-'));
 }
 
 // --- 3a. JavaScript programs on each Node.js version ------------------------------------------------
@@ -209,7 +212,7 @@ interface SpanSummary {
 
 for (const version of NODE_VERSIONS) {
   test(`Node.js ${version}: an ES module program enqueues, retries, continues, schedules, traces and runs a task on the SQLite store`, { timeout: 300_000 }, async (t) => {
-    const result = await inApp(t, version, ['jobs.js', freshDataDir()]);
+    const result = await inApp(t, version, ['jobs.js', DATA]);
     assert.equal(result.code, 0, describeOutput(result));
     const summary = lastJsonLine(result);
     t.diagnostic(`jobs done in ${summary.elapsedMs} ms; ${summary.spans.length} spans`);
@@ -257,7 +260,7 @@ for (const version of NODE_VERSIONS) {
   });
 
   test(`Node.js ${version}: a CommonJS program require()s every package and runs a job`, { timeout: 300_000 }, async (t) => {
-    const result = await inApp(t, version, ['smoke.cjs', freshDataDir()]);
+    const result = await inApp(t, version, ['smoke.cjs', DATA]);
     assert.equal(result.code, 0, describeOutput(result));
     const summary = lastJsonLine(result);
     assert.equal(summary.node, `v${version}`);
@@ -278,7 +281,7 @@ for (const version of NODE_VERSIONS) {
   // --- 3c. node --import @pilotlight/otel/register ---------------------------------------------
 
   test(`Node.js ${version}: node --import @pilotlight/otel/register prints the job's trace as a tree`, { timeout: 300_000 }, async (t) => {
-    const result = await inApp(t, version, ['--import', '@pilotlight/otel/register', 'otel-app.js', freshDataDir()]);
+    const result = await inApp(t, version, ['--import', '@pilotlight/otel/register', 'otel-app.js', DATA]);
     assert.equal(result.code, 0, describeOutput(result));
     assert.match(result.stdout, /^job \d+ Succeeded$/m, describeOutput(result));
     // No endpoint configured: the console trace tree. The attempt is a child of the enqueue span.
@@ -349,7 +352,7 @@ for (const mode of [
 // --- 3e. Node.js too old for the SQLite store ----------------------------------------------------
 
 test(`Node.js ${UNSUPPORTED_NODE}: createSqliteStore() throws a PilotlightError naming ${MINIMUM_NODE}`, { timeout: 300_000 }, async (t) => {
-  const result = await inApp(t, UNSUPPORTED_NODE, ['old-node.js', freshDataDir()]);
+  const result = await inApp(t, UNSUPPORTED_NODE, ['old-node.js', DATA]);
   assert.equal(result.code, 0, `importing the packages works on ${UNSUPPORTED_NODE}\n${describeOutput(result)}`);
   const summary = lastJsonLine(result);
   t.diagnostic(`error: ${summary.name} [${summary.code}]: ${summary.message}`);
