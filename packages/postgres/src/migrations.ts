@@ -81,10 +81,11 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
 ];
 
 /**
- * Key of the advisory lock held by the migration transaction. A constant, so that every process of
- * every version of Pilotlight agrees on it ('pilotlig' in ASCII).
+ * First half of the advisory lock held by the migration transaction ('pilo' in ASCII); the second
+ * half is `hashtext(schema)`. Every process of every version of Pilotlight migrating one schema
+ * agrees on the pair, and stores in other schemas of the same database never wait for each other.
  */
-const MIGRATION_LOCK_KEY = 0x70696c6f746c6967n;
+const MIGRATION_LOCK_CLASS = 0x70696c6f;
 
 /**
  * Brings `schema` (quoted: `s`) to the latest version, inside the caller's transaction. Safe when
@@ -96,7 +97,7 @@ export async function migrate(client: pg.ClientBase, schema: string, s: string):
   // A migration (or waiting for another process's) may take longer than statementTimeout,
   // which is meant for the hot path: lift it for this transaction only.
   await client.query('SET LOCAL statement_timeout = 0');
-  await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
   await client.query(`CREATE TABLE IF NOT EXISTS ${s}.migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
   const { rows } = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${s}.migrations`);
