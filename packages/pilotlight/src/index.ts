@@ -40,7 +40,6 @@ export type {
   StateRecord,
 } from './types.ts';
 export type { RetentionOptions } from './config/resolve.ts';
-export { TracingFilter } from './telemetry/tracing-filter.ts';
 export type { TracedJob, TracePhase, TracingOptions } from './telemetry/tracing-options.ts';
 export {
   ErrorCodes,
