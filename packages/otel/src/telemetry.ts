@@ -10,7 +10,6 @@
  *   (W3C trace context + baggage by default), span limits, OTEL_LOG_LEVEL: the SDK reads them.
  * - OTEL_SDK_DISABLED=true: nothing is created or registered.
  */
-import { register as registerLoaderHook } from 'node:module';
 import { diag, DiagConsoleLogger, DiagLogLevel, metrics } from '@opentelemetry/api';
 import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -19,6 +18,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ConsoleTraceTreeExporter, type ConsoleTreeOptions } from './console-tree.ts';
 import { createInstrumentations, HOOKED_MODULES } from './instrumentations.ts';
+import { registerEsmHook } from './esm-hook.ts';
 
 export interface TelemetryOptions {
   /** @default process.env.OTEL_SERVICE_NAME ?? 'unknown_service:node' */
@@ -60,7 +60,7 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
     diag.setLogger(new DiagConsoleLogger(), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
   }
   // ES modules are only instrumented when imported after this hook is registered: see README.
-  registerLoaderHook('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: [...HOOKED_MODULES] } });
+  registerEsmHook(HOOKED_MODULES);
 
   const spanProcessors = createSpanProcessors(options);
   const sdk = new NodeSDK({
