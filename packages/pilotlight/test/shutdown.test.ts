@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createSqliteStore } from '../src/sqlite.ts';
-import { defineJob, JobCancelledError, type JobFilter, type PerformedContext } from '../src/index.ts';
+import { defineJob, JobCancelledError, silentLogger, type JobFilter, type PerformedContext } from '../src/index.ts';
 import { tempDir, tempStore, testClient, testWorker, waitFor, waitForState, wrapStore } from './support/helpers.ts';
 
 /** A job that runs until released or aborted, reporting what its signal said. */
@@ -150,6 +150,27 @@ describe('cancellation and shutdown', () => {
     await store.close();
   });
 
+
+  it('stops by itself, saying why, when its store is closed under it, and leaves no timer behind', async () => {
+    const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+    const store = createSqliteStore({ path: join(tempDir(), 'closed-under.db') });
+    const client = testClient(store);
+    const { job, release } = gatedJob('held');
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (message: string) => errors.push(message) };
+    const worker = testWorker({ store, jobs: [job], logger });
+    await worker.start();
+    await waitForState(client, await client.enqueue(job, undefined), 'Processing');
+    await store.close(); // the application's mistake: the worker is still running a job
+    release();
+    await waitFor(() => worker.status === 'stopped', 'the worker to stop by itself', 5_000);
+    assert.ok(
+      errors.some((message) => /store was closed while the worker was running.*await worker\.stop\(\), then store\.close\(\)/.test(message)),
+      `one error saying what to do; logged: ${JSON.stringify(errors)}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort(), before);
+  });
   it('stops on SIGTERM when handleSignals is on, and removes its listeners', async () => {
     const store = tempStore();
     const listeners = process.listenerCount('SIGTERM');

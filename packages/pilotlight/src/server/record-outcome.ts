@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreClosedError } from '../errors.ts';
 import type { Transition } from '../storage/store.ts';
 import type { JobRecord } from '../types.ts';
 import type { Logger } from '../util/logger.ts';
@@ -23,7 +24,7 @@ export interface RecordOutcomeDeps {
 /**
  * Commits an attempt's final state; if the store fails (the database restarting, say), tries again
  * with a back-off until it succeeds, the guard shows the job is no longer this attempt's (the store
- * then returns undefined), or `signal` gives up. Recording late is safe: the guard (Processing,
+ * then returns undefined), the store is closed, or `signal` gives up. Recording late is safe: the guard (Processing,
  * this attempt, this worker) lets the change through only if nobody requeued the job meanwhile,
  * and the heartbeat keeps the lease of a job waiting here. Giving up instead would run the job
  * again once its lease expired.
@@ -40,7 +41,7 @@ export async function recordOutcome(transition: Transition, deps: RecordOutcomeD
       }
       return recorded;
     } catch (error) {
-      if (signal.aborted) throw error;
+      if (signal.aborted || error instanceof StoreClosedError) throw error; // a closed store never comes back
       // Per job at debug level; the streak once in a while at warn level (every job fails alike).
       deps.logger.debug(`Worker ${workerName} could not record the outcome of job ${transition.id} (${transition.to.name}), try ${tries}; retrying in ${delay} ms`, {
         error,

@@ -1,5 +1,5 @@
 import { JobCreator } from '../engine/job-creator.ts';
-import { ErrorCodes, JobCancelledError, PilotlightError } from '../errors.ts';
+import { ErrorCodes, JobCancelledError, PilotlightError, StoreClosedError } from '../errors.ts';
 import { createPipeline } from '../engine/built-in-filters.ts';
 import type { FilterPipeline } from '../filters/filter-pipeline.ts';
 import { StateMachine } from '../states/state-machine.ts';
@@ -222,7 +222,7 @@ export class Worker {
       jobs = await this.#store.claimJobs(this.#claimRequest(free));
       this.#failures.succeeded('claim', `Worker ${this.name} claims jobs again`);
     } catch (error) {
-      this.#failures.failed('claim', `Worker ${this.name} could not claim jobs; retrying at the next poll`, error);
+      this.#storeFailed('claim', `Worker ${this.name} could not claim jobs; retrying at the next poll`, error);
     } finally {
       this.#claiming = false;
       this.#claimEpoch++;
@@ -339,8 +339,24 @@ export class Worker {
       }
       this.#failures.succeeded('heartbeat', `Worker ${this.name} records its heartbeat again`);
     } catch (error) {
-      this.#failures.failed('heartbeat', `Worker ${this.name} could not record its heartbeat; retrying`, error);
+      this.#storeFailed('heartbeat', `Worker ${this.name} could not record its heartbeat; retrying`, error);
     }
+  }
+
+  /**
+   * A claim or heartbeat failed: a passing failure (a database restart) is logged and retried at the
+   * next poll or heartbeat. A store closed under the running worker never comes back: the worker
+   * says so once and stops, rather than retrying (and keeping the process alive) forever.
+   */
+  #storeFailed(what: 'claim' | 'heartbeat', message: string, error: unknown): void {
+    if (!(error instanceof StoreClosedError)) return this.#failures.failed(what, message, error);
+    if (this.#status !== 'running') return;
+    this.#logger.error(
+      `Worker ${this.name} stops: its store was closed while the worker was running. Stop workers before closing their store (await worker.stop(), then store.close())`,
+      { error },
+    );
+    this.#outcomeRetries.abort(); // nothing can be recorded any more: running jobs' leases will expire
+    void this.stop();
   }
 
   /** Hands back job `id` if it is still held by this worker in the store and still not running here. */
