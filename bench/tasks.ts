@@ -98,7 +98,9 @@ async function runParent(): Promise<void> {
       const result = await forkChild(name, counts.tasks, counts.active);
       results[name].push(result);
       const heap = result.heapBytes / result.activeTasks;
-      process.stderr.write(`  round ${round + 1}/${rounds} ${name}: ${cpuUs(result).toFixed(2)} CPU µs/task, ${formatInt(heap)} B/active task, ${result.spans} spans\n`);
+      process.stderr.write(
+        `  round ${round + 1}/${rounds} ${name}: ${cpuUs(result).toFixed(2)} CPU µs/task, ${formatInt(heap)} B/active task, ${result.spans} spans\n`,
+      );
     }
   }
 
@@ -143,12 +145,36 @@ async function runParent(): Promise<void> {
   const noSdkCpu = paired(results, 'no-sdk', (api, off) => cpuUs(api) - cpuUs(off));
   const noSdkHeap = paired(results, 'no-sdk', (api, off) => heapPerTask(api) - heapPerTask(off));
   printTable(
-    ['Tracing vs disabled (paired per round)', { title: 'Median', align: 'right' }, 'Rounds: min .. max', 'Documented claim / target', 'Met'],
     [
-      ['CPU added per task, SDK', us(addedCpu.median), range(addedCpu, us), `a few µs: <= ${TARGETS.addedCpuUs} µs`, verdict(addedCpu.median <= TARGETS.addedCpuUs)],
-      ['  of which the SDK alone (same span, no task)', us(median(sdkAlone)), range({ median: median(sdkAlone), values: sdkAlone }, us), '', ''],
+      'Tracing vs disabled (paired per round)',
+      { title: 'Median', align: 'right' },
+      'Rounds: min .. max',
+      'Documented claim / target',
+      'Met',
+    ],
+    [
+      [
+        'CPU added per task, SDK',
+        us(addedCpu.median),
+        range(addedCpu, us),
+        `a few µs: <= ${TARGETS.addedCpuUs} µs`,
+        verdict(addedCpu.median <= TARGETS.addedCpuUs),
+      ],
+      [
+        '  of which the SDK alone (same span, no task)',
+        us(median(sdkAlone)),
+        range({ median: median(sdkAlone), values: sdkAlone }, us),
+        '',
+        '',
+      ],
       ['  of which the task manager', us(ownShare.median), range(ownShare, us), '', ''],
-      ['Memory per active span, SDK', bytes(addedHeap.median), range(addedHeap, bytes), `~1-2 KB: <= ${bytes(TARGETS.bytesPerActiveSpan)}`, verdict(addedHeap.median <= TARGETS.bytesPerActiveSpan)],
+      [
+        'Memory per active span, SDK',
+        bytes(addedHeap.median),
+        range(addedHeap, bytes),
+        `~1-2 KB: <= ${bytes(TARGETS.bytesPerActiveSpan)}`,
+        verdict(addedHeap.median <= TARGETS.bytesPerActiveSpan),
+      ],
       ['CPU added per task, no SDK', us(noSdkCpu.median), range(noSdkCpu, us), 'near-free', ''],
       ['Memory per active task, no SDK', bytes(noSdkHeap.median), range(noSdkHeap, bytes), 'near-free', ''],
     ],
@@ -240,7 +266,15 @@ async function runChild(name: ConfigName, count: number, active: number): Promis
     sdkAloneUs = (usedAlone.user + usedAlone.system) / count;
     await sdk.shutdown();
   }
-  process.send({ tasks: count, ms, cpuMs: (used.user + used.system) / 1000, spans, activeTasks: active, heapBytes, sdkAloneUs } satisfies ChildResult);
+  process.send({
+    tasks: count,
+    ms,
+    cpuMs: (used.user + used.system) / 1000,
+    spans,
+    activeTasks: active,
+    heapBytes,
+    sdkAloneUs,
+  } satisfies ChildResult);
   process.disconnect();
 }
 
@@ -250,7 +284,11 @@ async function spansAlone(count: number): Promise<void> {
   const run = (): undefined => undefined;
   for (let i = 0; i < count; i++) {
     const parent = context.active();
-    const span = tracer.startSpan('BackgroundTask.BenchTask', { kind: SpanKind.INTERNAL, attributes: { 'task.id': `id-${i}`, 'task.type': 'BenchTask', 'task.name': 'Bench task' } }, parent);
+    const span = tracer.startSpan(
+      'BackgroundTask.BenchTask',
+      { kind: SpanKind.INTERNAL, attributes: { 'task.id': `id-${i}`, 'task.type': 'BenchTask', 'task.name': 'Bench task' } },
+      parent,
+    );
     span.addEvent('task.started');
     await context.with(trace.setSpan(parent, span), run);
     span.setAttributes({ 'task.status': 'Completed', 'task.duration_ms': 0.01 });
@@ -265,7 +303,11 @@ interface Paired {
   readonly values: readonly number[];
 }
 
-function paired(results: Record<ConfigName, ChildResult[]>, name: ConfigName, compare: (mine: ChildResult, off: ChildResult) => number): Paired {
+function paired(
+  results: Record<ConfigName, ChildResult[]>,
+  name: ConfigName,
+  compare: (mine: ChildResult, off: ChildResult) => number,
+): Paired {
   const values = results[name].map((mine, round) => compare(mine, results.disabled[round]!));
   return { median: median(values), values };
 }

@@ -98,7 +98,9 @@ try {
         const jobs = counts[scenario];
         const result = await child.run(scenario, jobs, { concurrency: CONCURRENCY, untracedBacklog });
         results[child.name][scenario].push(result);
-        progress(`round ${round + 1}/${rounds} ${scenario} ${child.name}: ${formatRate(result.perSecond)}, ${cpuUs(result).toFixed(1)} CPU µs/job, ${result.spans} spans`);
+        progress(
+          `round ${round + 1}/${rounds} ${scenario} ${child.name}: ${formatRate(result.perSecond)}, ${cpuUs(result).toFixed(1)} CPU µs/job, ${result.spans} spans`,
+        );
       }
     }
   }
@@ -123,7 +125,8 @@ const verdict = (met: boolean): string => {
 if (scenarios.includes('process')) {
   printConfigTable(`Processing ${formatInt(counts.process)} no-op jobs, 1 worker, concurrency ${CONCURRENCY}`, 'process', 'CPU µs/job');
 }
-if (scenarios.includes('enqueue')) printConfigTable(`Enqueue ${formatInt(counts.enqueue)} jobs one at a time (await enqueue)`, 'enqueue', 'CPU µs/enqueue');
+if (scenarios.includes('enqueue'))
+  printConfigTable(`Enqueue ${formatInt(counts.enqueue)} jobs one at a time (await enqueue)`, 'enqueue', 'CPU µs/enqueue');
 
 const rows: string[][] = [];
 if (scenarios.includes('process')) {
@@ -135,11 +138,35 @@ if (scenarios.includes('process')) {
   const offSpread = spread(results.disabled.process.map((result) => result.perSecond));
   const offCpuSpread = spread(results.disabled.process.map(cpuUs));
   rows.push(
-    ['Processing jobs/s, SDK / disabled', pct(ratio.median), range(ratio, pct), `>= ${pct(TARGETS.processingRatio)}`, verdict(ratio.median >= TARGETS.processingRatio)],
+    [
+      'Processing jobs/s, SDK / disabled',
+      pct(ratio.median),
+      range(ratio, pct),
+      `>= ${pct(TARGETS.processingRatio)}`,
+      verdict(ratio.median >= TARGETS.processingRatio),
+    ],
     ['  same, from CPU time (jobs per CPU-s)', pct(cpuRatio.median), range(cpuRatio, pct), '(cross-check, steadier)', ''],
-    ['Processing CPU added, SDK', us(added.median), range(added, us), `<= ${TARGETS.processingAddedCpuUs} µs/job`, verdict(added.median <= TARGETS.processingAddedCpuUs)],
-    ['Processing jobs/s, no SDK vs disabled', signedPct(noSdkRate.median), range(noSdkRate, signedPct), `disabled's own spread ${pct(offSpread)}`, noise(noSdkRate)],
-    ['Processing CPU added, no SDK', us(noSdkCpu.median), range(noSdkCpu, us), `disabled's own spread ${pct(offCpuSpread)}`, noise(noSdkCpu)],
+    [
+      'Processing CPU added, SDK',
+      us(added.median),
+      range(added, us),
+      `<= ${TARGETS.processingAddedCpuUs} µs/job`,
+      verdict(added.median <= TARGETS.processingAddedCpuUs),
+    ],
+    [
+      'Processing jobs/s, no SDK vs disabled',
+      signedPct(noSdkRate.median),
+      range(noSdkRate, signedPct),
+      `disabled's own spread ${pct(offSpread)}`,
+      noise(noSdkRate),
+    ],
+    [
+      'Processing CPU added, no SDK',
+      us(noSdkCpu.median),
+      range(noSdkCpu, us),
+      `disabled's own spread ${pct(offCpuSpread)}`,
+      noise(noSdkCpu),
+    ],
   );
 }
 if (scenarios.includes('enqueue')) {
@@ -153,7 +180,10 @@ if (scenarios.includes('enqueue')) {
     ['Enqueue CPU added, no SDK', us(noSdkCpu.median), range(noSdkCpu, us), `disabled's own spread ${pct(offCpuSpread)}`, noise(noSdkCpu)],
   );
 }
-printTable(['Tracing vs disabled (paired per round)', { title: 'Median', align: 'right' }, 'Rounds: min .. max', 'Target / noise', 'Met'], rows);
+printTable(
+  ['Tracing vs disabled (paired per round)', { title: 'Median', align: 'right' }, 'Rounds: min .. max', 'Target / noise', 'Met'],
+  rows,
+);
 console.log();
 
 const spansPerJob = (scenario: ScenarioName) => median(results.sdk[scenario].map((result) => result.spans / result.jobs)).toFixed(2);
@@ -171,13 +201,17 @@ const notes = [
       ]
     : []),
   ...(scenarios.includes('enqueue')
-    ? [`Enqueue: ${formatInt(counts.enqueue)} sequential client.enqueue() calls on a fresh database; with tracing, each makes a PRODUCER span and injects its context into the job's metadata.`]
+    ? [
+        `Enqueue: ${formatInt(counts.enqueue)} sequential client.enqueue() calls on a fresh database; with tracing, each makes a PRODUCER span and injects its context into the job's metadata.`,
+      ]
     : []),
   `CPU: process.cpuUsage() (user + system) of the configuration's child process over the timed part, every thread of it (main, GC, SQLite checkpoint), per job.`,
   `Paired: each round's traced run against the same round's disabled run, then the median over rounds; spread = (max - min) / median over rounds.`,
   `Noise verdict: "within noise" when the paired differences change sign across rounds; "consistent" when every round has the same sign (sign test).`,
   `SDK spans exported per job: ${scenarios.map((scenario) => `${scenario} ${spansPerJob(scenario)}`).join(', ')} (1.00 expected: every span reaches the exporter, none dropped).`,
-  ...(untraced.length > 0 ? [`WARNING: some SDK runs of ${untraced.join(', ')} did not export exactly one span per job; their numbers are suspect.`] : []),
+  ...(untraced.length > 0
+    ? [`WARNING: some SDK runs of ${untraced.join(', ')} did not export exactly one span per job; their numbers are suspect.`]
+    : []),
   ...(profileDir ? [`CPU profiles (the profiler inflates every number above): ${profileDir}/<configuration>.cpuprofile`] : []),
 ];
 for (const note of notes) console.log(`  ${note}`);
@@ -193,8 +227,14 @@ function printProfiles(dir: string): void {
   const off = summarizeProfile(join(dir, 'disabled.cpuprofile'));
   const sdk = summarizeProfile(join(dir, 'sdk.cpuprofile'));
   console.log(`\nCPU profiles, SDK child minus disabled child (self time; the profiler's own overhead inflates both)\n`);
-  if (processed > 0) printProfileDiff(`Worker side (attempts, plus GC and V8 buckets), per processed job`, off.worker, sdk.worker, processed);
-  printProfileDiff(`Client side (creating jobs${processed > 0 ? ', the backlogs included' : ''}), per created job`, off.client, sdk.client, created);
+  if (processed > 0)
+    printProfileDiff(`Worker side (attempts, plus GC and V8 buckets), per processed job`, off.worker, sdk.worker, processed);
+  printProfileDiff(
+    `Client side (creating jobs${processed > 0 ? ', the backlogs included' : ''}), per created job`,
+    off.client,
+    sdk.client,
+    created,
+  );
 }
 
 function printConfigTable(title: string, scenario: ScenarioName, cpuTitle: string): void {

@@ -57,7 +57,10 @@ function writePackageReadme(dir: string): void {
   const absolute = (target: string, image: boolean): string => {
     if (target === '' || target.startsWith('#') || /^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('//')) return target;
     const [path = '', anchor] = target.split(/(?=#)/);
-    const clean = posix.normalize(path).replace(/^(\.\/)+/, '').replace(/\/$/, '');
+    const clean = posix
+      .normalize(path)
+      .replace(/^(\.\/)+/, '')
+      .replace(/\/$/, '');
     if (clean.startsWith('../')) {
       console.error(`README.md links outside the repository: ${target}`);
       process.exit(1);
@@ -72,25 +75,32 @@ function writePackageReadme(dir: string): void {
     text
       .replace(/(!\[[^\]]*\]\(\s*)(<[^>]*>|[^)\s]+)/g, (_, before: string, target: string) => before + inline(target, true))
       .replace(/(\]\(\s*)(<[^>]*>|[^)\s]+)/g, (_, before: string, target: string) => before + inline(target, false))
-      .replace(/^(\s{0,3}\[[^\]]+\]:\s*)(\S+)/, (_, label: string, target: string) => label + absolute(target, /\.(png|jpe?g|gif|svg|webp)$/i.test(target)))
-      .replace(/\b(src|href)=(["'])([^"']*)\2/g, (_, attribute: string, quote: string, target: string) =>
-        `${attribute}=${quote}${absolute(target, attribute === 'src')}${quote}`);
+      .replace(
+        /^(\s{0,3}\[[^\]]+\]:\s*)(\S+)/,
+        (_, label: string, target: string) => label + absolute(target, /\.(png|jpe?g|gif|svg|webp)$/i.test(target)),
+      )
+      .replace(
+        /\b(src|href)=(["'])([^"']*)\2/g,
+        (_, attribute: string, quote: string, target: string) => `${attribute}=${quote}${absolute(target, attribute === 'src')}${quote}`,
+      );
   let fence: string | undefined;
-  const lines = readFileSync(join(root, 'README.md'), 'utf8').split('\n').map((line) => {
-    const marker = /^\s{0,3}(`{3,}|~{3,})/.exec(line)?.[1];
-    if (fence !== undefined) {
-      if (marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length && line.trim() === marker) fence = undefined;
-      return line;
-    }
-    if (marker !== undefined) {
-      fence = marker;
-      return line;
-    }
-    // Outside code spans only: `a](b)` inside backticks is code, not a link.
-    const spans: string[] = [];
-    const hidden = line.replace(/(`+).*?(?<!`)\1(?!`)/g, (span) => `\u0000${spans.push(span) - 1}\u0000`);
-    return rewrite(hidden).replace(/\u0000(\d+)\u0000/g, (_, i: string) => spans[Number(i)]!);
-  });
+  const lines = readFileSync(join(root, 'README.md'), 'utf8')
+    .split('\n')
+    .map((line) => {
+      const marker = /^\s{0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+      if (fence !== undefined) {
+        if (marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length && line.trim() === marker) fence = undefined;
+        return line;
+      }
+      if (marker !== undefined) {
+        fence = marker;
+        return line;
+      }
+      // Outside code spans only: `a](b)` inside backticks is code, not a link.
+      const spans: string[] = [];
+      const hidden = line.replace(/(`+).*?(?<!`)\1(?!`)/g, (span) => `\u0000${spans.push(span) - 1}\u0000`);
+      return rewrite(hidden).replace(/\u0000(\d+)\u0000/g, (_, i: string) => spans[Number(i)]!);
+    });
   writeFileSync(join(dir, 'README.md'), lines.join('\n'));
 }
 

@@ -98,7 +98,11 @@ const violations: string[] = [];
 let fileCount = 0;
 let importCount = 0;
 
-const packageNames = existsSync(packagesDir) ? readdirSync(packagesDir).filter((name) => existsSync(path.join(packagesDir, name, 'src'))).sort() : [];
+const packageNames = existsSync(packagesDir)
+  ? readdirSync(packagesDir)
+      .filter((name) => existsSync(path.join(packagesDir, name, 'src')))
+      .sort()
+  : [];
 const workspace = workspacePackages(packageNames);
 
 for (const packageName of packageNames) {
@@ -119,11 +123,16 @@ for (const packageName of packageNames) {
         const owner = [...workspace.keys()].find((name) => specifier === name || specifier.startsWith(`${name}/`));
         const subpath = owner === undefined ? undefined : `.${specifier.slice(owner.length)}`;
         if (owner !== undefined && !workspace.get(owner)!.has(subpath!)) {
-          violations.push(`${shown}:${line} imports ${specifier}, which ${owner} does not export (its exports: ${[...workspace.get(owner)!].join(', ')})`);
+          violations.push(
+            `${shown}:${line} imports ${specifier}, which ${owner} does not export (its exports: ${[...workspace.get(owner)!].join(', ')})`,
+          );
         }
         continue;
       }
-      const target = path.relative(src, path.resolve(path.dirname(file), specifier)).split(path.sep).join('/');
+      const target = path
+        .relative(src, path.resolve(path.dirname(file), specifier))
+        .split(path.sep)
+        .join('/');
       if (target.startsWith('../') || path.isAbsolute(target)) {
         violations.push(`${shown}:${line} imports ${specifier}, outside its package's src: import another package by its name`);
         continue;
@@ -133,7 +142,8 @@ for (const packageName of packageNames) {
       if (toUnit === fromUnit) continue;
       const toLayer = layerOf.get(toUnit);
       if (toLayer !== undefined && toLayer < fromLayer) continue;
-      const why = toLayer === undefined ? '' : toLayer === fromLayer ? ' (siblings in one layer may not import each other)' : ' (a higher layer)';
+      const why =
+        toLayer === undefined ? '' : toLayer === fromLayer ? ' (siblings in one layer may not import each other)' : ' (a higher layer)';
       violations.push(`${shown}:${line} imports ${target} (${describeLayer(toUnit)}) from ${describeLayer(fromUnit)}${why}`);
     }
   }
@@ -144,5 +154,7 @@ if (violations.length > 0) {
   console.log(`lint-imports: ${violations.length} violation(s) in ${fileCount} files`);
   process.exitCode = 1;
 } else {
-  console.log(`lint-imports: ${fileCount} files of ${packageNames.length} packages, ${importCount} imports, every one pointing down the layers`);
+  console.log(
+    `lint-imports: ${fileCount} files of ${packageNames.length} packages, ${importCount} imports, every one pointing down the layers`,
+  );
 }

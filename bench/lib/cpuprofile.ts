@@ -71,7 +71,12 @@ export function summarizeProfile(path: string, hookFile = 'telemetry/tracing-fil
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const empty = () => ({ busyUs: 0, byFunction: new Map<string, number>(), byCategory: new Map<string, number>(), byHook: new Map<string, number>() });
+  const empty = () => ({
+    busyUs: 0,
+    byFunction: new Map<string, number>(),
+    byCategory: new Map<string, number>(),
+    byHook: new Map<string, number>(),
+  });
   const sides = { startup: empty(), client: empty(), worker: empty() };
   const add = (map: Map<string, number>, key: string, us: number) => map.set(key, (map.get(key) ?? 0) + us);
   for (let i = 0; i < profile.samples.length; i++) {
@@ -110,12 +115,23 @@ export function printProfileDiff(title: string, base: ProfileSummary, other: Pro
       .sort((x, y) => y.diff - x.diff)
       .slice(0, top)
       .map(({ key, diff }) => [key, (diff / per).toFixed(2), share(diff)]);
-  console.log(`${title}: busy ${formatInt(base.busyUs / 1000)} ms vs ${formatInt(other.busyUs / 1000)} ms, ${extra >= 0 ? '+' : ''}${(extra / per).toFixed(2)} µs per job\n`);
-  printTable(['Package / file (self time)', { title: 'µs/job', align: 'right' }, { title: 'Share', align: 'right' }], rows(base.byCategory, other.byCategory));
+  console.log(
+    `${title}: busy ${formatInt(base.busyUs / 1000)} ms vs ${formatInt(other.busyUs / 1000)} ms, ${extra >= 0 ? '+' : ''}${(extra / per).toFixed(2)} µs per job\n`,
+  );
+  printTable(
+    ['Package / file (self time)', { title: 'µs/job', align: 'right' }, { title: 'Share', align: 'right' }],
+    rows(base.byCategory, other.byCategory),
+  );
   console.log();
-  printTable(['Function (self time)', { title: 'µs/job', align: 'right' }, { title: 'Share', align: 'right' }], rows(base.byFunction, other.byFunction));
+  printTable(
+    ['Function (self time)', { title: 'µs/job', align: 'right' }, { title: 'Share', align: 'right' }],
+    rows(base.byFunction, other.byFunction),
+  );
   console.log();
   if (base.byHook.size + other.byHook.size === 0) return;
-  printTable(['Under each tracing hook (inclusive)', { title: 'µs/job', align: 'right' }, { title: 'Share', align: 'right' }], rows(base.byHook, other.byHook));
+  printTable(
+    ['Under each tracing hook (inclusive)', { title: 'µs/job', align: 'right' }, { title: 'Share', align: 'right' }],
+    rows(base.byHook, other.byHook),
+  );
   console.log();
 }

@@ -12,7 +12,12 @@ export function describeMachine(extra: Readonly<Record<string, string>> = {}): [
     ['OS', `${platform()} ${release()} ${arch()}`],
     ['Node', process.version],
     ...Object.entries(extra),
-    ['Load average', loadavg().map((value) => value.toFixed(2)).join(' ')],
+    [
+      'Load average',
+      loadavg()
+        .map((value) => value.toFixed(2))
+        .join(' '),
+    ],
   ];
 }
 

@@ -5,8 +5,7 @@ import { createPostgresStore } from '../../packages/postgres/src/index.ts';
 import type { BenchDatabase, BenchTarget } from './target.ts';
 
 /** `PILOTLIGHT_BENCH_DATABASE_URL`, then `DATABASE_URL`, then the local server. */
-const connectionString =
-  process.env.PILOTLIGHT_BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const connectionString = process.env.PILOTLIGHT_BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 interface PostgresConfig {
   readonly schema: string;

@@ -65,7 +65,9 @@ export async function runBenchmark(options: BenchOptions): Promise<boolean> {
       if (scenario.kind === 'throughput') {
         outcome.throughput.push(result as ThroughputResult);
         const { perSecond, jobs, cpuMs } = result as ThroughputResult;
-        progress(`${scenario.label}: run ${run}/${options.runs}: ${formatRate(perSecond)} (${formatInt((jobs / cpuMs) * 1000)} per CPU-second)`);
+        progress(
+          `${scenario.label}: run ${run}/${options.runs}: ${formatRate(perSecond)} (${formatInt((jobs / cpuMs) * 1000)} per CPU-second)`,
+        );
       } else {
         const latency = result as LatencyResult;
         outcome.latency.push(latency);
@@ -77,7 +79,9 @@ export async function runBenchmark(options: BenchOptions): Promise<boolean> {
 
   console.log(`\n${options.title}\n`);
   printMachine(facts);
-  console.log(`  Runs          ${options.runs} per scenario, in rounds of every scenario, each on a fresh database; median shown (all runs in brackets)\n`);
+  console.log(
+    `  Runs          ${options.runs} per scenario, in rounds of every scenario, each on a fresh database; median shown (all runs in brackets)\n`,
+  );
 
   let allMet = true;
   const verdict = (met: boolean | undefined): string => {
@@ -97,7 +101,10 @@ export async function runBenchmark(options: BenchOptions): Promise<boolean> {
     const baseline = relative && medianRate(relative.baseline);
     if (!relative || baseline === undefined) return ['', undefined];
     const floor = baseline * (1 - relative.maxSlowdown);
-    return [`>= ${formatRate(floor)} (${Math.round((1 - relative.maxSlowdown) * 100)} % of the row without; ${Math.round((value / baseline) * 100)} %)`, value >= floor];
+    return [
+      `>= ${formatRate(floor)} (${Math.round((1 - relative.maxSlowdown) * 100)} % of the row without; ${Math.round((value / baseline) * 100)} %)`,
+      value >= floor,
+    ];
   };
   const throughputRows = outcomes
     .filter((outcome) => outcome.scenario.kind === 'throughput')
@@ -170,7 +177,9 @@ export async function runBenchmark(options: BenchOptions): Promise<boolean> {
   }
   for (const note of options.notes ?? []) console.log(`  ${note}`);
   if (throughputRows.length > 0) {
-    console.log('  Jobs/CPU-s: jobs per second of CPU time (user + system) of this process; less affected by other load on the machine than Jobs/s.');
+    console.log(
+      '  Jobs/CPU-s: jobs per second of CPU time (user + system) of this process; less affected by other load on the machine than Jobs/s.',
+    );
   }
   console.log(`  Total time ${formatDuration(performance.now() - started)}; ${allMet ? 'every target met' : 'some targets MISSED'}.`);
   return allMet;

@@ -111,7 +111,12 @@ export function enqueueBulk(target: BenchTarget, jobs: number, batch: number): P
  * until the last attempt's `onPerformed` (which runs after its Succeeded state is stored); a filter
  * counts them, so nothing polls the database while the clock runs. Verified with `countJobs()`.
  */
-export function processBacklog(target: BenchTarget, jobs: number, concurrency: number, options: ThroughputOptions = {}): Promise<ThroughputResult> {
+export function processBacklog(
+  target: BenchTarget,
+  jobs: number,
+  concurrency: number,
+  options: ThroughputOptions = {},
+): Promise<ThroughputResult> {
   return withDatabase(target, async (db) => {
     const { store } = db;
     if (options.finishedJobs) {
@@ -241,7 +246,10 @@ class WorkerChild {
   constructor(moduleUrl: string, config: unknown, concurrency: number) {
     const script = fileURLToPath(new URL('../fixtures/pickup-worker.ts', import.meta.url));
     // No execArgv from this process: a profiled bench (--cpu-prof) must not profile the child too.
-    this.#child = fork(script, [moduleUrl, JSON.stringify(config), String(concurrency)], { execArgv: ['--no-warnings'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#child = fork(script, [moduleUrl, JSON.stringify(config), String(concurrency)], {
+      execArgv: ['--no-warnings'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.#child.on('message', (message: ChildMessage) => {
       if (message.type === 'error') return this.#fail(new Error(`worker child failed: ${message.message}`));
       const waiter = this.#waiting.get(message.type);

@@ -1,6 +1,14 @@
 import { parseArgs } from 'node:util';
 import { runBenchmark, type Scenario, type ThroughputScenario } from './runner.ts';
-import { enqueueBulk, enqueueOneByOne, pickupCrossProcess, pickupSameProcess, processBacklog, type PickupOptions, type ThroughputOptions } from './scenarios.ts';
+import {
+  enqueueBulk,
+  enqueueOneByOne,
+  pickupCrossProcess,
+  pickupSameProcess,
+  processBacklog,
+  type PickupOptions,
+  type ThroughputOptions,
+} from './scenarios.ts';
 import type { BenchTarget } from './target.ts';
 
 /**
@@ -58,7 +66,14 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<void> {
   const counts = quick
     ? { enqueueOne: 2_000, enqueueBulk: 10_000, batch: 1_000, processing: { 1: 2_000, 10: 5_000, 50: 5_000 }, samples: 100, warmup: 10 }
     : // Concurrency 1 is the slowest by far and has no target: fewer jobs keep the run short.
-      { enqueueOne: 20_000, enqueueBulk: 100_000, batch: 1_000, processing: { 1: 20_000, 10: 50_000, 50: 50_000 }, samples: 500, warmup: 30 };
+      {
+        enqueueOne: 20_000,
+        enqueueBulk: 100_000,
+        batch: 1_000,
+        processing: { 1: 20_000, 10: 50_000, 50: 50_000 },
+        samples: 500,
+        warmup: 30,
+      };
   const pickup: PickupOptions = { samples: counts.samples, warmup: counts.warmup, spacingMs: 3 };
 
   const PREFETCH = 40;
@@ -129,7 +144,10 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<void> {
     },
   ];
 
-  const only = values.only?.split(',').map((key) => key.trim()).filter(Boolean);
+  const only = values.only
+    ?.split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
   const scenarios = only ? all.filter((scenario) => only.some((prefix) => scenario.key.startsWith(prefix))) : all;
   if (scenarios.length === 0) {
     console.error(`--only ${values.only} matches no scenario; keys: ${all.map((scenario) => scenario.key).join(', ')}`);

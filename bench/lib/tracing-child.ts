@@ -65,7 +65,9 @@ export class TracingChild {
   constructor(name: ConfigName, profileDir?: string) {
     this.name = name;
     const script = fileURLToPath(new URL('../fixtures/tracing-worker.ts', import.meta.url));
-    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}.cpuprofile`, '--cpu-prof-interval', '250'] : [];
+    const profile = profileDir
+      ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}.cpuprofile`, '--cpu-prof-interval', '250']
+      : [];
     // Not this process's execArgv: a profiled parent must not profile its children by accident.
     this.#child = fork(script, [name], { execArgv: ['--no-warnings', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
@@ -84,12 +86,24 @@ export class TracingChild {
     if (reply.type !== 'ready') throw new Error(`${this.name} child: expected ready, got ${reply.type}`);
   }
 
-  async run(scenario: ScenarioName, jobs: number, options: { concurrency?: number; untracedBacklog?: boolean } = {}): Promise<TracingRunResult> {
+  async run(
+    scenario: ScenarioName,
+    jobs: number,
+    options: { concurrency?: number; untracedBacklog?: boolean } = {},
+  ): Promise<TracingRunResult> {
     const id = this.#nextId++;
     const reply = this.#next(600_000, `${scenario} x ${jobs}`);
-    this.#child.send({ type: 'run', id, scenario, jobs, concurrency: options.concurrency ?? 10, untracedBacklog: options.untracedBacklog ?? false } satisfies TracingRequest);
+    this.#child.send({
+      type: 'run',
+      id,
+      scenario,
+      jobs,
+      concurrency: options.concurrency ?? 10,
+      untracedBacklog: options.untracedBacklog ?? false,
+    } satisfies TracingRequest);
     const answer = await reply;
-    if (answer.type !== 'result' || answer.id !== id) throw new Error(`${this.name} child: expected result ${id}, got ${JSON.stringify(answer)}`);
+    if (answer.type !== 'result' || answer.id !== id)
+      throw new Error(`${this.name} child: expected result ${id}, got ${JSON.stringify(answer)}`);
     return answer.result;
   }
 

@@ -114,7 +114,10 @@ app.post('/api/scans', (request: Request, response: Response) => {
   }
   const task = tasks.start(MetadataScanTask, prefix === undefined ? {} : { prefix }, { name: 'Tenant metadata scan' });
   // A failure is in the snapshot (status, error); keep what a completed scan found.
-  task.result.then((result) => scanResults.set(task.id, result), () => {});
+  task.result.then(
+    (result) => scanResults.set(task.id, result),
+    () => {},
+  );
   response.status(202).location(`/api/scans/${task.id}`).json({ taskId: task.id });
 });
 

@@ -114,7 +114,9 @@ async function main(): Promise<void> {
   // The burst: two tenants at once, one of which fails its first attempt.
   const created = await Promise.all(
     ['acme', 'globex-flaky'].map(async (tenantId) => {
-      const { status, body } = await call<{ jobId: string; welcomeJobId: string; error?: string }>('POST', `${base}/api/tenants`, { tenantId });
+      const { status, body } = await call<{ jobId: string; welcomeJobId: string; error?: string }>('POST', `${base}/api/tenants`, {
+        tenantId,
+      });
       log(`POST /api/tenants {"tenantId":"${tenantId}"} → ${status} ${JSON.stringify(body)}`);
       if (status !== 202) throw new Error(`POST /api/tenants answered ${status}: ${body.error}`);
       return body;
@@ -127,7 +129,8 @@ async function main(): Promise<void> {
   for (const id of jobIds) {
     const job = await until(`job ${id} to finish`, async () => {
       const { body } = await call<JobResponse>('GET', `${base}/api/jobs/${id}?waitMs=5000`);
-      if (body.state === 'Failed' || body.state === 'Deleted') throw new Error(`job ${body.id} ${body.job} ended ${body.state}: ${JSON.stringify(body.history)}`);
+      if (body.state === 'Failed' || body.state === 'Deleted')
+        throw new Error(`job ${body.id} ${body.job} ended ${body.state}: ${JSON.stringify(body.history)}`);
       return body.state === 'Succeeded' ? body : undefined;
     });
     jobs.push(job);
@@ -137,7 +140,10 @@ async function main(): Promise<void> {
   const scan = await call<{ taskId: string }>('POST', `${base}/api/scans`, {});
   log(`POST /api/scans {} → ${scan.status} ${JSON.stringify(scan.body)}`);
   const task = await until('the scan to complete', async () => {
-    const { body } = await call<{ id: string; status: string; durationMs: number; result?: unknown; error?: { message: string } }>('GET', `${base}/api/scans/${scan.body.taskId}?waitMs=5000`);
+    const { body } = await call<{ id: string; status: string; durationMs: number; result?: unknown; error?: { message: string } }>(
+      'GET',
+      `${base}/api/scans/${scan.body.taskId}?waitMs=5000`,
+    );
     if (body.status === 'Failed' || body.status === 'Cancelled') throw new Error(`scan ${body.status}: ${body.error?.message}`);
     return body.status === 'Completed' ? body : undefined;
   });

@@ -105,7 +105,8 @@ function typeCheck(): Result {
     });
   }
   // Anything tsc said that is not a diagnostic (a bad tsconfig, a crash) is a failure too.
-  if (tsc.status !== 0 && diagnostics.length === 0 && elsewhere.length === 0) elsewhere.push(`tsc failed without diagnostics (status ${tsc.status}):\n${output}`);
+  if (tsc.status !== 0 && diagnostics.length === 0 && elsewhere.length === 0)
+    elsewhere.push(`tsc failed without diagnostics (status ${tsc.status}):\n${output}`);
   return { modules, diagnostics, elsewhere, output };
 }
 
@@ -127,10 +128,16 @@ describe('README code blocks', () => {
 
   it('every ```ts block of README.md and packages/*/README.md type-checks (strict)', (t) => {
     const blocks = result.modules.filter((m) => m.readme !== CANARY.readme);
-    t.diagnostic(`${blocks.length} blocks: ${[...new Set(blocks.map((m) => m.readme))].map((r) => `${r} ${blocks.filter((m) => m.readme === r).length}`).join(', ')}`);
+    t.diagnostic(
+      `${blocks.length} blocks: ${[...new Set(blocks.map((m) => m.readme))].map((r) => `${r} ${blocks.filter((m) => m.readme === r).length}`).join(', ')}`,
+    );
     assert.ok(blocks.length > 0, 'no ```ts block found: is the fence parser broken?');
     const errors = result.diagnostics.filter((d) => d.module.readme !== CANARY.readme);
-    assert.equal(errors.length, 0, `README code that does not compile:\n${errors.map((d) => `  ${d.at} ${d.code}: ${d.message}`).join('\n')}`);
+    assert.equal(
+      errors.length,
+      0,
+      `README code that does not compile:\n${errors.map((d) => `  ${d.at} ${d.code}: ${d.message}`).join('\n')}`,
+    );
     assert.equal(result.elsewhere.length, 0, `the code the README blocks import does not compile:\n${result.elsewhere.join('\n')}`);
   });
 });

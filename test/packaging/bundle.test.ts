@@ -30,69 +30,91 @@ after(() => {
   rmSync(WORK, { recursive: true, force: true });
 });
 
-before(async () => {
-  mkdirSync(PACKAGE_DIR, { recursive: true });
-  const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
-  const build = await run(tsc, ['-p', join(ROOT, 'packages', 'pilotlight', 'tsconfig.build.json'), '--outDir', join(PACKAGE_DIR, 'dist'), '--declaration', 'false'], {
-    cwd: ROOT,
-    timeout: 120_000,
-  });
-  assert.equal(build.code, 0, `compiling pilotlight failed\n${describeOutput(build)}`);
-  copyFileSync(join(ROOT, 'packages', 'pilotlight', 'package.json'), join(PACKAGE_DIR, 'package.json'));
-  mkdirSync(join(WORK, 'app', 'src'), { recursive: true });
-  copyFileSync(join(FIXTURES, 'bundle', 'app.js'), join(WORK, 'app', 'src', 'app.js'));
-}, { timeout: 180_000 });
+before(
+  async () => {
+    mkdirSync(PACKAGE_DIR, { recursive: true });
+    const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
+    const build = await run(
+      tsc,
+      ['-p', join(ROOT, 'packages', 'pilotlight', 'tsconfig.build.json'), '--outDir', join(PACKAGE_DIR, 'dist'), '--declaration', 'false'],
+      {
+        cwd: ROOT,
+        timeout: 120_000,
+      },
+    );
+    assert.equal(build.code, 0, `compiling pilotlight failed\n${describeOutput(build)}`);
+    copyFileSync(join(ROOT, 'packages', 'pilotlight', 'package.json'), join(PACKAGE_DIR, 'package.json'));
+    mkdirSync(join(WORK, 'app', 'src'), { recursive: true });
+    copyFileSync(join(FIXTURES, 'bundle', 'app.js'), join(WORK, 'app', 'src', 'app.js'));
+  },
+  { timeout: 180_000 },
+);
 
 for (const format of ['esm', 'cjs'] as const) {
-  test(`${format === 'esm' ? 'an ES module' : 'a CommonJS'} bundle with pilotlight inside runs 9 jobs, its own code once, one worker thread, and exits by itself`, { timeout: 120_000 }, async (t) => {
-    const outDir = mkdtempSync(join(WORK, `run-${format}-`));
-    const outfile = join(outDir, format === 'esm' ? 'app.mjs' : 'app.cjs');
-    const result = await esbuild.build({
-      entryPoints: [join(WORK, 'app', 'src', 'app.js')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format,
-      target: 'node22',
-      // pilotlight comes from the app's node_modules; its own dependencies (croner,
-      // @opentelemetry/api) from the repository's, as if the app had installed them.
-      nodePaths: [join(ROOT, 'node_modules')],
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const inputs = Object.keys(result.metafile.inputs);
-    const bundled = inputs.filter((input) => input.includes('node_modules/pilotlight/dist/'));
-    t.diagnostic(`esbuild ${format}: ${inputs.length} inputs (${bundled.length} from pilotlight), ${Math.round(readFileSync(outfile).length / 1024)} KiB`);
-    assert.deepEqual(result.errors, []);
-    assert.deepEqual(
-      result.warnings.map((warning) => `${warning.location?.file}:${warning.location?.line}: ${warning.text}`),
-      [],
-      'esbuild warned (an import.meta in a CommonJS bundle, a dynamic require...)',
-    );
-    assert.ok(bundled.some((input) => input.endsWith('storage/sqlite/checkpointer.js')), 'pilotlight (its checkpointer included) is inside the bundle');
-    assert.ok(!inputs.some((input) => input.includes('/src/') && input.includes('packages/pilotlight')), 'the bundle holds compiled JavaScript, not the repository sources');
+  test(
+    `${format === 'esm' ? 'an ES module' : 'a CommonJS'} bundle with pilotlight inside runs 9 jobs, its own code once, one worker thread, and exits by itself`,
+    { timeout: 120_000 },
+    async (t) => {
+      const outDir = mkdtempSync(join(WORK, `run-${format}-`));
+      const outfile = join(outDir, format === 'esm' ? 'app.mjs' : 'app.cjs');
+      const result = await esbuild.build({
+        entryPoints: [join(WORK, 'app', 'src', 'app.js')],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        format,
+        target: 'node22',
+        // pilotlight comes from the app's node_modules; its own dependencies (croner,
+        // @opentelemetry/api) from the repository's, as if the app had installed them.
+        nodePaths: [join(ROOT, 'node_modules')],
+        metafile: true,
+        logLevel: 'silent',
+      });
+      const inputs = Object.keys(result.metafile.inputs);
+      const bundled = inputs.filter((input) => input.includes('node_modules/pilotlight/dist/'));
+      t.diagnostic(
+        `esbuild ${format}: ${inputs.length} inputs (${bundled.length} from pilotlight), ${Math.round(readFileSync(outfile).length / 1024)} KiB`,
+      );
+      assert.deepEqual(result.errors, []);
+      assert.deepEqual(
+        result.warnings.map((warning) => `${warning.location?.file}:${warning.location?.line}: ${warning.text}`),
+        [],
+        'esbuild warned (an import.meta in a CommonJS bundle, a dynamic require...)',
+      );
+      assert.ok(
+        bundled.some((input) => input.endsWith('storage/sqlite/checkpointer.js')),
+        'pilotlight (its checkpointer included) is inside the bundle',
+      );
+      assert.ok(
+        !inputs.some((input) => input.includes('/src/') && input.includes('packages/pilotlight')),
+        'the bundle holds compiled JavaScript, not the repository sources',
+      );
 
-    // Run from a folder with no node_modules anywhere above it that holds pilotlight: only the bundle.
-    const dataDir = join(outDir, 'data');
-    mkdirSync(dataDir);
-    const run1 = await run(process.execPath, [outfile], { cwd: outDir, env: cleanEnv({ BUNDLE_APP_DIR: dataDir }), timeout: 60_000 });
-    t.diagnostic(`the ${format} bundle ran in ${run1.ms} ms`);
-    assert.equal(run1.code, 0, `the bundle failed\n${describeOutput(run1)}`);
-    const starts = readLines(join(dataDir, 'starts.log'));
-    const executions = readLines(join(dataDir, 'executions.log'));
-    const summary = lastJsonLine(run1);
-    t.diagnostic(`summary: ${JSON.stringify(summary)}; top-level runs: ${starts.length}; executions: ${executions.length}`);
-    assert.equal(starts.length, 1, `the program's top-level code ran ${starts.length} times:\n${starts.join('\n')}`);
-    assert.equal(executions.length, JOBS, `jobs executed ${executions.length} times in all threads:\n${executions.join('\n')}`);
-    assert.equal(run1.stdout.trim().split('\n').length, 1, `one summary line expected\n${describeOutput(run1)}`);
-    assert.equal(summary.isMainThread, true);
-    assert.equal(summary.executions, JOBS, 'the main thread ran every job');
-    assert.deepEqual(summary.states, Array(JOBS).fill('Succeeded'));
-    assert.equal(summary.workerThreadsStarted, 1, 'one worker thread: the store checkpointer');
-    if (summary.threadsWhileRunning !== null) {
-      assert.ok(summary.threadsWhileRunning <= 16, `${summary.threadsWhileRunning} OS threads while running (a Node.js process with one worker thread has about 8-12)`);
-    }
-  });
+      // Run from a folder with no node_modules anywhere above it that holds pilotlight: only the bundle.
+      const dataDir = join(outDir, 'data');
+      mkdirSync(dataDir);
+      const run1 = await run(process.execPath, [outfile], { cwd: outDir, env: cleanEnv({ BUNDLE_APP_DIR: dataDir }), timeout: 60_000 });
+      t.diagnostic(`the ${format} bundle ran in ${run1.ms} ms`);
+      assert.equal(run1.code, 0, `the bundle failed\n${describeOutput(run1)}`);
+      const starts = readLines(join(dataDir, 'starts.log'));
+      const executions = readLines(join(dataDir, 'executions.log'));
+      const summary = lastJsonLine(run1);
+      t.diagnostic(`summary: ${JSON.stringify(summary)}; top-level runs: ${starts.length}; executions: ${executions.length}`);
+      assert.equal(starts.length, 1, `the program's top-level code ran ${starts.length} times:\n${starts.join('\n')}`);
+      assert.equal(executions.length, JOBS, `jobs executed ${executions.length} times in all threads:\n${executions.join('\n')}`);
+      assert.equal(run1.stdout.trim().split('\n').length, 1, `one summary line expected\n${describeOutput(run1)}`);
+      assert.equal(summary.isMainThread, true);
+      assert.equal(summary.executions, JOBS, 'the main thread ran every job');
+      assert.deepEqual(summary.states, Array(JOBS).fill('Succeeded'));
+      assert.equal(summary.workerThreadsStarted, 1, 'one worker thread: the store checkpointer');
+      if (summary.threadsWhileRunning !== null) {
+        assert.ok(
+          summary.threadsWhileRunning <= 16,
+          `${summary.threadsWhileRunning} OS threads while running (a Node.js process with one worker thread has about 8-12)`,
+        );
+      }
+    },
+  );
 }
 
 function readLines(path: string): string[] {

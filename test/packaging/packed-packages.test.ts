@@ -90,50 +90,75 @@ function packAll(): Promise<Packed[]> {
   return packing;
 }
 
-test('npm pack: each tarball holds package.json, README.md, LICENSE and dist/ only, and a README whose links are absolute', { timeout: 240_000 }, async (t) => {
-  const started = performance.now();
-  const packed = await packAll();
-  t.diagnostic(`packed ${packed.length} packages in ${Math.round(performance.now() - started)} ms into ${TARBALLS}`);
-  for (const { name, size, files, tarball } of packed) {
-    const unpacked = [...files.values()].reduce((sum, body) => sum + body.length, 0);
-    t.diagnostic(`${name}: ${tarball.split('/').at(-1)} ${(size / 1024).toFixed(1)} KiB, ${files.size} files, ${(unpacked / 1024).toFixed(0)} KiB unpacked`);
-  }
+test(
+  'npm pack: each tarball holds package.json, README.md, LICENSE and dist/ only, and a README whose links are absolute',
+  { timeout: 240_000 },
+  async (t) => {
+    const started = performance.now();
+    const packed = await packAll();
+    t.diagnostic(`packed ${packed.length} packages in ${Math.round(performance.now() - started)} ms into ${TARBALLS}`);
+    for (const { name, size, files, tarball } of packed) {
+      const unpacked = [...files.values()].reduce((sum, body) => sum + body.length, 0);
+      t.diagnostic(
+        `${name}: ${tarball.split('/').at(-1)} ${(size / 1024).toFixed(1)} KiB, ${files.size} files, ${(unpacked / 1024).toFixed(0)} KiB unpacked`,
+      );
+    }
 
-  for (const [index, { name, files }] of packed.entries()) {
-    const folder = PACKAGES[index]!.folder;
-    await t.test(`${name}: only package.json, README.md, LICENSE and dist/**`, () => {
-      const paths = [...files.keys()].sort();
-      const unexpected = paths.filter((path) => !['package/package.json', 'package/README.md', 'package/LICENSE'].includes(path) && !/^package\/dist\/[^\s]+$/.test(path));
-      assert.deepEqual(unexpected, [], `unexpected files in the ${name} tarball`);
-      assert.ok(files.has('package/package.json'), 'package.json');
-      assert.ok(files.has('package/LICENSE'), 'LICENSE');
-      assert.equal(files.get('package/LICENSE')!.toString('utf8'), readFileSync(join(ROOT, 'LICENSE'), 'utf8'), 'LICENSE is the repository LICENSE');
-      for (const path of paths.filter((p) => p.startsWith('package/dist/'))) {
-        assert.match(path, /\.(?:js|d\.ts|js\.map|d\.ts\.map)$/, `only compiled output in dist/: ${path}`);
-        assert.doesNotMatch(path, /(?:^|\/)(?:src|test|tests|fixtures|__tests__)\/|\.test\.|tsconfig|\.tsbuildinfo$/, `no sources, tests, fixtures or tsconfig: ${path}`);
-      }
-      // Every export points at a file that is in the tarball.
-      const manifest = JSON.parse(files.get('package/package.json')!.toString('utf8')) as { exports: Record<string, Record<string, string> | string>; name: string; version: string };
-      assert.equal(manifest.name, name);
-      const source = JSON.parse(readFileSync(join(ROOT, 'packages', folder, 'package.json'), 'utf8')) as { version: string };
-      assert.equal(manifest.version, source.version);
-      for (const [entry, target] of Object.entries(manifest.exports)) {
-        const conditions: [string, string][] = typeof target === 'string' ? [['default', target]] : Object.entries(target);
-        for (const [condition, file] of conditions) {
-          if (condition === '@pilotlight/source') continue; // the repository's own condition: src/ is not shipped
-          assert.ok(files.has(`package/${file.replace(/^\.\//, '')}`), `exports["${entry}"].${condition} → ${file} is in the tarball`);
+    for (const [index, { name, files }] of packed.entries()) {
+      const folder = PACKAGES[index]!.folder;
+      await t.test(`${name}: only package.json, README.md, LICENSE and dist/**`, () => {
+        const paths = [...files.keys()].sort();
+        const unexpected = paths.filter(
+          (path) =>
+            !['package/package.json', 'package/README.md', 'package/LICENSE'].includes(path) && !/^package\/dist\/[^\s]+$/.test(path),
+        );
+        assert.deepEqual(unexpected, [], `unexpected files in the ${name} tarball`);
+        assert.ok(files.has('package/package.json'), 'package.json');
+        assert.ok(files.has('package/LICENSE'), 'LICENSE');
+        assert.equal(
+          files.get('package/LICENSE')!.toString('utf8'),
+          readFileSync(join(ROOT, 'LICENSE'), 'utf8'),
+          'LICENSE is the repository LICENSE',
+        );
+        for (const path of paths.filter((p) => p.startsWith('package/dist/'))) {
+          assert.match(path, /\.(?:js|d\.ts|js\.map|d\.ts\.map)$/, `only compiled output in dist/: ${path}`);
+          assert.doesNotMatch(
+            path,
+            /(?:^|\/)(?:src|test|tests|fixtures|__tests__)\/|\.test\.|tsconfig|\.tsbuildinfo$/,
+            `no sources, tests, fixtures or tsconfig: ${path}`,
+          );
         }
-      }
-    });
-    await t.test(`${name}: README.md present, with no relative links`, () => {
-      const readme = files.get('package/README.md');
-      assert.ok(readme, `the ${name} tarball has no README.md (the registry page would be empty)`);
-      const text = readme.toString('utf8');
-      assert.match(text, /^#\s+\S/m, 'the README has a title');
-      assert.deepEqual(relativeLinks(text), [], `relative links in ${name}'s README.md lead nowhere on the registry; use absolute URLs or anchors`);
-    });
-  }
-});
+        // Every export points at a file that is in the tarball.
+        const manifest = JSON.parse(files.get('package/package.json')!.toString('utf8')) as {
+          exports: Record<string, Record<string, string> | string>;
+          name: string;
+          version: string;
+        };
+        assert.equal(manifest.name, name);
+        const source = JSON.parse(readFileSync(join(ROOT, 'packages', folder, 'package.json'), 'utf8')) as { version: string };
+        assert.equal(manifest.version, source.version);
+        for (const [entry, target] of Object.entries(manifest.exports)) {
+          const conditions: [string, string][] = typeof target === 'string' ? [['default', target]] : Object.entries(target);
+          for (const [condition, file] of conditions) {
+            if (condition === '@pilotlight/source') continue; // the repository's own condition: src/ is not shipped
+            assert.ok(files.has(`package/${file.replace(/^\.\//, '')}`), `exports["${entry}"].${condition} → ${file} is in the tarball`);
+          }
+        }
+      });
+      await t.test(`${name}: README.md present, with no relative links`, () => {
+        const readme = files.get('package/README.md');
+        assert.ok(readme, `the ${name} tarball has no README.md (the registry page would be empty)`);
+        const text = readme.toString('utf8');
+        assert.match(text, /^#\s+\S/m, 'the README has a title');
+        assert.deepEqual(
+          relativeLinks(text),
+          [],
+          `relative links in ${name}'s README.md lead nowhere on the registry; use absolute URLs or anchors`,
+        );
+      });
+    }
+  },
+);
 
 // --- 2. A fresh application ---------------------------------------------------------------------
 
@@ -150,7 +175,10 @@ function installApp(t: TestContext): Promise<void> {
   installing ??= (async () => {
     const packed = await packAll();
     mkdirSync(join(APP, 'data'), { recursive: true });
-    writeFileSync(join(APP, 'package.json'), `${JSON.stringify({ name: 'fresh-app', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`);
+    writeFileSync(
+      join(APP, 'package.json'),
+      `${JSON.stringify({ name: 'fresh-app', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
+    );
     for (const file of readdirSync(join(FIXTURES, 'app'))) copyFileSync(join(FIXTURES, 'app', file), join(APP, file));
     const userPackages = [
       `pg@${repoRange('packages/postgres/package.json', 'devDependencies', 'pg')}`,
@@ -177,7 +205,7 @@ test('a fresh application outside the repository installs the three tarballs', {
   }
   const manifest = JSON.parse(readFileSync(join(APP, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   assert.ok(!('@types/pg' in manifest.dependencies), 'the application does not depend on @types/pg itself');
-  assert.ok(existsSync(join(APP, 'node_modules', '@types', 'pg', 'index.d.ts')), "@types/pg came with @pilotlight/postgres");
+  assert.ok(existsSync(join(APP, 'node_modules', '@types', 'pg', 'index.d.ts')), '@types/pg came with @pilotlight/postgres');
 });
 
 /** Stands for a fresh, empty data folder in the arguments of `inApp`. */
@@ -194,7 +222,8 @@ async function inApp(t: TestContext, version: string, args: readonly string[], e
   const result = await run(binary, args, { cwd: APP, env: cleanEnv(extraEnv), timeout: 60_000 });
   t.diagnostic(`node ${args.join(' ')}: exit ${result.code} in ${result.ms} ms`);
   const warnings = result.stderr.split('\n').filter((line) => /Warning/.test(line));
-  if (warnings.length > 0) t.diagnostic(`stderr warnings: ${[...new Set(warnings.map((line) => line.replace(/^\(node:\d+\) /, '')))].join(' | ')}`);
+  if (warnings.length > 0)
+    t.diagnostic(`stderr warnings: ${[...new Set(warnings.map((line) => line.replace(/^\(node:\d+\) /, '')))].join(' | ')}`);
   return result;
 }
 
@@ -211,53 +240,77 @@ interface SpanSummary {
 }
 
 for (const version of NODE_VERSIONS) {
-  test(`Node.js ${version}: an ES module program enqueues, retries, continues, schedules, traces and runs a task on the SQLite store`, { timeout: 300_000 }, async (t) => {
-    const result = await inApp(t, version, ['jobs.js', DATA]);
-    assert.equal(result.code, 0, describeOutput(result));
-    const summary = lastJsonLine(result);
-    t.diagnostic(`jobs done in ${summary.elapsedMs} ms; ${summary.spans.length} spans`);
-    assert.equal(summary.node, `v${version}`);
-    assert.equal(summary.nodeOptions, null, 'no NODE_OPTIONS (the repository sets --conditions=@pilotlight/source there)');
-    for (const [name, url] of Object.entries(summary.resolved as Record<string, string>)) {
-      assert.match(url, /\/app\/node_modules\/pilotlight\/dist\/[\w/-]+\.js$/, `${name} resolves to the installed package's dist/: ${url}`);
-    }
+  test(
+    `Node.js ${version}: an ES module program enqueues, retries, continues, schedules, traces and runs a task on the SQLite store`,
+    { timeout: 300_000 },
+    async (t) => {
+      const result = await inApp(t, version, ['jobs.js', DATA]);
+      assert.equal(result.code, 0, describeOutput(result));
+      const summary = lastJsonLine(result);
+      t.diagnostic(`jobs done in ${summary.elapsedMs} ms; ${summary.spans.length} spans`);
+      assert.equal(summary.node, `v${version}`);
+      assert.equal(summary.nodeOptions, null, 'no NODE_OPTIONS (the repository sets --conditions=@pilotlight/source there)');
+      for (const [name, url] of Object.entries(summary.resolved as Record<string, string>)) {
+        assert.match(
+          url,
+          /\/app\/node_modules\/pilotlight\/dist\/[\w/-]+\.js$/,
+          `${name} resolves to the installed package's dist/: ${url}`,
+        );
+      }
 
-    assert.deepEqual(summary.runs, { greet: 1, flaky: 2, followUp: 1, later: 1 }, 'each job ran once, the flaky one twice');
-    const jobs = summary.jobs;
-    for (const key of ['greet', 'flaky', 'followUp', 'later']) assert.equal(jobs[key].state, 'Succeeded', `${key}: ${JSON.stringify(jobs[key])}`);
-    assert.deepEqual(jobs.flaky.history, ['Enqueued', 'Processing', 'Scheduled', 'Enqueued', 'Processing', 'Succeeded']);
-    assert.equal(jobs.flaky.attempt, 2);
-    assert.equal(jobs.flaky.retryCount, 1);
-    assert.equal(jobs.followUp.history[0], 'Awaiting', 'the continuation waited for its parent');
-    assert.equal(jobs.later.history[0], 'Scheduled', 'the delayed job was scheduled first');
+      assert.deepEqual(summary.runs, { greet: 1, flaky: 2, followUp: 1, later: 1 }, 'each job ran once, the flaky one twice');
+      const jobs = summary.jobs;
+      for (const key of ['greet', 'flaky', 'followUp', 'later'])
+        assert.equal(jobs[key].state, 'Succeeded', `${key}: ${JSON.stringify(jobs[key])}`);
+      assert.deepEqual(jobs.flaky.history, ['Enqueued', 'Processing', 'Scheduled', 'Enqueued', 'Processing', 'Succeeded']);
+      assert.equal(jobs.flaky.attempt, 2);
+      assert.equal(jobs.flaky.retryCount, 1);
+      assert.equal(jobs.followUp.history[0], 'Awaiting', 'the continuation waited for its parent');
+      assert.equal(jobs.later.history[0], 'Scheduled', 'the delayed job was scheduled first');
 
-    const spans: SpanSummary[] = summary.spans;
-    const names = spans.map((span) => span.name);
-    for (const expected of ['enqueue app.greet', 'process app.greet', 'enqueue app.flaky', 'continue app.followUp', 'process app.followUp', 'schedule app.later', 'process app.later']) {
-      assert.ok(names.includes(expected), `a span named "${expected}" among ${JSON.stringify(names)}`);
-    }
-    const flakyAttempts = spans.filter((span) => span.name === 'process app.flaky');
-    assert.equal(flakyAttempts.length, 2, 'one process span per attempt');
-    assert.deepEqual(flakyAttempts.map((span) => span.status), [2, 0], 'the failed attempt has status ERROR, the second none');
-    const traceIds = new Set<string>();
-    for (const [key, id] of Object.entries(summary.ids as Record<string, string>)) {
-      const own = spans.filter((span) => span.jobId === id);
-      assert.ok(own.every((span) => span.scope === 'pilotlight'), `${key}: spans from the tracer "pilotlight"`);
-      const ids = new Set(own.map((span) => span.traceId));
-      assert.equal(ids.size, 1, `job ${key}: all its spans (${own.map((span) => span.name).join(', ')}) in one trace`);
-      traceIds.add([...ids][0]!);
-    }
-    assert.equal(traceIds.size, 4, 'one trace per job');
+      const spans: SpanSummary[] = summary.spans;
+      const names = spans.map((span) => span.name);
+      for (const expected of [
+        'enqueue app.greet',
+        'process app.greet',
+        'enqueue app.flaky',
+        'continue app.followUp',
+        'process app.followUp',
+        'schedule app.later',
+        'process app.later',
+      ]) {
+        assert.ok(names.includes(expected), `a span named "${expected}" among ${JSON.stringify(names)}`);
+      }
+      const flakyAttempts = spans.filter((span) => span.name === 'process app.flaky');
+      assert.equal(flakyAttempts.length, 2, 'one process span per attempt');
+      assert.deepEqual(
+        flakyAttempts.map((span) => span.status),
+        [2, 0],
+        'the failed attempt has status ERROR, the second none',
+      );
+      const traceIds = new Set<string>();
+      for (const [key, id] of Object.entries(summary.ids as Record<string, string>)) {
+        const own = spans.filter((span) => span.jobId === id);
+        assert.ok(
+          own.every((span) => span.scope === 'pilotlight'),
+          `${key}: spans from the tracer "pilotlight"`,
+        );
+        const ids = new Set(own.map((span) => span.traceId));
+        assert.equal(ids.size, 1, `job ${key}: all its spans (${own.map((span) => span.name).join(', ')}) in one trace`);
+        traceIds.add([...ids][0]!);
+      }
+      assert.equal(traceIds.size, 4, 'one trace per job');
 
-    assert.deepEqual(summary.task.result, 42);
-    assert.equal(summary.task.status, 'Completed');
-    const taskSpans = spans.filter((span) => span.name === 'BackgroundTask.DoubleTask');
-    assert.equal(taskSpans.length, 1, 'one BackgroundTask.{Type} span');
-    assert.equal(taskSpans[0]!.scope, 'pilotlight.tasks');
-    assert.equal(taskSpans[0]!.taskId, summary.task.id);
-    assert.equal(taskSpans[0]!.taskStatus, 'Completed');
-    assert.deepEqual(summary.tracerNames, { jobs: 'pilotlight', tasks: 'pilotlight.tasks' });
-  });
+      assert.deepEqual(summary.task.result, 42);
+      assert.equal(summary.task.status, 'Completed');
+      const taskSpans = spans.filter((span) => span.name === 'BackgroundTask.DoubleTask');
+      assert.equal(taskSpans.length, 1, 'one BackgroundTask.{Type} span');
+      assert.equal(taskSpans[0]!.scope, 'pilotlight.tasks');
+      assert.equal(taskSpans[0]!.taskId, summary.task.id);
+      assert.equal(taskSpans[0]!.taskStatus, 'Completed');
+      assert.deepEqual(summary.tracerNames, { jobs: 'pilotlight', tasks: 'pilotlight.tasks' });
+    },
+  );
 
   test(`Node.js ${version}: a CommonJS program require()s every package and runs a job`, { timeout: 300_000 }, async (t) => {
     const result = await inApp(t, version, ['smoke.cjs', DATA]);
@@ -292,28 +345,36 @@ for (const version of NODE_VERSIONS) {
     assert.match(tree, /^│ {2}· State Applied: Enqueued$/m);
     assert.match(tree, /^└─ process otel\.ping {2}\[CONSUMER\]/m, `the process span under the enqueue span, in the same trace\n${tree}`);
     assert.match(tree, /· State Applied: Succeeded$/m);
-    assert.doesNotMatch(result.stderr, /DeprecationWarning/, `no deprecation warning (module.register() is DEP0205 on Node.js 26)\n${result.stderr}`);
+    assert.doesNotMatch(
+      result.stderr,
+      /DeprecationWarning/,
+      `no deprecation warning (module.register() is DEP0205 on Node.js 26)\n${result.stderr}`,
+    );
   });
 
   // --- 3d. PostgreSQL ---------------------------------------------------------------------------
 
-  test(`Node.js ${version}: a program on the PostgreSQL store enqueues, runs, and enqueues inside a transaction`, { timeout: 300_000 }, async (t) => {
-    const schema = `pilotlight_packed_${randomBytes(6).toString('hex')}`;
-    try {
-      const result = await inApp(t, version, ['postgres.js', DATABASE_URL, schema]);
-      assert.equal(result.code, 0, describeOutput(result));
-      const summary = lastJsonLine(result);
-      assert.equal(summary.node, `v${version}`);
-      assert.deepEqual(summary.states, ['Succeeded', 'Succeeded'], 'the plain job and the one committed in a transaction ran');
-      assert.equal(summary.rolledBack, null, 'the job enqueued in a rolled back transaction does not exist');
-      assert.deepEqual(summary.done, [1, 2]);
-      assert.ok(summary.tables.includes('jobs'), `the store created its tables in schema ${schema}: ${summary.tables}`);
-    } finally {
-      const cleanup = await inApp(t, version, ['drop-schema.js', DATABASE_URL, schema]);
-      assert.equal(cleanup.code, 0, describeOutput(cleanup));
-      assert.deepEqual(lastJsonLine(cleanup), { remaining: 0 }, `schema ${schema} dropped`);
-    }
-  });
+  test(
+    `Node.js ${version}: a program on the PostgreSQL store enqueues, runs, and enqueues inside a transaction`,
+    { timeout: 300_000 },
+    async (t) => {
+      const schema = `pilotlight_packed_${randomBytes(6).toString('hex')}`;
+      try {
+        const result = await inApp(t, version, ['postgres.js', DATABASE_URL, schema]);
+        assert.equal(result.code, 0, describeOutput(result));
+        const summary = lastJsonLine(result);
+        assert.equal(summary.node, `v${version}`);
+        assert.deepEqual(summary.states, ['Succeeded', 'Succeeded'], 'the plain job and the one committed in a transaction ran');
+        assert.equal(summary.rolledBack, null, 'the job enqueued in a rolled back transaction does not exist');
+        assert.deepEqual(summary.done, [1, 2]);
+        assert.ok(summary.tables.includes('jobs'), `the store created its tables in schema ${schema}: ${summary.tables}`);
+      } finally {
+        const cleanup = await inApp(t, version, ['drop-schema.js', DATABASE_URL, schema]);
+        assert.equal(cleanup.code, 0, describeOutput(cleanup));
+        assert.deepEqual(lastJsonLine(cleanup), { remaining: 0 }, `schema ${schema} dropped`);
+      }
+    },
+  );
 }
 
 // --- 3b. TypeScript -----------------------------------------------------------------------------
@@ -322,43 +383,51 @@ for (const mode of [
   { name: 'nodenext', module: 'nodenext', moduleResolution: 'nodenext' },
   { name: 'bundler', module: 'esnext', moduleResolution: 'bundler' },
 ] as const) {
-  test(`TypeScript (module ${mode.module}, moduleResolution ${mode.moduleResolution}, strict, skipLibCheck false): a program using every entry point type-checks`, { timeout: 300_000 }, async (t) => {
-    await installApp(t);
-    const tsconfig = `tsconfig.${mode.name}.json`;
-    const compilerOptions = {
-      target: 'es2023',
-      lib: ['es2023'],
-      types: ['node'],
-      module: mode.module,
-      moduleResolution: mode.moduleResolution,
-      strict: true,
-      skipLibCheck: false,
-      exactOptionalPropertyTypes: true,
-      noUncheckedIndexedAccess: true,
-      noEmit: true,
-    };
-    writeFileSync(join(APP, tsconfig), `${JSON.stringify({ compilerOptions, files: ['types.ts'] }, null, 2)}\n`);
-    const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
-    const version = await run(tsc, ['--version'], { cwd: APP });
-    const result = await run(tsc, ['-p', tsconfig, '--pretty', 'false'], { cwd: APP, timeout: 120_000 });
-    t.diagnostic(`${version.stdout.trim()} -p ${tsconfig}: exit ${result.code} in ${result.ms} ms`);
-    assert.equal(result.code, 0, `tsc found errors:\n${result.stdout}${result.stderr}`);
-    assert.equal(result.stdout.trim(), '');
-  });
+  test(
+    `TypeScript (module ${mode.module}, moduleResolution ${mode.moduleResolution}, strict, skipLibCheck false): a program using every entry point type-checks`,
+    { timeout: 300_000 },
+    async (t) => {
+      await installApp(t);
+      const tsconfig = `tsconfig.${mode.name}.json`;
+      const compilerOptions = {
+        target: 'es2023',
+        lib: ['es2023'],
+        types: ['node'],
+        module: mode.module,
+        moduleResolution: mode.moduleResolution,
+        strict: true,
+        skipLibCheck: false,
+        exactOptionalPropertyTypes: true,
+        noUncheckedIndexedAccess: true,
+        noEmit: true,
+      };
+      writeFileSync(join(APP, tsconfig), `${JSON.stringify({ compilerOptions, files: ['types.ts'] }, null, 2)}\n`);
+      const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
+      const version = await run(tsc, ['--version'], { cwd: APP });
+      const result = await run(tsc, ['-p', tsconfig, '--pretty', 'false'], { cwd: APP, timeout: 120_000 });
+      t.diagnostic(`${version.stdout.trim()} -p ${tsconfig}: exit ${result.code} in ${result.ms} ms`);
+      assert.equal(result.code, 0, `tsc found errors:\n${result.stdout}${result.stderr}`);
+      assert.equal(result.stdout.trim(), '');
+    },
+  );
 }
 
 // --- 3e. Node.js too old for the SQLite store ----------------------------------------------------
 
-test(`Node.js ${UNSUPPORTED_NODE}: createSqliteStore() throws a PilotlightError naming ${MINIMUM_NODE}`, { timeout: 300_000 }, async (t) => {
-  const result = await inApp(t, UNSUPPORTED_NODE, ['old-node.js', DATA]);
-  assert.equal(result.code, 0, `importing the packages works on ${UNSUPPORTED_NODE}\n${describeOutput(result)}`);
-  const summary = lastJsonLine(result);
-  t.diagnostic(`error: ${summary.name} [${summary.code}]: ${summary.message}`);
-  assert.equal(summary.node, `v${UNSUPPORTED_NODE}`);
-  assert.equal(summary.threw, true, 'the store refuses to start');
-  assert.equal(summary.pilotlightError, true, 'instanceof PilotlightError');
-  assert.equal(summary.name, 'PilotlightError');
-  assert.equal(summary.code, 'UNSUPPORTED_RUNTIME', 'the error code (packages/pilotlight/src/errors.ts ErrorCodes)');
-  assert.ok(summary.message.includes(MINIMUM_NODE), summary.message);
-  assert.ok(summary.message.includes(UNSUPPORTED_NODE), `the message says which Node.js this is: ${summary.message}`);
-});
+test(
+  `Node.js ${UNSUPPORTED_NODE}: createSqliteStore() throws a PilotlightError naming ${MINIMUM_NODE}`,
+  { timeout: 300_000 },
+  async (t) => {
+    const result = await inApp(t, UNSUPPORTED_NODE, ['old-node.js', DATA]);
+    assert.equal(result.code, 0, `importing the packages works on ${UNSUPPORTED_NODE}\n${describeOutput(result)}`);
+    const summary = lastJsonLine(result);
+    t.diagnostic(`error: ${summary.name} [${summary.code}]: ${summary.message}`);
+    assert.equal(summary.node, `v${UNSUPPORTED_NODE}`);
+    assert.equal(summary.threw, true, 'the store refuses to start');
+    assert.equal(summary.pilotlightError, true, 'instanceof PilotlightError');
+    assert.equal(summary.name, 'PilotlightError');
+    assert.equal(summary.code, 'UNSUPPORTED_RUNTIME', 'the error code (packages/pilotlight/src/errors.ts ErrorCodes)');
+    assert.ok(summary.message.includes(MINIMUM_NODE), summary.message);
+    assert.ok(summary.message.includes(UNSUPPORTED_NODE), `the message says which Node.js this is: ${summary.message}`);
+  },
+);

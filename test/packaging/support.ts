@@ -79,7 +79,17 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   for (const [key, value] of Object.entries(process.env)) {
     if (key === 'NODE_OPTIONS' || key.startsWith('OTEL_')) continue;
     if (key.startsWith('npm_package_') || key.startsWith('npm_lifecycle_')) continue;
-    if (['npm_config_local_prefix', 'npm_config_call', 'npm_config_workspace', 'npm_config_workspaces', 'npm_config_include_workspace_root', 'INIT_CWD'].includes(key)) continue;
+    if (
+      [
+        'npm_config_local_prefix',
+        'npm_config_call',
+        'npm_config_workspace',
+        'npm_config_workspaces',
+        'npm_config_include_workspace_root',
+        'INIT_CWD',
+      ].includes(key)
+    )
+      continue;
     env[key] = value;
   }
   env.PATH = `${dirname(process.execPath)}${process.platform === 'win32' ? ';' : ':'}${process.env.PATH ?? ''}`;
@@ -92,7 +102,9 @@ export function npm(args: readonly string[], options: { cwd: string; timeout?: n
   const env = options.env ?? cleanEnv();
   const timeout = options.timeout ?? 240_000;
   // Under `npm test`, npm_execpath is npm's own CLI script; otherwise the `npm` on PATH.
-  return cli && cli.endsWith('.js') ? run(process.execPath, [cli, ...args], { cwd: options.cwd, env, timeout }) : run('npm', args, { cwd: options.cwd, env, timeout });
+  return cli && cli.endsWith('.js')
+    ? run(process.execPath, [cli, ...args], { cwd: options.cwd, env, timeout })
+    : run('npm', args, { cwd: options.cwd, env, timeout });
 }
 
 const installs = new Map<string, Promise<{ binary: string; note: string }>>();

@@ -37,11 +37,15 @@ after(() => admin.end());
 
 /** Drops quick-start schemas older than STALE_AFTER_MS (never a recent one: another run may be using it). */
 async function dropStaleSchemas(): Promise<string[]> {
-  const { rows } = await admin.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pilotlight\\_quickstart\\_%'`);
-  const stale = rows.map((row) => row.nspname).filter((name) => {
-    const began = SCHEMA.exec(name)?.[1];
-    return began !== undefined && Date.now() - parseInt(began, 36) > STALE_AFTER_MS;
-  });
+  const { rows } = await admin.query<{ nspname: string }>(
+    `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pilotlight\\_quickstart\\_%'`,
+  );
+  const stale = rows
+    .map((row) => row.nspname)
+    .filter((name) => {
+      const began = SCHEMA.exec(name)?.[1];
+      return began !== undefined && Date.now() - parseInt(began, 36) > STALE_AFTER_MS;
+    });
   for (const name of stale) await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).catch(() => {}); // another run's sweep may be first
   return stale;
 }
@@ -97,7 +101,10 @@ test("the PostgreSQL run drops its own schema, and leaves another run's alone", 
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`the PostgreSQL run stopped by ${signal} mid-run drops its schema`, { timeout: 90_000 }, async () => {
-    const child = spawn(process.execPath, [MAIN, '--postgres'], { env: { ...process.env, DATABASE_URL }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [MAIN, '--postgres'], {
+      env: { ...process.env, DATABASE_URL },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = once(child, 'exit');
     try {
       let stdout = '';

@@ -44,13 +44,23 @@ export class TenantService extends Service {
    */
   async provisionTenant(tenantId: string, context: JobContext): Promise<{ bucket: string }> {
     const now = new Date().toISOString();
-    this.db.run('insert', 'tenants', `INSERT INTO tenants (id, status, created_at) VALUES (?, 'provisioning', ?) ON CONFLICT (id) DO NOTHING`, tenantId, now);
+    this.db.run(
+      'insert',
+      'tenants',
+      `INSERT INTO tenants (id, status, created_at) VALUES (?, 'provisioning', ?) ON CONFLICT (id) DO NOTHING`,
+      tenantId,
+      now,
+    );
     await context.reportProgress(25, 'tenant registered');
 
     // The storage service is not always ready for a new tenant at once: the first attempt for a
     // tenant whose id ends in '-flaky' gets a 503 from the stub, the job throws and is retried.
     context.signal.throwIfAborted();
-    const storage = await this.post<{ bucket: string }>(`/storage/${encodeURIComponent(tenantId)}`, { region: 'eu-west' }, context.signal).catch((error: Error) => {
+    const storage = await this.post<{ bucket: string }>(
+      `/storage/${encodeURIComponent(tenantId)}`,
+      { region: 'eu-west' },
+      context.signal,
+    ).catch((error: Error) => {
       throw new Error(`storage for ${tenantId} is not ready yet (${error.message})`);
     });
     await context.reportProgress(60, `storage ${storage.bucket} created`);
@@ -64,7 +74,14 @@ export class TenantService extends Service {
       tenantId,
       tenantId,
     );
-    this.db.run('update', 'tenants', `UPDATE tenants SET status = 'active', bucket = ?, activated_at = ? WHERE id = ?`, storage.bucket, new Date().toISOString(), tenantId);
+    this.db.run(
+      'update',
+      'tenants',
+      `UPDATE tenants SET status = 'active', bucket = ?, activated_at = ? WHERE id = ?`,
+      storage.bucket,
+      new Date().toISOString(),
+      tenantId,
+    );
     await context.reportProgress(100, 'tenant active');
     return storage;
   }
@@ -76,7 +93,13 @@ export class WelcomeService extends Service {
     const [tenant] = this.db.all<{ id: string; status: string }>('tenants', 'SELECT id, status FROM tenants WHERE id = ?', tenantId);
     if (tenant?.status !== 'active') throw new Error(`tenant ${tenantId} is not active (${tenant?.status ?? 'unknown'})`);
     await this.post('/mail', { to: `admin@${tenantId}.example`, template: 'welcome' }, context.signal);
-    this.db.run('insert', 'audit_log', `INSERT INTO audit_log (tenant_id, event, at) VALUES (?, 'welcome-sent', ?)`, tenantId, new Date().toISOString());
+    this.db.run(
+      'insert',
+      'audit_log',
+      `INSERT INTO audit_log (tenant_id, event, at) VALUES (?, 'welcome-sent', ?)`,
+      tenantId,
+      new Date().toISOString(),
+    );
   }
 }
 

@@ -26,7 +26,11 @@ export class MetadataScanTask {
   }
 
   async run(input: ScanInput, context: TaskContext): Promise<ScanResult> {
-    const tenants = this.#db.all<{ id: string; status: string }>('tenants', 'SELECT id, status FROM tenants WHERE id LIKE ? ORDER BY id', `${input.prefix ?? ''}%`);
+    const tenants = this.#db.all<{ id: string; status: string }>(
+      'tenants',
+      'SELECT id, status FROM tenants WHERE id LIKE ? ORDER BY id',
+      `${input.prefix ?? ''}%`,
+    );
     context.reportProgress(10, `${tenants.length} tenants to scan`);
     let settings = 0;
     let auditEvents = 0;

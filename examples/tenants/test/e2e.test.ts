@@ -40,7 +40,11 @@ after(() => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
@@ -121,7 +125,14 @@ function parseTrees(lines: readonly string[]): Traces {
       continue;
     }
     const depth = prefix.length / 3;
-    const node: SpanNode = { name: span[1]!, kind: span[2]!, error: line.includes('  ERROR') ? (span[3] ?? '') : undefined, events: [], children: [], remoteParent: depth === 0 ? remoteParent : undefined };
+    const node: SpanNode = {
+      name: span[1]!,
+      kind: span[2]!,
+      error: line.includes('  ERROR') ? (span[3] ?? '') : undefined,
+      events: [],
+      children: [],
+      remoteParent: depth === 0 ? remoteParent : undefined,
+    };
     if (depth === 0) {
       roots.push(node);
       remoteParent = undefined;
@@ -163,96 +174,121 @@ function parseSummary(stdout: string): JobSummary[] {
 
 // --- The tests -------------------------------------------------------------------------------------
 
-test('npm start runs the tenants demo: one trace from POST /api/tenants to every attempt on the worker', { timeout: RUN_TIMEOUT + 10_000 }, async (t) => {
-  const started = Date.now();
-  const { code, stdout, stderr } = await run('npm', ['start'], { cwd: ROOT, env: consoleEnv() });
-  const elapsed = Date.now() - started;
-  const context = `\nstdout:\n${stdout}\nstderr:\n${stderr}`;
-  assert.equal(code, 0, `npm start exited with ${code}${context}`);
-  assert.match(stdout, /demo\s*│ Done\.$/m, `the demo finished cleanly${context}`);
-  t.diagnostic(`npm start took ${elapsed} ms`);
+test(
+  'npm start runs the tenants demo: one trace from POST /api/tenants to every attempt on the worker',
+  { timeout: RUN_TIMEOUT + 10_000 },
+  async (t) => {
+    const started = Date.now();
+    const { code, stdout, stderr } = await run('npm', ['start'], { cwd: ROOT, env: consoleEnv() });
+    const elapsed = Date.now() - started;
+    const context = `\nstdout:\n${stdout}\nstderr:\n${stderr}`;
+    assert.equal(code, 0, `npm start exited with ${code}${context}`);
+    assert.match(stdout, /demo\s*│ Done\.$/m, `the demo finished cleanly${context}`);
+    t.diagnostic(`npm start took ${elapsed} ms`);
 
-  const processes = parseOutput(stdout);
-  const api: Traces = processes.get('api') ?? new Map();
-  const worker: Traces = processes.get('worker') ?? new Map();
-  assert.ok(api.size > 0 && worker.size > 0, `the API and the worker printed trace trees${context}`);
+    const processes = parseOutput(stdout);
+    const api: Traces = processes.get('api') ?? new Map();
+    const worker: Traces = processes.get('worker') ?? new Map();
+    assert.ok(api.size > 0 && worker.size > 0, `the API and the worker printed trace trees${context}`);
 
-  // The four jobs, all Succeeded, with the trace context their creation stored.
-  const jobs = parseSummary(stdout);
-  assert.equal(jobs.length, 4, `the demo lists four jobs${context}`);
-  for (const job of jobs) assert.equal(job.states.at(-1), 'Succeeded', `job ${job.id} ${job.job} succeeded${context}`);
-  const provisions = jobs.filter((job) => job.job === 'TenantService.provisionTenant');
-  const welcomes = jobs.filter((job) => job.job === 'WelcomeService.sendWelcome');
-  assert.equal(provisions.length, 2);
-  assert.equal(welcomes.length, 2);
-  const flaky = provisions.filter((job) => job.states.includes('Scheduled'));
-  assert.equal(flaky.length, 1, `exactly one tenant was retried${context}`);
-  assert.deepEqual(flaky[0]!.states, ['Enqueued', 'Processing', 'Scheduled', 'Enqueued', 'Processing', 'Succeeded']);
+    // The four jobs, all Succeeded, with the trace context their creation stored.
+    const jobs = parseSummary(stdout);
+    assert.equal(jobs.length, 4, `the demo lists four jobs${context}`);
+    for (const job of jobs) assert.equal(job.states.at(-1), 'Succeeded', `job ${job.id} ${job.job} succeeded${context}`);
+    const provisions = jobs.filter((job) => job.job === 'TenantService.provisionTenant');
+    const welcomes = jobs.filter((job) => job.job === 'WelcomeService.sendWelcome');
+    assert.equal(provisions.length, 2);
+    assert.equal(welcomes.length, 2);
+    const flaky = provisions.filter((job) => job.states.includes('Scheduled'));
+    assert.equal(flaky.length, 1, `exactly one tenant was retried${context}`);
+    assert.deepEqual(flaky[0]!.states, ['Enqueued', 'Processing', 'Scheduled', 'Enqueued', 'Processing', 'Succeeded']);
 
-  for (const job of provisions) {
-    const retried = job === flaky[0];
+    for (const job of provisions) {
+      const retried = job === flaky[0];
 
-    // API process: the request span, and under it the job's creation.
-    const apiRoots: SpanNode[] = api.get(job.traceId) ?? [];
-    const request = apiRoots.find((root) => root.name === 'POST /api/tenants');
-    assert.ok(request, `the API printed trace ${job.traceId} with the POST /api/tenants request at its root${context}`);
-    assert.equal(request.kind, 'SERVER');
-    assert.equal(request.remoteParent, undefined, 'the request span is the root of the trace');
-    const enqueue = descendants(request).find((span) => span.name === 'enqueue TenantService.provisionTenant');
-    assert.ok(enqueue, `'enqueue TenantService.provisionTenant' is under POST /api/tenants${context}`);
-    assert.equal(enqueue.kind, 'PRODUCER');
-    assert.deepEqual(stateEvents(enqueue), ['State Applied: Enqueued']);
-    const continuation = descendants(request).find((span) => span.name === 'continue WelcomeService.sendWelcome');
-    assert.ok(continuation, `'continue WelcomeService.sendWelcome' is under POST /api/tenants${context}`);
-    assert.deepEqual(stateEvents(continuation), ['State Applied: Awaiting']);
+      // API process: the request span, and under it the job's creation.
+      const apiRoots: SpanNode[] = api.get(job.traceId) ?? [];
+      const request = apiRoots.find((root) => root.name === 'POST /api/tenants');
+      assert.ok(request, `the API printed trace ${job.traceId} with the POST /api/tenants request at its root${context}`);
+      assert.equal(request.kind, 'SERVER');
+      assert.equal(request.remoteParent, undefined, 'the request span is the root of the trace');
+      const enqueue = descendants(request).find((span) => span.name === 'enqueue TenantService.provisionTenant');
+      assert.ok(enqueue, `'enqueue TenantService.provisionTenant' is under POST /api/tenants${context}`);
+      assert.equal(enqueue.kind, 'PRODUCER');
+      assert.deepEqual(stateEvents(enqueue), ['State Applied: Enqueued']);
+      const continuation = descendants(request).find((span) => span.name === 'continue WelcomeService.sendWelcome');
+      assert.ok(continuation, `'continue WelcomeService.sendWelcome' is under POST /api/tenants${context}`);
+      assert.deepEqual(stateEvents(continuation), ['State Applied: Awaiting']);
 
-    // Worker process: every attempt continues the trace, as a child of the span that created the job.
-    const workerRoots: SpanNode[] = worker.get(job.traceId) ?? [];
-    const underCreation = workerRoots.filter((root) => root.remoteParent === job.creationSpanId);
-    const attempts = underCreation.filter((root) => root.name === 'process TenantService.provisionTenant');
-    assert.equal(attempts.length, retried ? 2 : 1, `job ${job.id}: one 'process' span per attempt, under its enqueue span${context}`);
-    for (const attempt of attempts) assert.equal(attempt.kind, 'CONSUMER');
-    const last = attempts.at(-1)!;
-    assert.equal(last.error, undefined, 'the last attempt succeeded');
-    assert.deepEqual(stateEvents(last), ['State Applied: Processing', 'State Applied: Succeeded']);
-    // The job's own work nests under its attempt: SQLite writes (manual spans) and the fetch to the stub.
-    assert.deepEqual(
-      last.children.map((span) => `${span.name} [${span.kind}]`),
-      ['db.insert tenants [CLIENT]', 'POST [CLIENT]', 'db.insert tenant_settings [CLIENT]', 'db.update tenants [CLIENT]'],
-    );
+      // Worker process: every attempt continues the trace, as a child of the span that created the job.
+      const workerRoots: SpanNode[] = worker.get(job.traceId) ?? [];
+      const underCreation = workerRoots.filter((root) => root.remoteParent === job.creationSpanId);
+      const attempts = underCreation.filter((root) => root.name === 'process TenantService.provisionTenant');
+      assert.equal(attempts.length, retried ? 2 : 1, `job ${job.id}: one 'process' span per attempt, under its enqueue span${context}`);
+      for (const attempt of attempts) assert.equal(attempt.kind, 'CONSUMER');
+      const last = attempts.at(-1)!;
+      assert.equal(last.error, undefined, 'the last attempt succeeded');
+      assert.deepEqual(stateEvents(last), ['State Applied: Processing', 'State Applied: Succeeded']);
+      // The job's own work nests under its attempt: SQLite writes (manual spans) and the fetch to the stub.
+      assert.deepEqual(
+        last.children.map((span) => `${span.name} [${span.kind}]`),
+        ['db.insert tenants [CLIENT]', 'POST [CLIENT]', 'db.insert tenant_settings [CLIENT]', 'db.update tenants [CLIENT]'],
+      );
 
-    if (retried) {
-      const [first] = attempts;
-      assert.match(first!.error ?? '', /storage for .*-flaky is not ready yet/, 'the first attempt failed with the storage error');
-      assert.deepEqual(stateEvents(first!), ['State Applied: Processing', 'State Applied: Scheduled'], 'the failed attempt was scheduled for a retry');
-      assert.ok(first!.events.some((event) => event.startsWith('exception: ')), 'the failed attempt records the exception');
-      assert.ok(first!.children.some((span) => span.name === 'POST' && span.kind === 'CLIENT' && span.error !== undefined), 'the failing fetch (503) is under the first attempt');
-      const promoted = underCreation.find((root) => root.name === 'transition TenantService.provisionTenant');
-      assert.ok(promoted, `the retry's promotion is traced under the creation span${context}`);
-      assert.deepEqual(stateEvents(promoted), ['State Applied: Enqueued']);
+      if (retried) {
+        const [first] = attempts;
+        assert.match(first!.error ?? '', /storage for .*-flaky is not ready yet/, 'the first attempt failed with the storage error');
+        assert.deepEqual(
+          stateEvents(first!),
+          ['State Applied: Processing', 'State Applied: Scheduled'],
+          'the failed attempt was scheduled for a retry',
+        );
+        assert.ok(
+          first!.events.some((event) => event.startsWith('exception: ')),
+          'the failed attempt records the exception',
+        );
+        assert.ok(
+          first!.children.some((span) => span.name === 'POST' && span.kind === 'CLIENT' && span.error !== undefined),
+          'the failing fetch (503) is under the first attempt',
+        );
+        const promoted = underCreation.find((root) => root.name === 'transition TenantService.provisionTenant');
+        assert.ok(promoted, `the retry's promotion is traced under the creation span${context}`);
+        assert.deepEqual(stateEvents(promoted), ['State Applied: Enqueued']);
+      }
+
+      // The continuation runs in the same trace, once the tenant is provisioned.
+      const welcome = welcomes.find((w) => w.traceId === job.traceId);
+      assert.ok(welcome, `the welcome continuation of job ${job.id} belongs to its trace`);
+      const sends = workerRoots.filter(
+        (root) => root.remoteParent === welcome.creationSpanId && root.name === 'process WelcomeService.sendWelcome',
+      );
+      assert.equal(sends.length, 1, `one attempt of the continuation${context}`);
+      assert.deepEqual(stateEvents(sends[0]!), ['State Applied: Processing', 'State Applied: Succeeded']);
+      assert.deepEqual(
+        sends[0]!.children.map((span) => span.name),
+        ['db.select tenants', 'POST', 'db.insert audit_log'],
+      );
     }
 
-    // The continuation runs in the same trace, once the tenant is provisioned.
-    const welcome = welcomes.find((w) => w.traceId === job.traceId);
-    assert.ok(welcome, `the welcome continuation of job ${job.id} belongs to its trace`);
-    const sends = workerRoots.filter((root) => root.remoteParent === welcome.creationSpanId && root.name === 'process WelcomeService.sendWelcome');
-    assert.equal(sends.length, 1, `one attempt of the continuation${context}`);
-    assert.deepEqual(stateEvents(sends[0]!), ['State Applied: Processing', 'State Applied: Succeeded']);
-    assert.deepEqual(sends[0]!.children.map((span) => span.name), ['db.select tenants', 'POST', 'db.insert audit_log']);
-  }
-
-  // The in-process task: one BackgroundTask span under the request that started it.
-  const scans = [...api.values()].flat().filter((root) => root.name === 'POST /api/scans');
-  assert.equal(scans.length, 1, `one POST /api/scans request${context}`);
-  const task = descendants(scans[0]!).find((span) => span.name === 'BackgroundTask.MetadataScanTask');
-  assert.ok(task, `'BackgroundTask.MetadataScanTask' is under POST /api/scans${context}`);
-  assert.equal(task.kind, 'INTERNAL');
-  assert.equal(task.error, undefined);
-  assert.equal(task.events[0], 'task.started');
-  assert.equal(task.events.at(-1), 'task.completed');
-  assert.ok(task.children.length >= 1 && task.children.every((span) => span.name.startsWith('db.select ')), 'the scan’s SQLite reads nest under its span');
-  assert.match(stdout, /Scan \S+ \(GET \/api\/scans\/:id\): Completed in [\d.]+ ms, found \{"tenants":2,"active":2,"settings":6,"auditEvents":2\}/);
-});
+    // The in-process task: one BackgroundTask span under the request that started it.
+    const scans = [...api.values()].flat().filter((root) => root.name === 'POST /api/scans');
+    assert.equal(scans.length, 1, `one POST /api/scans request${context}`);
+    const task = descendants(scans[0]!).find((span) => span.name === 'BackgroundTask.MetadataScanTask');
+    assert.ok(task, `'BackgroundTask.MetadataScanTask' is under POST /api/scans${context}`);
+    assert.equal(task.kind, 'INTERNAL');
+    assert.equal(task.error, undefined);
+    assert.equal(task.events[0], 'task.started');
+    assert.equal(task.events.at(-1), 'task.completed');
+    assert.ok(
+      task.children.length >= 1 && task.children.every((span) => span.name.startsWith('db.select ')),
+      'the scan’s SQLite reads nest under its span',
+    );
+    assert.match(
+      stdout,
+      /Scan \S+ \(GET \/api\/scans\/:id\): Completed in [\d.]+ ms, found \{"tenants":2,"active":2,"settings":6,"auditEvents":2\}/,
+    );
+  },
+);
 
 test('the API answers bad requests with 400 and a clear message, unknown ids with 404', { timeout: 60_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'pilotlight-tenants-'));
@@ -272,14 +308,21 @@ test('the API answers bad requests with 400 and a clear message, unknown ids wit
   });
   const base = `http://127.0.0.1:${port}`;
   const send = async (method: string, path: string, body?: string) => {
-    const response = await fetch(base + path, { method, ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body }) });
+    const response = await fetch(base + path, {
+      method,
+      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body }),
+    });
     return { status: response.status, body: (await response.json()) as { error?: string; jobId?: string } };
   };
 
   for (const body of ['{}', '{"tenantId":42}', '{"tenantId":""}', '{"tenantId":"Not Valid!"}', '[]']) {
     const answer = await send('POST', '/api/tenants', body);
     assert.equal(answer.status, 400, `POST /api/tenants ${body}`);
-    assert.match(answer.body.error ?? '', /^tenantId must be a string of 1 to 63 lowercase letters, digits and inner dashes/, `POST /api/tenants ${body}`);
+    assert.match(
+      answer.body.error ?? '',
+      /^tenantId must be a string of 1 to 63 lowercase letters, digits and inner dashes/,
+      `POST /api/tenants ${body}`,
+    );
   }
   const malformed = await send('POST', '/api/tenants', '{"tenantId":');
   assert.equal(malformed.status, 400);

@@ -66,9 +66,7 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
   const sdk = new NodeSDK({
     spanProcessors,
     instrumentations: createInstrumentations(),
-    ...(options.serviceName !== undefined || !serviceNameFromEnv()
-      ? { serviceName: options.serviceName ?? 'unknown_service:node' }
-      : {}),
+    ...(options.serviceName !== undefined || !serviceNameFromEnv() ? { serviceName: options.serviceName ?? 'unknown_service:node' } : {}),
     // [] = no MeterProvider / LoggerProvider; undefined = the SDK's OTEL_* configuration.
     ...(configured('METRICS') ? {} : { metricReaders: [] }),
     ...(configured('LOGS') ? {} : { logRecordProcessors: [] }),
@@ -122,7 +120,9 @@ function createOtlpTraceExporter(): OTLPProtoTraceExporter | OTLPJsonTraceExport
     case 'grpc':
       return new OTLPGrpcTraceExporter();
     default:
-      diag.warn(`@pilotlight/otel: OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}" is not supported (http/protobuf, http/json, grpc); using http/protobuf`);
+      diag.warn(
+        `@pilotlight/otel: OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}" is not supported (http/protobuf, http/json, grpc); using http/protobuf`,
+      );
       return new OTLPProtoTraceExporter();
   }
 }
@@ -148,7 +148,9 @@ function validateOptions(options: TelemetryOptions): void {
   }
   const { serviceName, console: consoleOption } = options;
   if (serviceName !== undefined && (typeof serviceName !== 'string' || serviceName.trim() === '')) {
-    throw new TypeError(`startTelemetry() options.serviceName must be a non-empty string; received ${JSON.stringify(serviceName) ?? String(serviceName)}`);
+    throw new TypeError(
+      `startTelemetry() options.serviceName must be a non-empty string; received ${JSON.stringify(serviceName) ?? String(serviceName)}`,
+    );
   }
   if (consoleOption !== undefined && typeof consoleOption !== 'boolean' && (consoleOption === null || typeof consoleOption !== 'object')) {
     throw new TypeError(`startTelemetry() options.console must be a boolean or { write }; received ${String(consoleOption)}`);
@@ -162,9 +164,11 @@ export function isSdkDisabled(): boolean {
 
 /** Whether the environment configures an export for this signal: then the SDK reads the rest. */
 function configured(signal: 'METRICS' | 'LOGS'): boolean {
-  return env('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||
+  return (
+    env('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||
     env(`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`) !== undefined ||
-    env(`OTEL_${signal}_EXPORTER`) !== undefined;
+    env(`OTEL_${signal}_EXPORTER`) !== undefined
+  );
 }
 
 function serviceNameFromEnv(): boolean {
@@ -177,7 +181,10 @@ function env(name: string): string | undefined {
 }
 
 function list(name: string): string[] | undefined {
-  const names = env(name)?.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const names = env(name)
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   return names === undefined || names.length === 0 ? undefined : names;
 }
 

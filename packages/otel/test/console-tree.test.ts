@@ -25,8 +25,10 @@ function setup(graceMs = 0) {
   const provider = new TracerProvider({ idGenerator: sequentialIds(), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const tracer = provider.getTracer('console-tree-test');
   const start = (name: string, kind: SpanKind, at: number, parent?: Span | SpanContext): Span => {
-    const ctx = parent === undefined ? context.active()
-      : trace.setSpanContext(context.active(), 'spanContext' in parent ? parent.spanContext() : parent);
+    const ctx =
+      parent === undefined
+        ? context.active()
+        : trace.setSpanContext(context.active(), 'spanContext' in parent ? parent.spanContext() : parent);
     return tracer.startSpan(name, { kind, startTime: T0 + at, root: parent === undefined }, ctx);
   };
   return { output, exporter, provider, start };
@@ -54,40 +56,47 @@ describe('ConsoleTraceTreeExporter', () => {
     assert.deepEqual(output, [], 'nothing is printed before the root span ends');
     request.end(T0 + 25);
     await sleep(20);
-    assert.deepEqual(output, [[
-      'trace 0af7651916cd43dd8448eb211c80319c',
-      'POST /api/tenants  [SERVER]  25.0 ms',
-      '└─ enqueue TenantService.provisionTenant  [PRODUCER]  2.00 ms',
-      '   │  · State Applied: Enqueued',
-      '   ├─ process TenantService.provisionTenant  [CONSUMER]  5.50 ms  ERROR: storage not ready',
-      '   │     · State Applied: Processing',
-      '   │     · exception: storage not ready',
-      '   └─ process TenantService.provisionTenant  [CONSUMER]  1.25 s',
-      '      │  · State Applied: Processing',
-      '      │  · State Applied: Succeeded',
-      '      └─ db.insert tenants  [CLIENT]  0.25 ms',
-      '',
-    ].join('\n')]);
+    assert.deepEqual(output, [
+      [
+        'trace 0af7651916cd43dd8448eb211c80319c',
+        'POST /api/tenants  [SERVER]  25.0 ms',
+        '└─ enqueue TenantService.provisionTenant  [PRODUCER]  2.00 ms',
+        '   │  · State Applied: Enqueued',
+        '   ├─ process TenantService.provisionTenant  [CONSUMER]  5.50 ms  ERROR: storage not ready',
+        '   │     · State Applied: Processing',
+        '   │     · exception: storage not ready',
+        '   └─ process TenantService.provisionTenant  [CONSUMER]  1.25 s',
+        '      │  · State Applied: Processing',
+        '      │  · State Applied: Succeeded',
+        '      └─ db.insert tenants  [CLIENT]  0.25 ms',
+        '',
+      ].join('\n'),
+    ]);
     await provider.shutdown();
   });
 
   it('prints a span whose parent is in another process as its own tree, headed by a note', async () => {
     const { output, provider, start } = setup();
     const remoteParent: SpanContext = {
-      traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED, isRemote: true,
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
     };
     const attempt = start('process email.send', SpanKind.CONSUMER, 0, remoteParent);
     attempt.setStatus({ code: SpanStatusCode.ERROR });
     start('GET https://mail.example', SpanKind.CLIENT, 1, attempt).end(T0 + 3);
     attempt.end(T0 + 120);
     await sleep(20);
-    assert.deepEqual(output, [[
-      'trace 0af7651916cd43dd8448eb211c80319c',
-      '(parent span b7ad6b7169203331 in another process)',
-      'process email.send  [CONSUMER]  120.0 ms  ERROR',
-      '└─ GET https://mail.example  [CLIENT]  2.00 ms',
-      '',
-    ].join('\n')]);
+    assert.deepEqual(output, [
+      [
+        'trace 0af7651916cd43dd8448eb211c80319c',
+        '(parent span b7ad6b7169203331 in another process)',
+        'process email.send  [CONSUMER]  120.0 ms  ERROR',
+        '└─ GET https://mail.example  [CLIENT]  2.00 ms',
+        '',
+      ].join('\n'),
+    ]);
     await provider.shutdown();
   });
 
@@ -103,18 +112,26 @@ describe('ConsoleTraceTreeExporter', () => {
     assert.deepEqual(output, [], 'printed only after the grace period');
     await sleep(400);
     assert.equal(output.length, 1);
-    assert.equal(output[0], 'trace 0af7651916cd43dd8448eb211c80319c\nBackgroundTask.MetadataScanTask  [INTERNAL]  10.0 ms\n└─ scan file  [INTERNAL]  11.0 ms\n');
+    assert.equal(
+      output[0],
+      'trace 0af7651916cd43dd8448eb211c80319c\nBackgroundTask.MetadataScanTask  [INTERNAL]  10.0 ms\n└─ scan file  [INTERNAL]  11.0 ms\n',
+    );
     await exporter.forceFlush();
     assert.equal(output.length, 2);
-    assert.equal(output[1], 'trace 4bf92f3577b34da6a3ce929d0e0e4736\n(parent span 0000000000000003 not received)\norphan child  [INTERNAL]  1.00 ms\n');
+    assert.equal(
+      output[1],
+      'trace 4bf92f3577b34da6a3ce929d0e0e4736\n(parent span 0000000000000003 not received)\norphan child  [INTERNAL]  1.00 ms\n',
+    );
     other.end();
     await provider.shutdown();
   });
 
   it('rejects bad options, naming the option and the value', () => {
-    assert.throws(() => new ConsoleTraceTreeExporter({ graceMs: -1 }),
-      { message: 'ConsoleTraceTreeExporter options.graceMs must be a finite number >= 0; received -1' });
-    assert.throws(() => new ConsoleTraceTreeExporter({ write: 'stdout' as never }),
-      { message: 'ConsoleTraceTreeExporter options.write must be a function; received string' });
+    assert.throws(() => new ConsoleTraceTreeExporter({ graceMs: -1 }), {
+      message: 'ConsoleTraceTreeExporter options.graceMs must be a finite number >= 0; received -1',
+    });
+    assert.throws(() => new ConsoleTraceTreeExporter({ write: 'stdout' as never }), {
+      message: 'ConsoleTraceTreeExporter options.write must be a function; received string',
+    });
   });
 });

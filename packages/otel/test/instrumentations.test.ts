@@ -10,15 +10,23 @@ import { startReceiver, type Receiver } from './helpers/receiver.ts';
 
 describe('instrumentations with the --import form', () => {
   let receiver: Receiver;
-  before(async () => { receiver = await startReceiver(); });
-  after(async () => { await receiver.close(); });
+  before(async () => {
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    await receiver.close();
+  });
 
   it('traces fetch() → http server → express route in one trace', async () => {
-    const result = await runChild('http-app.ts', {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_SERVICE_NAME: 'http-app',
-    }, ['--import', '@pilotlight/otel/register']);
+    const result = await runChild(
+      'http-app.ts',
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_SERVICE_NAME: 'http-app',
+      },
+      ['--import', '@pilotlight/otel/register'],
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'status 200 {"id":"acme"}\n');
     const spans = receiver.spans();

@@ -9,8 +9,12 @@ import { startReceiver, type Receiver } from './helpers/receiver.ts';
 
 describe('OTLP export configured by OTEL_* environment variables', () => {
   let receiver: Receiver;
-  before(async () => { receiver = await startReceiver(); });
-  after(async () => { await receiver.close(); });
+  before(async () => {
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    await receiver.close();
+  });
 
   const env = (extra: Record<string, string> = {}): Record<string, string> => ({
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
@@ -29,13 +33,19 @@ describe('OTLP export configured by OTEL_* environment variables', () => {
     assert.equal(result.stdout, 'child done\n');
 
     const spans = receiver.spans();
-    assert.deepEqual(spans.map((s) => s.name), ['child work']);
+    assert.deepEqual(
+      spans.map((s) => s.name),
+      ['child work'],
+    );
     const [span] = spans;
     assert.equal(span?.serviceName, 'otel-env-child');
     assert.equal(span?.resource['deployment.environment.name'], 'test');
     assert.equal(span?.resource['service.namespace'], 'pilotlight');
     assert.equal(span?.attributes['test.attr'], 'yes');
-    assert.ok(receiver.requests.every((r) => r.contentType.startsWith('application/json')), 'http/json protocol');
+    assert.ok(
+      receiver.requests.every((r) => r.contentType.startsWith('application/json')),
+      'http/json protocol',
+    );
     assert.ok(receiver.metricNames().includes('test.runs'), `metrics received: ${receiver.metricNames().join(', ')}`);
   });
 
@@ -70,7 +80,10 @@ describe('OTLP export configured by OTEL_* environment variables', () => {
     receiver.requests.length = 0;
     const result = await runChild('span-and-exit.ts', { OTEL_SERVICE_NAME: 'otel-env-child' });
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^child done\ntrace [0-9a-f]{32}\nchild work {2}\[INTERNAL\] {2}\d+\.\d+ ms\n {3}· State Applied: Succeeded\n$/);
+    assert.match(
+      result.stdout,
+      /^child done\ntrace [0-9a-f]{32}\nchild work {2}\[INTERNAL\] {2}\d+\.\d+ ms\n {3}· State Applied: Succeeded\n$/,
+    );
     assert.deepEqual(receiver.requests, []);
   });
 });

@@ -9,8 +9,12 @@ import { startReceiver, type Receiver } from './helpers/receiver.ts';
 
 describe('shutdown flushes', () => {
   let receiver: Receiver;
-  before(async () => { receiver = await startReceiver(); });
-  after(async () => { await receiver.close(); });
+  before(async () => {
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    await receiver.close();
+  });
 
   const env = (): Record<string, string> => ({
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
@@ -25,7 +29,10 @@ describe('shutdown flushes', () => {
     assert.equal(result.stdout, 'shut down\n');
     const spans = receiver.spans();
     assert.deepEqual(spans.map((s) => s.name).sort(), ['child before shutdown', 'parent before shutdown']);
-    assert.ok(spans.every((s) => s.serviceName === 'flush-child'), 'options.serviceName is the resource service.name');
+    assert.ok(
+      spans.every((s) => s.serviceName === 'flush-child'),
+      'options.serviceName is the resource service.name',
+    );
   });
 
   it('SIGTERM to a process using the register form: spans are exported, then the process ends by the signal', async () => {
@@ -36,7 +43,10 @@ describe('shutdown flushes', () => {
     const result = await child.done;
     assert.equal(result.signal, 'SIGTERM', `re-raised signal; got ${JSON.stringify(result)}`);
     assert.equal(result.stderr, '');
-    assert.deepEqual(receiver.spans().map((s) => `${s.serviceName} ${s.name}`), ['signal-child span before signal']);
+    assert.deepEqual(
+      receiver.spans().map((s) => `${s.serviceName} ${s.name}`),
+      ['signal-child span before signal'],
+    );
   });
 
   it('SIGTERM handled by the application: the application ends the process, spans are still exported', async () => {
@@ -47,6 +57,9 @@ describe('shutdown flushes', () => {
     const result = await child.done;
     assert.equal(result.code, 0, `natural exit; got ${JSON.stringify(result)}`);
     assert.equal(result.stdout, 'ready\napp stopping\n');
-    assert.deepEqual(receiver.spans().map((s) => s.name), ['span before signal']);
+    assert.deepEqual(
+      receiver.spans().map((s) => s.name),
+      ['span before signal'],
+    );
   });
 });

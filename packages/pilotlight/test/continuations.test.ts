@@ -89,7 +89,13 @@ describe('continuations', () => {
     const parent = await client.enqueue(parentJob, 'ok');
     const child = await client.continueWith(parent, welcome, 'x');
     // The parent succeeds in a process that dies before releasing its continuations.
-    const [claimed] = await store.claimJobs({ queues: ['default'], limit: 1, serverName: 'gone', now: new Date(), leaseUntil: new Date(Date.now() + 1000) });
+    const [claimed] = await store.claimJobs({
+      queues: ['default'],
+      limit: 1,
+      serverName: 'gone',
+      now: new Date(),
+      leaseUntil: new Date(Date.now() + 1000),
+    });
     await store.transition([{ id: claimed!.id, expect: { state: 'Processing' }, to: { name: 'Succeeded', at: new Date() } }]);
     assert.equal((await client.getJob(child))!.state, 'Awaiting');
     const worker = testWorker({ store, jobs: [welcome] });

@@ -57,7 +57,11 @@ describe('errors', () => {
       assert.equal((application as Record<string, unknown>)[name], error.constructor, `pilotlight exports ${name}`);
     }
     for (const name of ['PilotlightError', 'ValidationError', 'JobNotFoundError', 'StoreClosedError', 'ErrorCodes']) {
-      assert.equal((storeKit as Record<string, unknown>)[name], (application as Record<string, unknown>)[name], `pilotlight/store-kit exports ${name}`);
+      assert.equal(
+        (storeKit as Record<string, unknown>)[name],
+        (application as Record<string, unknown>)[name],
+        `pilotlight/store-kit exports ${name}`,
+      );
     }
     assert.equal(new JobCancelledError('shutdown', 'stopping').reason, 'shutdown');
     assert.equal(new UnrecoverableError('gone', { cause: 'why' }).cause, 'why');
@@ -74,7 +78,11 @@ describe('errors', () => {
   it('a worker started twice, or after stop(): WORKER_NOT_IDLE, naming what to do', async () => {
     const worker = testWorker({ store: tempStore(), jobs: [] });
     await worker.start();
-    await assert.rejects(worker.start(), (error: unknown) => hasCode('WORKER_NOT_IDLE')(error) && /cannot start: it is running.*createWorker\(\)/.test((error as Error).message));
+    await assert.rejects(
+      worker.start(),
+      (error: unknown) =>
+        hasCode('WORKER_NOT_IDLE')(error) && /cannot start: it is running.*createWorker\(\)/.test((error as Error).message),
+    );
     await worker.stop();
     await assert.rejects(worker.start(), hasCode('WORKER_NOT_IDLE'));
   });
@@ -87,7 +95,12 @@ describe('errors', () => {
       throw new UnrecoverableError('the tenant is gone');
     });
     const performed: PerformedContext[] = [];
-    const worker = testWorker({ store, jobs: [unrecoverable], retry: { attempts: 3 }, filters: [{ onPerformed: (context) => void performed.push(context) }] });
+    const worker = testWorker({
+      store,
+      jobs: [unrecoverable],
+      retry: { attempts: 3 },
+      filters: [{ onPerformed: (context) => void performed.push(context) }],
+    });
     await worker.start();
     await client.enqueue(unknown, undefined);
     await client.enqueue(unrecoverable, undefined);
@@ -106,7 +119,10 @@ describe('errors', () => {
     const store = createSqliteStore({ path: ':memory:' });
     await store.close();
     await assert.rejects(store.getJob('1'), hasCode('STORE_CLOSED', StoreClosedError));
-    await assert.rejects(store.claimJobs({ queues: ['default'], limit: 1, serverName: 'w', now: new Date(), leaseUntil: new Date() }), hasCode('STORE_CLOSED', StoreClosedError));
+    await assert.rejects(
+      store.claimJobs({ queues: ['default'], limit: 1, serverName: 'w', now: new Date(), leaseUntil: new Date() }),
+      hasCode('STORE_CLOSED', StoreClosedError),
+    );
   });
 
   it('a cron expression with no further occurrence: NO_NEXT_OCCURRENCE, naming the expression', () => {
@@ -114,7 +130,9 @@ describe('errors', () => {
     assert.equal(once.next(new Date('2098-06-01T00:00:00Z')).toISOString(), '2099-01-01T00:00:00.000Z');
     assert.throws(
       () => once.next(new Date('2099-06-01T00:00:00Z')),
-      (error: unknown) => hasCode('NO_NEXT_OCCURRENCE')(error) && /"0 0 0 1 1 \* 2099" \(time zone UTC\) has no occurrence after 2099-06-01/.test((error as Error).message),
+      (error: unknown) =>
+        hasCode('NO_NEXT_OCCURRENCE')(error) &&
+        /"0 0 0 1 1 \* 2099" \(time zone UTC\) has no occurrence after 2099-06-01/.test((error as Error).message),
     );
   });
 
@@ -126,7 +144,9 @@ describe('errors', () => {
     assert.equal(isAtLeastVersion('20.19.0', MINIMUM_NODE_VERSION), false);
     assert.throws(
       () => loadNodeSqlite('22.12.0'),
-      (error: unknown) => hasCode('UNSUPPORTED_RUNTIME')(error) && /needs Node\.js 22\.13\.0 or later.*this is Node\.js 22\.12\.0/.test((error as Error).message),
+      (error: unknown) =>
+        hasCode('UNSUPPORTED_RUNTIME')(error) &&
+        /needs Node\.js 22\.13\.0 or later.*this is Node\.js 22\.12\.0/.test((error as Error).message),
     );
     assert.equal(typeof loadNodeSqlite().DatabaseSync, 'function');
   });
@@ -137,10 +157,16 @@ describe('errors', () => {
       throw 42;
     });
     await assert.rejects(tasks.start(odd, undefined).result, hasCode('NON_ERROR_THROWN'));
-    const waiting = application.defineTask('WaitingTask', (_input: undefined, context) => new Promise((resolve) => context.signal.addEventListener('abort', resolve)));
+    const waiting = application.defineTask(
+      'WaitingTask',
+      (_input: undefined, context) => new Promise((resolve) => context.signal.addEventListener('abort', resolve)),
+    );
     const handle = tasks.start(waiting, undefined);
     handle.cancel('not needed');
-    await assert.rejects(handle.result, (error: unknown) => hasCode('TASK_CANCELLED', TaskCancelledError)(error) && (error as TaskCancelledError).reason === 'cancelled');
+    await assert.rejects(
+      handle.result,
+      (error: unknown) => hasCode('TASK_CANCELLED', TaskCancelledError)(error) && (error as TaskCancelledError).reason === 'cancelled',
+    );
     await tasks.shutdown();
     assert.throws(() => tasks.start(odd, undefined), hasCode('TASK_MANAGER_STOPPED', TaskManagerStoppedError));
   });

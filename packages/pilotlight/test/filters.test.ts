@@ -22,7 +22,9 @@ describe('filters', () => {
         events.push(`performing ${context.job.id} on ${context.serverName === worker.name}`);
       },
       onPerformed(context) {
-        events.push(`performed ${context.job.id} failed=${context.failed} final=${context.finalState?.name} span=${String(context.items.get(SPAN))}`);
+        events.push(
+          `performed ${context.job.id} failed=${context.failed} final=${context.finalState?.name} span=${String(context.items.get(SPAN))}`,
+        );
       },
       onStateElection(context) {
         events.push(`elect ${context.currentState}->${context.candidate.name}`);
@@ -77,7 +79,10 @@ describe('filters', () => {
       onCreated: () => void calls.push(`${name}.created`),
     });
     const client = createClient({ store, filters: [filter('b'), filter('a', -1), filter('c', 5)], logger: silentLogger });
-    await client.enqueue(defineJob('x', () => undefined), undefined);
+    await client.enqueue(
+      defineJob('x', () => undefined),
+      undefined,
+    );
     assert.deepEqual(calls, ['a.creating', 'b.creating', 'c.creating', 'c.created', 'b.created', 'a.created']);
   });
 

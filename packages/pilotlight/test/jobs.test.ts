@@ -90,7 +90,10 @@ describe('job kinds', () => {
     await waitForState(client, past, 'Succeeded');
     assert.equal(ran[0], 'past');
     const history = await client.getHistory(later);
-    assert.deepEqual(history.map((s) => s.name), ['Scheduled', 'Enqueued', 'Processing', 'Succeeded']);
+    assert.deepEqual(
+      history.map((s) => s.name),
+      ['Scheduled', 'Enqueued', 'Processing', 'Succeeded'],
+    );
     assert.ok(history[0]!.runAt instanceof Date);
     assert.ok(history[2]!.at.getTime() >= history[0]!.runAt!.getTime());
   });

@@ -25,20 +25,26 @@ function tree(files: Record<string, string>): string {
 }
 
 const manifest = (name: string, exports: string[]) =>
-  JSON.stringify({ name, exports: Object.fromEntries(exports.map((subpath) => [subpath, `./src/${subpath === '.' ? 'index' : subpath.slice(2)}.ts`])) });
+  JSON.stringify({
+    name,
+    exports: Object.fromEntries(exports.map((subpath) => [subpath, `./src/${subpath === '.' ? 'index' : subpath.slice(2)}.ts`])),
+  });
 
 /** A small tree that follows every rule: each violation test adds one file to it. */
 const clean = {
   'packages/pilotlight/package.json': manifest('pilotlight', ['.', './store-kit']),
   'packages/pilotlight/src/types.ts': 'export type Id = string;\n',
   'packages/pilotlight/src/errors.ts': 'export class PilotlightError extends Error {}\n',
-  'packages/pilotlight/src/validation/validate.ts': "import { PilotlightError } from '../errors.ts';\nimport { LIMIT } from './limits.ts';\nexport { PilotlightError, LIMIT };\n",
+  'packages/pilotlight/src/validation/validate.ts':
+    "import { PilotlightError } from '../errors.ts';\nimport { LIMIT } from './limits.ts';\nexport { PilotlightError, LIMIT };\n",
   'packages/pilotlight/src/validation/limits.ts': 'export const LIMIT = 1;\n',
-  'packages/pilotlight/src/client/client.ts': "import type { Id } from '../types.ts';\nexport const load = () => import('../validation/validate.ts');\nexport type { Id };\n",
+  'packages/pilotlight/src/client/client.ts':
+    "import type { Id } from '../types.ts';\nexport const load = () => import('../validation/validate.ts');\nexport type { Id };\n",
   'packages/pilotlight/src/index.ts': "export * from './client/client.ts';\n",
   'packages/pilotlight/src/store-kit.ts': "export { PilotlightError } from './errors.ts';\n",
   'packages/postgres/package.json': manifest('@pilotlight/postgres', ['.']),
-  'packages/postgres/src/index.ts': "import { PilotlightError } from 'pilotlight/store-kit';\nimport pg from 'pg';\nexport { PilotlightError, pg };\n",
+  'packages/postgres/src/index.ts':
+    "import { PilotlightError } from 'pilotlight/store-kit';\nimport pg from 'pg';\nexport { PilotlightError, pg };\n",
 };
 
 describe('scripts/lint-imports.ts', () => {
@@ -57,7 +63,8 @@ describe('scripts/lint-imports.ts', () => {
   it('reports an import from a higher layer, with file, line and both layers, and exits 1', () => {
     const root = tree({
       ...clean,
-      'packages/pilotlight/src/validation/validate.ts': "import { PilotlightError } from '../errors.ts';\n\nimport type {\n  Id,\n} from '../client/client.ts';\nexport { PilotlightError };\n",
+      'packages/pilotlight/src/validation/validate.ts':
+        "import { PilotlightError } from '../errors.ts';\n\nimport type {\n  Id,\n} from '../client/client.ts';\nexport { PilotlightError };\n",
     });
     const { status, lines } = lint(root);
     assert.equal(status, 1);
@@ -71,7 +78,8 @@ describe('scripts/lint-imports.ts', () => {
     const root = tree({
       ...clean,
       'packages/pilotlight/src/server/worker.ts': "export const client = () => import('../client/client.ts');\n",
-      'packages/pilotlight/src/errors.ts': "import type { Id } from './types.ts';\nexport class PilotlightError extends Error { id?: Id; }\n",
+      'packages/pilotlight/src/errors.ts':
+        "import type { Id } from './types.ts';\nexport class PilotlightError extends Error { id?: Id; }\n",
     });
     const { status, lines } = lint(root);
     assert.equal(status, 1);
@@ -98,7 +106,8 @@ describe('scripts/lint-imports.ts', () => {
   it("reports a relative import out of a package's src, and a package subpath it does not export", () => {
     const root = tree({
       ...clean,
-      'packages/postgres/src/store.ts': "import { PilotlightError } from '../../pilotlight/src/errors.ts';\nimport { x } from 'pilotlight/src/validation/limits.ts';\nexport { PilotlightError, x };\n",
+      'packages/postgres/src/store.ts':
+        "import { PilotlightError } from '../../pilotlight/src/errors.ts';\nimport { x } from 'pilotlight/src/validation/limits.ts';\nexport { PilotlightError, x };\n",
     });
     const { status, lines } = lint(root);
     assert.equal(status, 1);

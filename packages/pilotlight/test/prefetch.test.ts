@@ -161,7 +161,10 @@ describe('prefetch', () => {
     const handedBack = (await client.getJob(second!))!;
     assert.equal(handedBack.state, 'Enqueued');
     assert.equal(handedBack.attempt, 0);
-    assert.deepEqual((await client.getHistory(second!)).map((state) => state.name), ['Enqueued', 'Processing', 'Enqueued']);
+    assert.deepEqual(
+      (await client.getHistory(second!)).map((state) => state.name),
+      ['Enqueued', 'Processing', 'Enqueued'],
+    );
   });
 
   it('rejects a prefetch that is not an integer from 0 to 10000, naming the option', () => {

@@ -51,9 +51,15 @@ describe('recurring jobs', () => {
     const from = new Date('2026-01-01T10:00:00Z');
     const now = new Date('2026-01-01T10:04:30Z');
     const all = decideMisfire(everyMinute, 'run-all', from, now);
-    assert.deepEqual(all.fire.map((d) => d.toISOString().slice(11, 16)), ['10:00', '10:01', '10:02', '10:03', '10:04']);
+    assert.deepEqual(
+      all.fire.map((d) => d.toISOString().slice(11, 16)),
+      ['10:00', '10:01', '10:02', '10:03', '10:04'],
+    );
     assert.equal(all.nextRunAt.toISOString(), '2026-01-01T10:05:00.000Z');
-    assert.deepEqual(decideMisfire(everyMinute, 'run-once', from, now).fire.map((d) => d.toISOString()), ['2026-01-01T10:04:00.000Z']);
+    assert.deepEqual(
+      decideMisfire(everyMinute, 'run-once', from, now).fire.map((d) => d.toISOString()),
+      ['2026-01-01T10:04:00.000Z'],
+    );
     assert.equal(decideMisfire(everyMinute, 'skip', from, now).fire.length, 1, 'the 30 s old occurrence is within grace');
     assert.equal(decideMisfire(everyMinute, 'skip', from, now, 10_000).fire.length, 0);
     assert.equal(decideMisfire(everyMinute, 'skip', from, now, 10_000).dropped, 5);
@@ -104,8 +110,14 @@ describe('recurring jobs', () => {
     const cases: [Promise<void>, RegExp][] = [
       [client.recurring.addOrUpdate('a', 'every day', tick, 'x'), /cron "every day" is not a valid cron expression/],
       [client.recurring.addOrUpdate('b', '', tick, 'x'), /cron must be a cron expression/],
-      [client.recurring.addOrUpdate('c', '* * * * *', tick, 'x', { timeZone: 'Mars/Olympus' }), /timeZone must be an IANA time zone .* received "Mars\/Olympus"/],
-      [client.recurring.addOrUpdate('d', '* * * * *', tick, 'x', { misfire: 'sometimes' as MisfirePolicy }), /misfire must be one of run-once, run-all, skip; received "sometimes"/],
+      [
+        client.recurring.addOrUpdate('c', '* * * * *', tick, 'x', { timeZone: 'Mars/Olympus' }),
+        /timeZone must be an IANA time zone .* received "Mars\/Olympus"/,
+      ],
+      [
+        client.recurring.addOrUpdate('d', '* * * * *', tick, 'x', { misfire: 'sometimes' as MisfirePolicy }),
+        /misfire must be one of run-once, run-all, skip; received "sometimes"/,
+      ],
     ];
     for (const [promise, message] of cases) {
       await assert.rejects(promise, (error: unknown) => error instanceof ValidationError && message.test(error.message));

@@ -40,10 +40,14 @@ describe('failures and retries', () => {
     const store = tempStore();
     const client = testClient(store);
     let runs = 0;
-    const broken = defineJob('broken', () => {
-      runs++;
-      throw new Error('still broken');
-    }, { retry: { attempts: 3, backoff: [5, 10] } });
+    const broken = defineJob(
+      'broken',
+      () => {
+        runs++;
+        throw new Error('still broken');
+      },
+      { retry: { attempts: 3, backoff: [5, 10] } },
+    );
     const worker = testWorker({ store, jobs: [broken] });
     await worker.start();
     const id = await client.enqueue(broken, undefined);
@@ -61,10 +65,14 @@ describe('failures and retries', () => {
     const store = tempStore();
     const client = testClient(store);
     let runs = 0;
-    const job = defineJob('once', () => {
-      runs++;
-      throw new Error('no');
-    }, { retry: { attempts: 5 } });
+    const job = defineJob(
+      'once',
+      () => {
+        runs++;
+        throw new Error('no');
+      },
+      { retry: { attempts: 5 } },
+    );
     const worker = testWorker({ store, jobs: [job], retry: { attempts: 7, backoff: 5 } });
     await worker.start();
     const id = await client.enqueue(job, undefined, { retry: { attempts: 1 } });
@@ -107,31 +115,51 @@ describe('failures and retries', () => {
     const nonError = await client.enqueue(throwsString, undefined);
     const unknownType = await client.enqueue(unknown, undefined);
     // A job stored by a newer deployment: a method this worker's class lacks, arguments it cannot read.
-    const [unknownMethod, corrupt] = await store.createJobs([
-      { ...raw('Known', 'absent', '[]') },
-      { ...raw('healthy', '', '{not json') },
-    ]);
+    const [unknownMethod, corrupt] = await store.createJobs([{ ...raw('Known', 'absent', '[]') }, { ...raw('healthy', '', '{not json') }]);
     const reasons = async (id: string) => (await waitForState(client, id, 'Failed')).stateReason;
     assert.match((await reasons(nonError))!, /A non-Error value was thrown: a plain string/);
     assert.equal((await client.getHistory(nonError)).at(-1)!.error!.type, 'string');
     assert.match((await reasons(unknownType))!, /No job named 'not.registered' is registered on this worker/);
     assert.match((await reasons(unknownMethod!.id))!, /Job class 'Known' has no method 'absent'/);
-    for (const id of [unknownType, unknownMethod!.id]) assert.equal((await client.getHistory(id)).at(-1)!.error!.type, 'JobNotRegisteredError');
+    for (const id of [unknownType, unknownMethod!.id])
+      assert.equal((await client.getHistory(id)).at(-1)!.error!.type, 'JobNotRegisteredError');
     assert.match((await reasons(corrupt!.id))!, /not valid JSON/);
     const after = await client.enqueue(healthy, undefined);
     await waitForState(client, after, 'Succeeded');
   });
 
   it("computes Hangfire's back-off, fixed delays and per-retry delays", () => {
-    assert.equal(retryDelay('hangfire', 1, () => 0), 15_000);
-    assert.equal(retryDelay('hangfire', 3, () => 0), (16 + 15) * 1000);
-    assert.equal(retryDelay('hangfire', 2, () => 0.999), (1 + 15 + 29 * 2) * 1000);
+    assert.equal(
+      retryDelay('hangfire', 1, () => 0),
+      15_000,
+    );
+    assert.equal(
+      retryDelay('hangfire', 3, () => 0),
+      (16 + 15) * 1000,
+    );
+    assert.equal(
+      retryDelay('hangfire', 2, () => 0.999),
+      (1 + 15 + 29 * 2) * 1000,
+    );
     assert.equal(retryDelay(2_500, 7), 2_500);
-    assert.deepEqual([1, 2, 3, 4].map((retry) => retryDelay([100, 200, 300], retry)), [100, 200, 300, 300]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((retry) => retryDelay([100, 200, 300], retry)),
+      [100, 200, 300, 300],
+    );
   });
 });
 
 function raw(type: string, method: string, argsJson: string) {
   const at = new Date();
-  return { type, method, argsJson, queue: 'default', priority: 0, retry: { attempts: 1 }, state: { name: 'Enqueued' as const, at }, runAt: at, metadata: {} };
+  return {
+    type,
+    method,
+    argsJson,
+    queue: 'default',
+    priority: 0,
+    retry: { attempts: 1 },
+    state: { name: 'Enqueued' as const, at },
+    runAt: at,
+    metadata: {},
+  };
 }

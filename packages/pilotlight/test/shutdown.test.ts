@@ -42,7 +42,10 @@ describe('cancellation and shutdown', () => {
     const deleted = await client.getJob(id);
     assert.equal(deleted!.state, 'Deleted');
     assert.equal(deleted!.stateReason, 'Tenant cancelled');
-    assert.deepEqual((await client.getHistory(id)).map((s) => s.name), ['Enqueued', 'Processing', 'Deleted']);
+    assert.deepEqual(
+      (await client.getHistory(id)).map((s) => s.name),
+      ['Enqueued', 'Processing', 'Deleted'],
+    );
     assert.equal(await client.delete(id), false, 'deleting twice is a no-op');
   });
 
@@ -118,7 +121,10 @@ describe('cancellation and shutdown', () => {
   });
 
   it('leaves no timer, watcher or handle behind after stop() and close()', async () => {
-    const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+    const before = process
+      .getActiveResourcesInfo()
+      .filter((r) => r !== 'TTYWrap')
+      .sort();
     const store = createSqliteStore({ path: join(tempDir(), 'leak.db') });
     const client = testClient(store);
     const job = defineJob('quick', () => undefined);
@@ -128,7 +134,10 @@ describe('cancellation and shutdown', () => {
     await worker.stop();
     await store.close();
     await new Promise((resolve) => setImmediate(resolve));
-    const after = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+    const after = process
+      .getActiveResourcesInfo()
+      .filter((r) => r !== 'TTYWrap')
+      .sort();
     assert.deepEqual(after, before);
   });
 
@@ -137,7 +146,10 @@ describe('cancellation and shutdown', () => {
     let release!: () => void;
     const registered = new Promise<void>((resolve) => (release = resolve));
     const slowFirstBeat = wrapStore(store, { heartbeat: async (...args) => (await registered, store.heartbeat(...args)) });
-    const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+    const before = process
+      .getActiveResourcesInfo()
+      .filter((r) => r !== 'TTYWrap')
+      .sort();
     const worker = testWorker({ store: slowFirstBeat, jobs: [] });
     const starting = worker.start();
     const stopping = worker.stop();
@@ -146,13 +158,21 @@ describe('cancellation and shutdown', () => {
     assert.equal(worker.status, 'stopped');
     assert.deepEqual(await store.listServers(), []);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort(), before);
+    assert.deepEqual(
+      process
+        .getActiveResourcesInfo()
+        .filter((r) => r !== 'TTYWrap')
+        .sort(),
+      before,
+    );
     await store.close();
   });
 
-
   it('stops by itself, saying why, when its store is closed under it, and leaves no timer behind', async () => {
-    const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+    const before = process
+      .getActiveResourcesInfo()
+      .filter((r) => r !== 'TTYWrap')
+      .sort();
     const store = createSqliteStore({ path: join(tempDir(), 'closed-under.db') });
     const client = testClient(store);
     const { job, release } = gatedJob('held');
@@ -165,11 +185,19 @@ describe('cancellation and shutdown', () => {
     release();
     await waitFor(() => worker.status === 'stopped', 'the worker to stop by itself', 5_000);
     assert.ok(
-      errors.some((message) => /store was closed while the worker was running.*await worker\.stop\(\), then store\.close\(\)/.test(message)),
+      errors.some((message) =>
+        /store was closed while the worker was running.*await worker\.stop\(\), then store\.close\(\)/.test(message),
+      ),
       `one error saying what to do; logged: ${JSON.stringify(errors)}`,
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort(), before);
+    assert.deepEqual(
+      process
+        .getActiveResourcesInfo()
+        .filter((r) => r !== 'TTYWrap')
+        .sort(),
+      before,
+    );
   });
   it('stops on SIGTERM when handleSignals is on, and removes its listeners', async () => {
     const store = tempStore();

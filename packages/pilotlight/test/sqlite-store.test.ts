@@ -38,7 +38,9 @@ async function withStores<T>(body: (open: (path: string) => SqliteStore) => Prom
 function migrationVersions(path: string): number[] {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
-    return (db.prepare('SELECT version FROM pilotlight_migrations ORDER BY version').all() as { version: number }[]).map((row) => row.version);
+    return (db.prepare('SELECT version FROM pilotlight_migrations ORDER BY version').all() as { version: number }[]).map(
+      (row) => row.version,
+    );
   } finally {
     db.close();
   }
@@ -67,7 +69,13 @@ describe('SqliteStore (SQLite specifics)', () => {
       const [created] = await a.createJobs([newJob({ queue: 'shared' })]);
       assert.equal((await b.getJob(created!.id))?.queue, 'shared');
 
-      const [claimed] = await b.claimJobs({ queues: ['shared'], limit: 1, serverName: 'b', now: new Date(), leaseUntil: new Date(Date.now() + 30_000) });
+      const [claimed] = await b.claimJobs({
+        queues: ['shared'],
+        limit: 1,
+        serverName: 'b',
+        now: new Date(),
+        leaseUntil: new Date(Date.now() + 30_000),
+      });
       assert.equal(claimed?.id, created!.id);
       const seenByA = await a.getJob(created!.id);
       assert.equal(seenByA?.state, 'Processing');
@@ -97,7 +105,17 @@ describe('SqliteStore (SQLite specifics)', () => {
       const b = open(path);
       const created = await a.createJobs(Array.from({ length: 40 }, () => newJob()));
       const claims = (name: string, store: SqliteStore) =>
-        Promise.all(Array.from({ length: 10 }, () => store.claimJobs({ queues: ['default'], limit: 3, serverName: name, now: new Date(), leaseUntil: new Date(Date.now() + 30_000) })));
+        Promise.all(
+          Array.from({ length: 10 }, () =>
+            store.claimJobs({
+              queues: ['default'],
+              limit: 3,
+              serverName: name,
+              now: new Date(),
+              leaseUntil: new Date(Date.now() + 30_000),
+            }),
+          ),
+        );
       const batches = (await Promise.all([claims('a', a), claims('b', b)])).flat(2);
       const ids = batches.map((claimed) => claimed.id);
       assert.equal(new Set(ids).size, ids.length);
@@ -142,7 +160,9 @@ describe('SqliteStore (SQLite specifics)', () => {
           process.send(result.id);
         });
         process.send('ready');`;
-      const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       const exited = new Promise((resolve) => child.once('exit', resolve));
       const replies: string[] = [];
       child.on('message', (message) => replies.push(String(message)));
@@ -164,7 +184,8 @@ describe('SqliteStore (SQLite specifics)', () => {
         else child.kill();
         await exited;
       }
-    }));
+    }),
+  );
 
   it('does not wake itself from the file watcher: only its own write emits a wake', () =>
     withStores(async (open) => {
@@ -254,7 +275,8 @@ describe('SqliteStore (SQLite specifics)', () => {
     await store.close();
     await store.close();
     await Promise.all([store.close(), store.close()]);
-    const closed = (error: unknown) => error instanceof StoreClosedError && error.code === ErrorCodes.STORE_CLOSED && /The SQLite store .* is closed/.test(error.message);
+    const closed = (error: unknown) =>
+      error instanceof StoreClosedError && error.code === ErrorCodes.STORE_CLOSED && /The SQLite store .* is closed/.test(error.message);
     await assert.rejects(store.getJob('1'), closed);
     await assert.rejects(store.createJobs([newJob()]), closed, 'in a transaction too');
 

@@ -8,11 +8,14 @@ const job = defineJob('any', (_: unknown) => undefined);
 
 /** Asserts that `run` throws (or rejects with) a ValidationError whose message matches. */
 async function rejects(run: () => unknown, message: RegExp): Promise<void> {
-  await assert.rejects(async () => run(), (error: unknown) => {
-    assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
-    assert.match(error.message, message);
-    return true;
-  });
+  await assert.rejects(
+    async () => run(),
+    (error: unknown) => {
+      assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
+      assert.match(error.message, message);
+      return true;
+    },
+  );
 }
 
 describe('bad input is rejected with a clear error and nothing is written', () => {
@@ -24,14 +27,20 @@ describe('bad input is rejected with a clear error and nothing is written', () =
     }
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    await rejects(() => client.enqueue(job, { callback: () => 1 }), /^enqueue\(\) payload must be JSON-serializable: found a function at args\[0\]\.callback$/);
+    await rejects(
+      () => client.enqueue(job, { callback: () => 1 }),
+      /^enqueue\(\) payload must be JSON-serializable: found a function at args\[0\]\.callback$/,
+    );
     await rejects(() => client.enqueue(job, { amount: 10n }), /found a BigInt at args\[0\]\.amount \(pass it as a string\)/);
     await rejects(() => client.enqueue(job, cyclic), /found a circular reference at args\[0\]\.self/);
     await rejects(() => client.enqueue(job, [1, Number.NaN]), /found NaN at args\[0\]\[1\]/);
     await rejects(() => client.enqueue(job, new Point()), /found a Point at args\[0\]/);
     await rejects(() => client.enqueue(job, { s: Symbol('x') }), /found a symbol at args\[0\]\.s/);
     await rejects(() => client.enqueue(job, 'x'.repeat(1024 * 1024 + 1)), /payload is \d+ bytes once serialized; the limit is 1048576/);
-    await rejects(() => client.enqueueMany(job, [1, () => 2]), /^enqueueMany\(\) payload must be JSON-serializable: found a function at args\[0\]$/);
+    await rejects(
+      () => client.enqueueMany(job, [1, () => 2]),
+      /^enqueueMany\(\) payload must be JSON-serializable: found a function at args\[0\]$/,
+    );
     assert.deepEqual(await client.listJobs(), []);
     // What JSON keeps as is is accepted: dates become strings, nested plain data stays.
     await client.enqueue(job, { at: new Date(0), nested: [{ a: null }] });
@@ -43,17 +52,32 @@ describe('bad input is rejected with a clear error and nothing is written', () =
     await rejects(() => client.enqueue(job, 1, { queue: '' }), /enqueue\(\) options\.queue must be a non-empty string .* received ""/);
     await rejects(() => client.enqueue(job, 1, { queue: 'q'.repeat(101) }), /at most 100 .* received "q{57}\.\.\."/);
     await rejects(() => client.enqueue(job, 1, { queue: 'has space' }), /received "has space"/);
-    await rejects(() => client.enqueue(job, 1, { priority: 1.5 }), /options\.priority must be an integer between -1000000 and 1000000; received 1\.5/);
-    await rejects(() => client.enqueue(job, 1, { retry: { attempts: 0 } }), /options\.retry\.attempts must be an integer between 1 and 1000; received 0/);
-    await rejects(() => client.enqueue(job, 1, { retry: { backoff: [-1] } }), /options\.retry\.backoff\[0\] must be an integer >= 0; received -1/);
+    await rejects(
+      () => client.enqueue(job, 1, { priority: 1.5 }),
+      /options\.priority must be an integer between -1000000 and 1000000; received 1\.5/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { retry: { attempts: 0 } }),
+      /options\.retry\.attempts must be an integer between 1 and 1000; received 0/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { retry: { backoff: [-1] } }),
+      /options\.retry\.backoff\[0\] must be an integer >= 0; received -1/,
+    );
     await rejects(() => client.enqueue(job, 1, { dedupKey: '' }), /options\.dedupKey must be a non-empty string/);
-    await rejects(() => client.enqueue(job, 1, { metadata: { n: 1 as unknown as string } }), /options\.metadata\.n must be a string; received 1/);
+    await rejects(
+      () => client.enqueue(job, 1, { metadata: { n: 1 as unknown as string } }),
+      /options\.metadata\.n must be a string; received 1/,
+    );
   });
 
   it('rejects bad schedule times: negative delays, invalid dates, both or neither', async () => {
     const client = testClient(tempStore());
     await rejects(() => client.schedule(job, 1, { delay: -5 }), /schedule\(\) options\.delay must be an integer >= 0; received -5/);
-    await rejects(() => client.schedule(job, 1, { at: new Date('nope') }), /options\.at must be a valid Date; received Date\(Invalid Date\)/);
+    await rejects(
+      () => client.schedule(job, 1, { at: new Date('nope') }),
+      /options\.at must be a valid Date; received Date\(Invalid Date\)/,
+    );
     await rejects(() => client.schedule(job, 1, {}), /needs exactly one of options\.at .* or options\.delay/);
     await rejects(() => client.schedule(job, 1, { at: new Date(), delay: 1 }), /needs exactly one of/);
   });
@@ -63,8 +87,14 @@ describe('bad input is rejected with a clear error and nothing is written', () =
     class Service {
       run() {}
     }
-    await rejects(() => client.enqueue({} as never, 1), /enqueue\(\) expects a job definition \(defineJob\) or a job class; received an object/);
-    await rejects(() => client.enqueue(Service, 'missing' as never, []), /enqueue\(\) method must name a method of Service; received "missing"/);
+    await rejects(
+      () => client.enqueue({} as never, 1),
+      /enqueue\(\) expects a job definition \(defineJob\) or a job class; received an object/,
+    );
+    await rejects(
+      () => client.enqueue(Service, 'missing' as never, []),
+      /enqueue\(\) method must name a method of Service; received "missing"/,
+    );
     await rejects(() => client.enqueue(Service, 'run', 'x' as never), /arguments of Service\.run must be an array; received "x"/);
     assert.throws(() => defineJob('', () => 1), /defineJob\(\) type must be a non-empty string/);
   });
@@ -75,23 +105,34 @@ describe('bad input is rejected with a clear error and nothing is written', () =
       [() => createWorker({ store, jobs: [], concurrency: 0 }), /options\.concurrency must be an integer between 1 and 10000; received 0/],
       [() => createWorker({ store, jobs: [], queues: [] }), /options\.queues must be a non-empty array/],
       [() => createWorker({ store, jobs: [], queues: ['ok', ''] }), /options\.queues\[1\] must be a non-empty string/],
-      [() => createWorker({ store, jobs: [], leaseDuration: 5_000, heartbeatInterval: 5_000 }), /heartbeatInterval \(5000\) must be shorter than leaseDuration \(5000\)/],
+      [
+        () => createWorker({ store, jobs: [], leaseDuration: 5_000, heartbeatInterval: 5_000 }),
+        /heartbeatInterval \(5000\) must be shorter than leaseDuration \(5000\)/,
+      ],
       [() => createWorker({ store, jobs: [], pollInterval: -1 }), /options\.pollInterval must be an integer >= 10; received -1/],
       [() => createWorker({ store, jobs: [{} as never] }), /options\.jobs must hold job definitions or classes; received an object/],
       [() => createWorker({ store, jobs: [job, defineJob('any', () => 2)] }), /two jobs of type 'any'/],
-      [() => createWorker({ store, jobs: [], retention: { succeeded: -1 } }), /options\.retention\.succeeded must be an integer >= 0; received -1/],
+      [
+        () => createWorker({ store, jobs: [], retention: { succeeded: -1 } }),
+        /options\.retention\.succeeded must be an integer >= 0; received -1/,
+      ],
       [() => createWorker({ store: undefined as never, jobs: [] }), /createWorker\(\) options\.store must be a store; received undefined/],
       [() => createClient({ store: undefined as never }), /createClient\(\) options\.store must be a store; received undefined/],
-      [() => createSqliteStore({ path: ':memory:', synchronous: 'OFF' as never }), /synchronous must be 'NORMAL' or 'FULL'; received "OFF"/],
+      [
+        () => createSqliteStore({ path: ':memory:', synchronous: 'OFF' as never }),
+        /synchronous must be 'NORMAL' or 'FULL'; received "OFF"/,
+      ],
     ];
-    for (const [run, message] of cases) assert.throws(run, (error: unknown) => error instanceof ValidationError && message.test(error.message));
+    for (const [run, message] of cases)
+      assert.throws(run, (error: unknown) => error instanceof ValidationError && message.test(error.message));
   });
 
   it('rejects options.transaction on the SQLite store, writing nothing', async () => {
     const client = testClient(tempStore());
     await assert.rejects(
       client.enqueue(job, 1, { transaction: {} as never }),
-      (error: unknown) => error instanceof ValidationError && /options\.transaction is not supported by the SQLite store/.test(error.message),
+      (error: unknown) =>
+        error instanceof ValidationError && /options\.transaction is not supported by the SQLite store/.test(error.message),
     );
     assert.equal((await client.countJobs()).Enqueued, 0);
   });

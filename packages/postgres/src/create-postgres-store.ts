@@ -31,7 +31,12 @@ function invalid(option: string, rule: string, value: unknown): ValidationError 
 }
 
 function isPool(value: unknown): value is pg.Pool {
-  return value !== null && typeof value === 'object' && typeof (value as pg.Pool).connect === 'function' && typeof (value as pg.Pool).query === 'function';
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as pg.Pool).connect === 'function' &&
+    typeof (value as pg.Pool).query === 'function'
+  );
 }
 
 /**
@@ -39,7 +44,8 @@ function isPool(value: unknown): value is pg.Pool {
  * wake-ups. Without `pool` or `connectionString`, connects to `DATABASE_URL`.
  */
 export async function createPostgresStore(options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-  if (options === null || typeof options !== 'object') throw new ValidationError(`createPostgresStore() options must be an object; received ${describeValue(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new ValidationError(`createPostgresStore() options must be an object; received ${describeValue(options)}`);
   const { pool: userPool, poolSize, statementTimeout } = options;
   const schema = options.schema ?? DEFAULT_SCHEMA;
   if (typeof schema !== 'string' || !SCHEMA_PATTERN.test(schema)) {
@@ -55,7 +61,8 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
   if (userPool !== undefined) {
     // These configure connections the store creates; it creates none when given a pool.
     for (const option of ['connectionString', 'poolSize', 'statementTimeout'] as const) {
-      if (options[option] !== undefined) throw invalid(option, 'left out when options.pool is given (configure your pool instead)', options[option]);
+      if (options[option] !== undefined)
+        throw invalid(option, 'left out when options.pool is given (configure your pool instead)', options[option]);
     }
   }
   const connectionString = options.connectionString ?? (userPool ? undefined : process.env.DATABASE_URL);
@@ -63,7 +70,8 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     if (connectionString === undefined) {
       throw invalid('connectionString', 'given (or DATABASE_URL set) when options.pool is not', undefined);
     }
-    if (typeof connectionString !== 'string' || connectionString.trim() === '') throw invalid('connectionString', 'a non-empty string', connectionString);
+    if (typeof connectionString !== 'string' || connectionString.trim() === '')
+      throw invalid('connectionString', 'a non-empty string', connectionString);
   }
 
   let pool: pg.Pool;

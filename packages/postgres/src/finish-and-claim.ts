@@ -55,8 +55,9 @@ export async function finishAndClaim(
          ${column((c) => historyEntry(c.to), 'text')}
        ) AS c(id, state, reason, at, run_at, retry_count, attempt, expires_at, expect_state, expect_attempt, expect_server, entry)`;
   const claimed = claim ? `, ${claimCtes(s, claim, p)}` : '';
-  const { rows } = await db.query(preparedArrays(
-    `WITH finished AS (
+  const { rows } = await db.query(
+    preparedArrays(
+      `WITH finished AS (
        UPDATE ${s}.jobs AS j
        SET state = c.state, state_reason = c.reason, state_changed_at = to_timestamp(c.at / 1000),
            run_at = coalesce(to_timestamp(c.run_at / 1000), j.run_at), retry_count = coalesce(c.retry_count, j.retry_count),
@@ -71,8 +72,9 @@ export async function finishAndClaim(
      )${claimed}
      ${claim ? `SELECT false AS finished, ${JOB_COLUMNS.join(', ')} FROM claimed UNION ALL ` : ''}
      SELECT true AS finished, ${JOB_COLUMNS.map((name) => (FINISHED_COLUMNS.has(name) ? name : 'NULL')).join(', ')} FROM finished`,
-    p.values,
-  ));
+      p.values,
+    ),
+  );
   const finished = new Map<string, JobRow>();
   const claimedJobs: JobRecord[] = [];
   for (const values of rows) {

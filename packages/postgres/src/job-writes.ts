@@ -27,7 +27,9 @@ export async function insertJob(client: pg.ClientBase, s: string, job: NewJob, w
     const { rows } =
       parentRowId === null
         ? { rows: [] }
-        : await client.query<{ state: StateName; queue: string }>(`SELECT state, queue FROM ${s}.jobs WHERE id = $1 FOR UPDATE`, [parentRowId]);
+        : await client.query<{ state: StateName; queue: string }>(`SELECT state, queue FROM ${s}.jobs WHERE id = $1 FOR UPDATE`, [
+            parentRowId,
+          ]);
     if (!rows[0]) throw new JobNotFoundError(job.parentId, `Continuation parent job ${job.parentId} does not exist`);
     parentState = rows[0].state;
     if (parentState === JobStates.Enqueued) wakeQueues?.push(rows[0].queue);
@@ -62,10 +64,9 @@ export async function insertJob(client: pg.ClientBase, s: string, job: NewJob, w
       if (parentRowId !== null) await client.query(`UPDATE ${s}.jobs SET has_continuations = true WHERE id = $1`, [parentRowId]);
       return { id: rows[0].id, created: true, ...(parentState && { parentState }) };
     }
-    const existing = await client.query<{ id: string }>(
-      `SELECT id FROM ${s}.jobs WHERE dedup_key = $1 AND state NOT IN ${FINISHED_SQL}`,
-      [job.dedupKey ?? null],
-    );
+    const existing = await client.query<{ id: string }>(`SELECT id FROM ${s}.jobs WHERE dedup_key = $1 AND state NOT IN ${FINISHED_SQL}`, [
+      job.dedupKey ?? null,
+    ]);
     if (existing.rows[0]) return { id: existing.rows[0].id, created: false, ...(parentState && { parentState }) };
     if (tries >= 10) {
       throw new PilotlightError(
@@ -86,7 +87,12 @@ export function isPlainJob(job: NewJob): boolean {
  * NOTIFY for their queues, which PostgreSQL delivers when the surrounding transaction commits (the
  * statement's own, or the caller's), never for a rollback. Ids in the order of `jobs`.
  */
-export async function insertPlainJobs(db: pg.Pool | pg.ClientBase, s: string, channel: string, jobs: readonly NewJob[]): Promise<CreateJobResult[]> {
+export async function insertPlainJobs(
+  db: pg.Pool | pg.ClientBase,
+  s: string,
+  channel: string,
+  jobs: readonly NewJob[],
+): Promise<CreateJobResult[]> {
   const p = new SqlParams();
   const column = <T>(pick: (job: NewJob) => T, type: string) => p.add(jobs.map(pick), `${type}[]`);
   const { rows } = await db.query<{ id: string }>(

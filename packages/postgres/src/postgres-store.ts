@@ -1,7 +1,16 @@
 import pg from 'pg';
 import { JobStates } from 'pilotlight';
 import type { JobProgress, JobRecord, ListJobsQuery, RecurringJobRecord, ServerRecord, StateName, StateRecord, Store } from 'pilotlight';
-import type { ClaimRequest, CreateJobResult, FireRecurring, NewJob, NewRecurringJob, StoreEvent, Transition, TransitionAndClaimResult } from 'pilotlight/store-kit';
+import type {
+  ClaimRequest,
+  CreateJobResult,
+  FireRecurring,
+  NewJob,
+  NewRecurringJob,
+  StoreEvent,
+  Transition,
+  TransitionAndClaimResult,
+} from 'pilotlight/store-kit';
 import { migrate } from './migrations.ts';
 import { assertTransaction, inTransaction, retryDeadlock } from './transactions.ts';
 import {
@@ -38,7 +47,12 @@ export class PostgresStore implements Store<pg.ClientBase> {
   #closing: Promise<void> | undefined;
 
   /** Use `createPostgresStore()`, which validates the options and migrates. */
-  constructor(options: { pool: pg.Pool; ownsPool: boolean; schema: string; connectListener: () => Promise<{ client: pg.ClientBase; release(destroy: boolean): void }> }) {
+  constructor(options: {
+    pool: pg.Pool;
+    ownsPool: boolean;
+    schema: string;
+    connectListener: () => Promise<{ client: pg.ClientBase; release(destroy: boolean): void }>;
+  }) {
     this.schema = options.schema;
     this.#pool = options.pool;
     this.#ownsPool = options.ownsPool;
@@ -287,7 +301,20 @@ export class PostgresStore implements Store<pg.ClientBase> {
        ON CONFLICT (id) DO UPDATE SET cron = excluded.cron, time_zone = excluded.time_zone, misfire = excluded.misfire,
          type = excluded.type, method = excluded.method, args = excluded.args, queue = excluded.queue,
          priority = excluded.priority, retry = excluded.retry, next_run_at = excluded.next_run_at`,
-      [job.id, job.cron, job.timeZone, job.misfire, job.type, job.method, job.argsJson, job.queue, job.priority, retryJson(job.retry), job.nextRunAt, new Date()],
+      [
+        job.id,
+        job.cron,
+        job.timeZone,
+        job.misfire,
+        job.type,
+        job.method,
+        job.argsJson,
+        job.queue,
+        job.priority,
+        retryJson(job.retry),
+        job.nextRunAt,
+        new Date(),
+      ],
     );
   }
 
@@ -368,7 +395,10 @@ export class PostgresStore implements Store<pg.ClientBase> {
   }
 
   #assertOpen(): void {
-    if (this.#closing) throw new StoreClosedError(`The PostgreSQL store (schema ${this.schema}) is closed: create a new store (createPostgresStore()) to use the database again`);
+    if (this.#closing)
+      throw new StoreClosedError(
+        `The PostgreSQL store (schema ${this.schema}) is closed: create a new store (createPostgresStore()) to use the database again`,
+      );
   }
 
   #emit(event: StoreEvent): void {

@@ -16,9 +16,28 @@ export interface JobRow extends StoredJobRow {
 
 /** Every column of `jobs` but the history, which only `getHistory()` reads. */
 export const JOB_COLUMNS = [
-  'id', 'type', 'method', 'args', 'queue', 'priority', 'state', 'state_reason', 'run_at', 'created_at', 'state_changed_at',
-  'attempt', 'retry_count', 'retry', 'parent_id', 'has_continuations', 'dedup_key', 'metadata', 'server_name', 'lease_until',
-  'progress', 'recurring_id',
+  'id',
+  'type',
+  'method',
+  'args',
+  'queue',
+  'priority',
+  'state',
+  'state_reason',
+  'run_at',
+  'created_at',
+  'state_changed_at',
+  'attempt',
+  'retry_count',
+  'retry',
+  'parent_id',
+  'has_continuations',
+  'dedup_key',
+  'metadata',
+  'server_name',
+  'lease_until',
+  'progress',
+  'recurring_id',
 ] as const;
 
 /** The job columns that are times, selected as epoch milliseconds (see `jobColumns()`). */

@@ -26,9 +26,11 @@ async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T
   }
 }
 
-after(() => withClient(async (client) => {
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-}));
+after(() =>
+  withClient(async (client) => {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  }),
+);
 
 describe('PostgresStore errors', () => {
   it('a call after close(): the StoreClosedError every Pilotlight store throws, with code STORE_CLOSED', async () => {

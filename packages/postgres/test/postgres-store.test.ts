@@ -66,7 +66,9 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const [created] = await stores[0]!.createJobs([newJob({ type: 'Shared' })]);
       assert.equal((await stores[2]!.getJob(created!.id))?.type, 'Shared');
       await stores[1]!.migrate();
-      const versions = await withClient(async (client) => (await client.query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).rows);
+      const versions = await withClient(
+        async (client) => (await client.query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).rows,
+      );
       assert.deepEqual(versions, [{ version: 1 }]);
     }));
 
@@ -77,7 +79,17 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const b = await open({ schema, poolSize: 5 });
       const created = await a.createJobs(Array.from({ length: 60 }, (_, i) => newJob({ priority: i % 3 })));
       const claims = (name: string, store: PostgresStore) =>
-        Promise.all(Array.from({ length: 10 }, () => store.claimJobs({ queues: ['default'], limit: 3, serverName: name, now: new Date(), leaseUntil: new Date(Date.now() + 30_000) })));
+        Promise.all(
+          Array.from({ length: 10 }, () =>
+            store.claimJobs({
+              queues: ['default'],
+              limit: 3,
+              serverName: name,
+              now: new Date(),
+              leaseUntil: new Date(Date.now() + 30_000),
+            }),
+          ),
+        );
       const ids = (await Promise.all([claims('a', a), claims('b', b)])).flat(2).map((claimed) => claimed.id);
       assert.equal(new Set(ids).size, ids.length, 'no job claimed twice');
       assert.deepEqual([...ids].sort(), created.map((result) => result.id).sort());
@@ -124,7 +136,13 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       for (let round = 0; round < 10; round++) {
         const created = await a.createJobs(Array.from({ length: 20 }, () => newJob({ queue: `q${round}` })));
         const now = new Date();
-        const claimed = await a.claimJobs({ queues: [`q${round}`], limit: 20, serverName: 'w', now, leaseUntil: new Date(now.getTime() + 30_000) });
+        const claimed = await a.claimJobs({
+          queues: [`q${round}`],
+          limit: 20,
+          serverName: 'w',
+          now,
+          leaseUntil: new Date(now.getTime() + 30_000),
+        });
         assert.equal(claimed.length, 20);
         const finish = (order: string[], to: 'Succeeded' | 'Enqueued') =>
           order.map((id) => ({ id, expect: { state: 'Processing' as const }, to: { name: to, at: new Date() } }));
@@ -163,7 +181,11 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === 'mail'), 'a wake for queue mail', 1_000);
       await writer.transition([{ id: created!.id, expect: { state: 'Enqueued' }, to: { name: 'Deleted', at: new Date() } }]);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.deepEqual(events.filter((event) => event.type === 'state'), [], 'state events are only for changes made in this process');
+      assert.deepEqual(
+        events.filter((event) => event.type === 'state'),
+        [],
+        'state events are only for changes made in this process',
+      );
     }));
 
   it('sends no wake for a write that is rolled back', () =>
@@ -211,7 +233,11 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === undefined), 'a wake after reconnecting', 5_000);
       events.length = 0;
       await writer.createJobs([newJob({ queue: 'after-reconnect' })]);
-      await waitFor(() => events.some((event) => event.type === 'wake' && event.queue === 'after-reconnect'), 'a wake from the other store', 2_000);
+      await waitFor(
+        () => events.some((event) => event.type === 'wake' && event.queue === 'after-reconnect'),
+        'a wake from the other store',
+        2_000,
+      );
     }));
 
   it('names its sessions in pg_stat_activity: pilotlight, and pilotlight listener (a name in the connection string wins)', () =>
@@ -228,8 +254,14 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const store = await open({ schema: freshSchema() });
       await store.countJobs(); // a pool connection, at least
       const sessions = await sessionsOn(store.schema);
-      assert.ok(sessions.some((row) => row.application_name === 'pilotlight listener' && row.query.startsWith('LISTEN')), JSON.stringify(sessions));
-      assert.ok(sessions.some((row) => row.application_name === 'pilotlight' && row.query.includes('count(*)')), JSON.stringify(sessions));
+      assert.ok(
+        sessions.some((row) => row.application_name === 'pilotlight listener' && row.query.startsWith('LISTEN')),
+        JSON.stringify(sessions),
+      );
+      assert.ok(
+        sessions.some((row) => row.application_name === 'pilotlight' && row.query.includes('count(*)')),
+        JSON.stringify(sessions),
+      );
 
       const url = new URL(connectionString);
       const name = `billing-worker ${randomBytes(4).toString('hex')}`;
@@ -237,8 +269,14 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const named = await open({ schema: freshSchema(), connectionString: url.toString() });
       await named.countJobs();
       const custom = await sessionsOn(named.schema);
-      assert.ok(custom.some((row) => row.application_name === name && row.query.startsWith('LISTEN')), `the listener carries the connection string's name: ${JSON.stringify(custom)}`);
-      assert.ok(custom.some((row) => row.application_name === name && row.query.includes('count(*)')), `a pool connection carries it: ${JSON.stringify(custom)}`);
+      assert.ok(
+        custom.some((row) => row.application_name === name && row.query.startsWith('LISTEN')),
+        `the listener carries the connection string's name: ${JSON.stringify(custom)}`,
+      );
+      assert.ok(
+        custom.some((row) => row.application_name === name && row.query.includes('count(*)')),
+        `a pool connection carries it: ${JSON.stringify(custom)}`,
+      );
     }));
 
   it("drops leftover test schemas older than 30 minutes, and no other: not a recent one (another run's), nor one it did not name", async () => {
@@ -250,8 +288,10 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       for (const schema of [old, recent, unrecognized]) await client.query(`CREATE SCHEMA "${schema}"`);
     });
     assert.ok((await dropStaleTestSchemas(connectionString)).includes(old));
-    const left = await withClient(async (client) =>
-      (await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)`, [[old, recent, unrecognized]])).rows,
+    const left = await withClient(
+      async (client) =>
+        (await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)`, [[old, recent, unrecognized]]))
+          .rows,
     );
     assert.deepEqual(left.map((row) => row.nspname).sort(), [recent, unrecognized].sort());
   });
@@ -299,7 +339,10 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     const saved = process.env.DATABASE_URL;
     delete process.env.DATABASE_URL;
     try {
-      await assert.rejects(createPostgresStore({}), (error: unknown) => error instanceof ValidationError && /connectionString.*DATABASE_URL/.test(error.message));
+      await assert.rejects(
+        createPostgresStore({}),
+        (error: unknown) => error instanceof ValidationError && /connectionString.*DATABASE_URL/.test(error.message),
+      );
     } finally {
       if (saved !== undefined) process.env.DATABASE_URL = saved;
     }
@@ -324,7 +367,10 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     const before = new Set(process.getActiveResourcesInfo());
     await assert.rejects(createPostgresStore({ connectionString, schema }), /version 99, newer than/);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(activeHandles().filter((handle) => !before.has(handle)), []);
+    assert.deepEqual(
+      activeHandles().filter((handle) => !before.has(handle)),
+      [],
+    );
   });
 
   it('close() ends the listener, the pool and every timer: no handle is left', async () => {
@@ -335,7 +381,9 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     await store.createJobs([newJob()]);
     // Kill the listener so a reconnect timer is pending when close() runs.
     await withClient((client) =>
-      client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()`, [`LISTEN "${schema}_wake"`]),
+      client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()`, [
+        `LISTEN "${schema}_wake"`,
+      ]),
     );
     await new Promise((resolve) => setTimeout(resolve, 20));
     await Promise.all([store.close(), other.close()]);

@@ -113,12 +113,15 @@ describe('transactional enqueue with the application\u2019s own pg client', () =
     await assert.rejects(
       // @ts-expect-error a pool is not a transaction
       client.enqueue(sendReceipt, 8, { transaction: app }),
-      (error: unknown) => error instanceof ValidationError && /not a pg\.Pool/.test(error.message) && /pool\.connect\(\)/.test(error.message),
+      (error: unknown) =>
+        error instanceof ValidationError && /not a pg\.Pool/.test(error.message) && /pool\.connect\(\)/.test(error.message),
     );
     await assert.rejects(
       // @ts-expect-error not a client
       client.enqueue(sendReceipt, 8, { transaction: { begin: true } }),
-      (error: unknown) => error instanceof ValidationError && /options\.transaction must be the pg client you ran BEGIN on; received an object/.test(error.message),
+      (error: unknown) =>
+        error instanceof ValidationError &&
+        /options\.transaction must be the pg client you ran BEGIN on; received an object/.test(error.message),
     );
     assert.equal((await client.countJobs()).Enqueued, 0);
   });

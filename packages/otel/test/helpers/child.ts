@@ -30,9 +30,14 @@ export function startChild(fixture: string, env: Record<string, string>, execArg
     stdout += chunk.toString('utf8');
     for (const waiter of waiters.filter((w) => stdout.includes(w.text))) waiter.resolve();
   });
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
   const done = once(child, 'close').then(([code, signal]) => ({
-    code: code as number | null, signal: signal as NodeJS.Signals | null, stdout, stderr,
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+    stdout,
+    stderr,
   }));
   return {
     process: child,

@@ -28,7 +28,10 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-interface JsonKeyValue { key: string; value: Record<string, unknown> }
+interface JsonKeyValue {
+  key: string;
+  value: Record<string, unknown>;
+}
 
 export async function startReceiver(): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
@@ -44,27 +47,33 @@ export async function startReceiver(): Promise<Receiver> {
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
 
-  const json = (path: string): any[] =>
-    requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body.toString('utf8')));
+  const json = (path: string): any[] => requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body.toString('utf8')));
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     spans() {
-      return json('/v1/traces').flatMap((body) => (body.resourceSpans ?? []).flatMap((rs: any) => {
-        const resource = attributes(rs.resource?.attributes);
-        return (rs.scopeSpans ?? []).flatMap((ss: any) => (ss.spans ?? []).map((span: any) => ({
-          name: span.name,
-          traceId: span.traceId,
-          serviceName: resource['service.name'] as string | undefined,
-          resource,
-          attributes: attributes(span.attributes),
-        })));
-      }));
+      return json('/v1/traces').flatMap((body) =>
+        (body.resourceSpans ?? []).flatMap((rs: any) => {
+          const resource = attributes(rs.resource?.attributes);
+          return (rs.scopeSpans ?? []).flatMap((ss: any) =>
+            (ss.spans ?? []).map((span: any) => ({
+              name: span.name,
+              traceId: span.traceId,
+              serviceName: resource['service.name'] as string | undefined,
+              resource,
+              attributes: attributes(span.attributes),
+            })),
+          );
+        }),
+      );
     },
     metricNames() {
-      return json('/v1/metrics').flatMap((body) => (body.resourceMetrics ?? []).flatMap((rm: any) =>
-        (rm.scopeMetrics ?? []).flatMap((sm: any) => (sm.metrics ?? []).map((m: any) => m.name as string))));
+      return json('/v1/metrics').flatMap((body) =>
+        (body.resourceMetrics ?? []).flatMap((rm: any) =>
+          (rm.scopeMetrics ?? []).flatMap((sm: any) => (sm.metrics ?? []).map((m: any) => m.name as string)),
+        ),
+      );
     },
     async close() {
       server.closeAllConnections();

@@ -99,7 +99,12 @@ export class Client<Transaction = never> {
 
   /** Run later: at a date (`{ at }`) or after a delay in ms (`{ delay }`). */
   schedule<A>(job: JobDefinition<A, any>, args: A, options: ScheduleOptions<Transaction>): Promise<string>;
-  schedule<T, M extends JobMethodName<T>>(job: JobClass<T>, method: M, args: JobMethodArgs<T, M>, options: ScheduleOptions<Transaction>): Promise<string>;
+  schedule<T, M extends JobMethodName<T>>(
+    job: JobClass<T>,
+    method: M,
+    args: JobMethodArgs<T, M>,
+    options: ScheduleOptions<Transaction>,
+  ): Promise<string>;
   schedule(job: unknown, ...rest: unknown[]): Promise<string> {
     return this.#createOne('schedule', job, rest, (options: ScheduleOptions) => {
       const runAt = dueDate(options);
@@ -111,10 +116,20 @@ export class Client<Transaction = never> {
 
   /** A continuation: runs when job `parentId` succeeds (`Awaiting` until then); deleted if the parent is. */
   continueWith<A>(parentId: string, job: JobDefinition<A, any>, ...rest: Rest<A, EnqueueOptions<Transaction>>): Promise<string>;
-  continueWith<T, M extends JobMethodName<T>>(parentId: string, job: JobClass<T>, ...rest: ClassRest<T, M, EnqueueOptions<Transaction>>): Promise<string>;
+  continueWith<T, M extends JobMethodName<T>>(
+    parentId: string,
+    job: JobClass<T>,
+    ...rest: ClassRest<T, M, EnqueueOptions<Transaction>>
+  ): Promise<string>;
   async continueWith(parentId: string, job: unknown, ...rest: unknown[]): Promise<string> {
     validateNonEmptyString(parentId, 'continueWith() parentId');
-    return this.#createOne('continueWith', job, rest, () => ({ name: 'Awaiting', reason: `Waiting for job ${parentId} to succeed` }), parentId);
+    return this.#createOne(
+      'continueWith',
+      job,
+      rest,
+      () => ({ name: 'Awaiting', reason: `Waiting for job ${parentId} to succeed` }),
+      parentId,
+    );
   }
 
   /** Enqueue many jobs of one kind in one transaction. Resolves to their ids, in order. */
@@ -130,7 +145,11 @@ export class Client<Transaction = never> {
     const list = rest[isClass ? 1 : 0];
     if (!Array.isArray(list)) throw new ValidationError(`enqueueMany() expects an array of arguments; received ${describe(list)}`);
     const requests = list.map((args) => {
-      const { invocation, options } = readInvocation<EnqueueOptions<Transaction>>('enqueueMany', job, isClass ? [rest[0], args, rest[2]] : [args, rest[1]]);
+      const { invocation, options } = readInvocation<EnqueueOptions<Transaction>>(
+        'enqueueMany',
+        job,
+        isClass ? [rest[0], args, rest[2]] : [args, rest[1]],
+      );
       if (options.dedupKey !== undefined) throw new ValidationError('enqueueMany() does not take a dedupKey: it would apply to every job');
       const { parenting, ...call } = invocation;
       return { ...call, state: { name: 'Enqueued' as const }, ...withMetadata(options, parenting) };
@@ -197,7 +216,11 @@ export class Client<Transaction = never> {
     return results![0]!.id;
   }
 
-  async #moveTo(id: string, candidate: { name: 'Deleted' | 'Enqueued'; reason: string }, allowed: (state: StateName) => boolean): Promise<boolean> {
+  async #moveTo(
+    id: string,
+    candidate: { name: 'Deleted' | 'Enqueued'; reason: string },
+    allowed: (state: StateName) => boolean,
+  ): Promise<boolean> {
     // Retry if the job changed state between our read and our write (a worker finished it meanwhile).
     for (let tries = 0; tries < 5; tries++) {
       const job = await this.store.getJob(id);
@@ -216,7 +239,9 @@ export function createClient<Transaction = never>(options: ClientOptions<Transac
 function dueDate(options: ScheduleOptions): Date {
   const hasAt = options.at !== undefined;
   if (hasAt === (options.delay !== undefined)) {
-    throw new ValidationError(`schedule() needs exactly one of options.at (a Date) or options.delay (ms); received at=${describe(options.at)}, delay=${describe(options.delay)}`);
+    throw new ValidationError(
+      `schedule() needs exactly one of options.at (a Date) or options.delay (ms); received at=${describe(options.at)}, delay=${describe(options.delay)}`,
+    );
   }
   if (hasAt) {
     if (!(options.at instanceof Date) || Number.isNaN(options.at.getTime())) {

@@ -17,7 +17,11 @@ export interface Invocation extends JobCall {
  * `(JobClass, 'method', [args], options?)` for class-based jobs. Returns the invocation and the
  * options argument, validated; throws `ValidationError` naming the API for anything else.
  */
-export function readInvocation<O extends JobOptions>(api: string, job: unknown, rest: readonly unknown[]): { invocation: Invocation; options: O } {
+export function readInvocation<O extends JobOptions>(
+  api: string,
+  job: unknown,
+  rest: readonly unknown[],
+): { invocation: Invocation; options: O } {
   let type: string;
   let method: string;
   let args: readonly unknown[];
@@ -35,7 +39,8 @@ export function readInvocation<O extends JobOptions>(api: string, job: unknown, 
     if (typeof method !== 'string' || typeof (job as { prototype?: Record<string, unknown> }).prototype?.[method] !== 'function') {
       throw new ValidationError(`${api}() method must name a method of ${type}; received ${describe(method)}`);
     }
-    if (!Array.isArray(rest[1])) throw new ValidationError(`${api}() arguments of ${type}.${method} must be an array; received ${describe(rest[1])}`);
+    if (!Array.isArray(rest[1]))
+      throw new ValidationError(`${api}() arguments of ${type}.${method} must be an array; received ${describe(rest[1])}`);
     args = rest[1];
     options = rest[2] as O | undefined;
   } else {
@@ -51,7 +56,12 @@ export function readInvocation<O extends JobOptions>(api: string, job: unknown, 
       method,
       argsJson: serializeArgs(args, api),
       queue: validateQueueName(options.queue ?? defaults.queue ?? DEFAULTS.queue, `${api}() options.queue`),
-      priority: validateInteger(options.priority ?? defaults.priority ?? DEFAULTS.priority, `${api}() options.priority`, -1_000_000, 1_000_000),
+      priority: validateInteger(
+        options.priority ?? defaults.priority ?? DEFAULTS.priority,
+        `${api}() options.priority`,
+        -1_000_000,
+        1_000_000,
+      ),
       retry: { ...validateRetry(defaults.retry, `${type} retry`), ...validateRetry(options.retry, `${api}() options.retry`) },
       parenting: optionalParenting(options.parenting ?? defaults.parenting, `${api}() options.parenting`),
     },

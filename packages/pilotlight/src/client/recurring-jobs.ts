@@ -35,7 +35,14 @@ export class RecurringJobs {
    * schedule is unchanged, so redeploying the same definition neither skips nor repeats one.
    */
   addOrUpdate<A>(id: string, cron: string, job: JobDefinition<A, any>, args: A, options?: RecurringOptions): Promise<void>;
-  addOrUpdate<T, M extends JobMethodName<T>>(id: string, cron: string, job: JobClass<T>, method: M, args: JobMethodArgs<T, M>, options?: RecurringOptions): Promise<void>;
+  addOrUpdate<T, M extends JobMethodName<T>>(
+    id: string,
+    cron: string,
+    job: JobClass<T>,
+    method: M,
+    args: JobMethodArgs<T, M>,
+    options?: RecurringOptions,
+  ): Promise<void>;
   async addOrUpdate(id: string, cron: string, job: unknown, ...rest: unknown[]): Promise<void> {
     validateNonEmptyString(id, 'recurring.addOrUpdate() id');
     const { invocation, options } = readInvocation<RecurringOptions>('recurring.addOrUpdate', job, rest);
@@ -43,7 +50,9 @@ export class RecurringJobs {
     const timeZone = validateTimeZone(options.timeZone ?? DEFAULTS.recurring.timeZone);
     const misfire = options.misfire ?? DEFAULTS.recurring.misfire;
     if (!MISFIRE_POLICIES.includes(misfire)) {
-      throw new ValidationError(`recurring.addOrUpdate() options.misfire must be one of ${MISFIRE_POLICIES.join(', ')}; received ${describe(misfire)}`);
+      throw new ValidationError(
+        `recurring.addOrUpdate() options.misfire must be one of ${MISFIRE_POLICIES.join(', ')}; received ${describe(misfire)}`,
+      );
     }
     const schedule = new CronSchedule(cron, timeZone, 'recurring.addOrUpdate() cron');
     const existing = await this.#store.getRecurring(id);
@@ -62,8 +71,9 @@ export class RecurringJobs {
   async trigger(id: string): Promise<string> {
     const recurring = await this.#store.getRecurring(id);
     if (!recurring) throw new JobNotFoundError(id, `Recurring job '${id}' does not exist`);
-    const results = await this.#creator.create([occurrence(recurring, { name: 'Enqueued', reason: `Triggered by hand from recurring job '${id}'` })], (jobs) =>
-      this.#store.createJobs(jobs),
+    const results = await this.#creator.create(
+      [occurrence(recurring, { name: 'Enqueued', reason: `Triggered by hand from recurring job '${id}'` })],
+      (jobs) => this.#store.createJobs(jobs),
     );
     return results![0]!.id;
   }

@@ -33,7 +33,9 @@ export function validateRetry(retry: RetryOptions | undefined, option: string): 
   if (backoff !== undefined && backoff !== 'hangfire') {
     const delays = typeof backoff === 'number' ? [backoff] : backoff;
     if (!Array.isArray(delays) || delays.length === 0) {
-      throw new ValidationError(`${option}.backoff must be 'hangfire', a delay in ms or a non-empty array of delays; received ${describe(backoff)}`);
+      throw new ValidationError(
+        `${option}.backoff must be 'hangfire', a delay in ms or a non-empty array of delays; received ${describe(backoff)}`,
+      );
     }
     delays.forEach((delay, i) => validateInteger(delay, `${option}.backoff${typeof backoff === 'number' ? '' : `[${i}]`}`, 0));
   }

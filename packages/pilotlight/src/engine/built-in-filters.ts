@@ -8,7 +8,12 @@ import type { JobFilter } from '../filters/filter.ts';
 import { FilterPipeline } from '../filters/filter-pipeline.ts';
 
 /** The pipeline of a client or worker: the built-in filters (tracing, retry, continuations), then the user's. */
-export function createPipeline(userFilters: readonly JobFilter[], retry: ResolvedRetry, tracing: ResolvedTracingOptions, logger: Logger): FilterPipeline {
+export function createPipeline(
+  userFilters: readonly JobFilter[],
+  retry: ResolvedRetry,
+  tracing: ResolvedTracingOptions,
+  logger: Logger,
+): FilterPipeline {
   const builtIn: JobFilter[] = [new AutomaticRetryFilter(retry), new ContinuationsFilter()];
   if (tracing.enabled) builtIn.unshift(new TracingFilter(tracing));
   return new FilterPipeline([...builtIn, ...userFilters], logger);

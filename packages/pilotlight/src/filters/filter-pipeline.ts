@@ -81,7 +81,13 @@ export class FilterPipeline {
     }
   }
 
-  async #runRest<H extends Hook>(pending: Promise<void>, filters: JobFilter[], from: number, hook: H, context: ContextOf<H>): Promise<void> {
+  async #runRest<H extends Hook>(
+    pending: Promise<void>,
+    filters: JobFilter[],
+    from: number,
+    hook: H,
+    context: ContextOf<H>,
+  ): Promise<void> {
     await pending;
     for (let i = from; i < filters.length; i++) await this.#call(filters[i]!, hook, context);
   }

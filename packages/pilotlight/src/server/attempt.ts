@@ -85,7 +85,9 @@ export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Pr
   if (cancelReason === 'shutdown' && failed) {
     // Stopping worker: hand the job back without spending an attempt.
     const reason = `Worker ${serverName} stopped during attempt ${job.attempt}; job handed back`;
-    finalState = (await states.apply(job, { name: 'Enqueued', reason }, { items, expectServer: serverName, attempt: job.attempt - 1, commit }))?.state;
+    finalState = (
+      await states.apply(job, { name: 'Enqueued', reason }, { items, expectServer: serverName, attempt: job.attempt - 1, commit })
+    )?.state;
   } else if (cancelReason === undefined || cancelReason === 'shutdown') {
     const details = failed ? toErrorDetails(error) : undefined;
     const candidate: StateInput = details ? { name: 'Failed', error: details, reason: details.message } : { name: 'Succeeded' };

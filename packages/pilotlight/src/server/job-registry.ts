@@ -17,7 +17,8 @@ export class JobRegistry {
 
   constructor(jobs: readonly (JobDefinition<any, any> | JobClass<any>)[], activate: JobActivator) {
     this.#activate = activate;
-    if (!Array.isArray(jobs)) throw new ValidationError(`createWorker() options.jobs must be an array of job definitions or classes; received ${describe(jobs)}`);
+    if (!Array.isArray(jobs))
+      throw new ValidationError(`createWorker() options.jobs must be an array of job definitions or classes; received ${describe(jobs)}`);
     for (const job of jobs) {
       if (isJobDefinition(job)) this.#add(this.#functions, job.type, job);
       else if (typeof job === 'function') this.#add(this.#classes, jobClassType(job), job);
@@ -34,13 +35,21 @@ export class JobRegistry {
     if (job.method === '') {
       const definition = this.#functions.get(job.type);
       if (!definition) {
-        throw new JobNotRegisteredError(job.type, '', `No job named '${job.type}' is registered on this worker: add its definition to createWorker() options.jobs`);
+        throw new JobNotRegisteredError(
+          job.type,
+          '',
+          `No job named '${job.type}' is registered on this worker: add its definition to createWorker() options.jobs`,
+        );
       }
       return (args, context) => definition.handler(args[0], context);
     }
     const jobClass = this.#classes.get(job.type);
     if (!jobClass) {
-      throw new JobNotRegisteredError(job.type, job.method, `No job class '${job.type}' is registered on this worker: add the class to createWorker() options.jobs`);
+      throw new JobNotRegisteredError(
+        job.type,
+        job.method,
+        `No job class '${job.type}' is registered on this worker: add the class to createWorker() options.jobs`,
+      );
     }
     return (args, context) => {
       const instance = this.#activate(jobClass) as Record<string, unknown>;

@@ -70,7 +70,11 @@ async function requeueExpiredLeases({ store, states, retry }: MaintenanceDeps, n
       const lost = `Worker ${job.serverName} stopped renewing its lease during attempt ${job.attempt}`;
       // A job that keeps killing its worker must not loop forever: lost attempts count.
       return job.attempt >= attempts
-        ? states.change(job, { name: 'Failed', reason: `${lost}; no attempt left (${job.attempt} of ${attempts})`, error: { type: 'LeaseExpired', message: lost } })
+        ? states.change(job, {
+            name: 'Failed',
+            reason: `${lost}; no attempt left (${job.attempt} of ${attempts})`,
+            error: { type: 'LeaseExpired', message: lost },
+          })
         : states.change(job, { name: 'Enqueued', reason: `${lost}; requeued` });
     }),
   );

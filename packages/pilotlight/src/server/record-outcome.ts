@@ -43,10 +43,18 @@ export async function recordOutcome(transition: Transition, deps: RecordOutcomeD
     } catch (error) {
       if (signal.aborted || error instanceof StoreClosedError) throw error; // a closed store never comes back
       // Per job at debug level; the streak once in a while at warn level (every job fails alike).
-      deps.logger.debug(`Worker ${workerName} could not record the outcome of job ${transition.id} (${transition.to.name}), try ${tries}; retrying in ${delay} ms`, {
+      deps.logger.debug(
+        `Worker ${workerName} could not record the outcome of job ${transition.id} (${transition.to.name}), try ${tries}; retrying in ${delay} ms`,
+        {
+          error,
+        },
+      );
+      failures.failed(
+        'outcome',
+        `Worker ${workerName} could not record the outcomes of finished jobs; retrying each with a back-off up to ${MAX_RETRY_MS} ms`,
         error,
-      });
-      failures.failed('outcome', `Worker ${workerName} could not record the outcomes of finished jobs; retrying each with a back-off up to ${MAX_RETRY_MS} ms`, error, 'warn');
+        'warn',
+      );
       try {
         await sleep(delay, undefined, { signal });
       } catch {

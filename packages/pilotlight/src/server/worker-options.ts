@@ -86,8 +86,10 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     throw new ValidationError(`createWorker() options.store must be a store; received ${describe(options?.store)}`);
   }
   const d = DEFAULTS.worker;
-  const ms = (key: 'leaseDuration' | 'heartbeatInterval' | 'pollInterval' | 'maintenanceInterval' | 'shutdownTimeout' | 'serverTimeout', min: number) =>
-    validateInteger(options[key] ?? d[key], `createWorker() options.${key}`, min);
+  const ms = (
+    key: 'leaseDuration' | 'heartbeatInterval' | 'pollInterval' | 'maintenanceInterval' | 'shutdownTimeout' | 'serverTimeout',
+    min: number,
+  ) => validateInteger(options[key] ?? d[key], `createWorker() options.${key}`, min);
   const queues = options.queues ?? d.queues;
   if (!Array.isArray(queues) || queues.length === 0) {
     throw new ValidationError(`createWorker() options.queues must be a non-empty array of queue names; received ${describe(queues)}`);
@@ -124,7 +126,10 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     shutdownTimeout: ms('shutdownTimeout', 0),
     serverTimeout: ms('serverTimeout', 1_000),
     handleSignals: options.handleSignals ?? false,
-    serverName: options.serverName === undefined ? createServerName() : validateNonEmptyString(options.serverName, 'createWorker() options.serverName'),
+    serverName:
+      options.serverName === undefined
+        ? createServerName()
+        : validateNonEmptyString(options.serverName, 'createWorker() options.serverName'),
     logger: options.logger ?? consoleLogger,
     tracing: resolveTracingOptions(options.tracing, 'createWorker() options.tracing'),
   };

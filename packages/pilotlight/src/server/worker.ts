@@ -81,7 +81,13 @@ export class Worker {
       registry,
       serverName: this.name,
       commit: (transition) =>
-        recordOutcome(transition, { workerName: this.name, commit, failures: this.#failures, logger: this.#logger, signal: this.#outcomeRetries.signal }),
+        recordOutcome(transition, {
+          workerName: this.name,
+          commit,
+          failures: this.#failures,
+          logger: this.#logger,
+          signal: this.#outcomeRetries.signal,
+        }),
     };
     this.#maintenanceDeps = {
       store: this.#store,
@@ -118,7 +124,13 @@ export class Worker {
     }
     this.#status = 'running';
     const now = new Date();
-    this.#server = { name: this.name, queues: this.#options.queues, concurrency: this.#options.concurrency, startedAt: now, heartbeatAt: now };
+    this.#server = {
+      name: this.name,
+      queues: this.#options.queues,
+      concurrency: this.#options.concurrency,
+      startedAt: now,
+      heartbeatAt: now,
+    };
     // A chore, so that a stop() called meanwhile waits for it; then nothing is armed.
     await this.#chore(this.#heartbeat());
     if (this.#status !== 'running') return;
@@ -253,7 +265,13 @@ export class Worker {
 
   #claimRequest(limit: number) {
     const now = new Date();
-    return { queues: this.#options.queues, limit, serverName: this.name, now, leaseUntil: new Date(now.getTime() + this.#options.leaseDuration) };
+    return {
+      queues: this.#options.queues,
+      limit,
+      serverName: this.name,
+      now,
+      leaseUntil: new Date(now.getTime() + this.#options.leaseDuration),
+    };
   }
 
   #runClaimed(jobs: JobRecord[], asked: number): void {
@@ -268,7 +286,12 @@ export class Worker {
     // Claimed by a commit that was in flight when stop() began: it goes back without starting.
     if (this.#status !== 'running') attempt.cancel(new JobCancelledError('shutdown', `Worker ${this.name} is stopping`));
     attempt.done = this.#runInSlot(attempt)
-      .catch((error: unknown) => this.#logger.error(`Worker ${this.name} failed recording the outcome of job ${job.id}; its lease will expire once the worker has stopped`, { error }))
+      .catch((error: unknown) =>
+        this.#logger.error(
+          `Worker ${this.name} failed recording the outcome of job ${job.id}; its lease will expire once the worker has stopped`,
+          { error },
+        ),
+      )
       .finally(() => {
         if (this.#running.get(job.id) === attempt) this.#running.delete(job.id);
         this.#scheduleFetch();
@@ -308,7 +331,9 @@ export class Worker {
     const attempt = this.#running.get(event.jobId);
     if (!attempt || attempt.finishing) return;
     const reason = event.to === 'Deleted' ? 'deleted' : 'lost';
-    attempt.cancel(new JobCancelledError(reason, `Job ${event.jobId} was ${reason === 'deleted' ? 'deleted' : 'moved to ' + event.to} while running`));
+    attempt.cancel(
+      new JobCancelledError(reason, `Job ${event.jobId} was ${reason === 'deleted' ? 'deleted' : 'moved to ' + event.to} while running`),
+    );
   }
 
   /** Records the heartbeat, renews leases, and aborts jobs this worker no longer holds. */
@@ -335,7 +360,9 @@ export class Worker {
         if (held.has(attempt.job.id) || attempt.finishing || this.#running.get(attempt.job.id) !== attempt) continue;
         const current = await this.#store.getJob(attempt.job.id);
         const reason = current?.state === 'Deleted' ? 'deleted' : 'lost';
-        attempt.cancel(new JobCancelledError(reason, `Job ${attempt.job.id} is no longer held by worker ${this.name} (now ${current?.state ?? 'gone'})`));
+        attempt.cancel(
+          new JobCancelledError(reason, `Job ${attempt.job.id} is no longer held by worker ${this.name} (now ${current?.state ?? 'gone'})`),
+        );
       }
       this.#failures.succeeded('heartbeat', `Worker ${this.name} records its heartbeat again`);
     } catch (error) {

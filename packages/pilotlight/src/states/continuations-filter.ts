@@ -39,7 +39,11 @@ async function releaseAll(context: FilterContext, parentId: string, parentState:
 export const PARENT_STATE = Symbol('pilotlight.parentState');
 
 /** Moves a waiting continuation on, given its parent's final state (`undefined`: the parent is gone). */
-export function releaseContinuation(context: FilterContext, child: JobRecord, parentState: StateName | undefined): Promise<JobRecord | undefined> {
+export function releaseContinuation(
+  context: FilterContext,
+  child: JobRecord,
+  parentState: StateName | undefined,
+): Promise<JobRecord | undefined> {
   if (parentState === 'Succeeded') {
     return context.changeState(child, { name: 'Enqueued', reason: `Parent job ${child.parentId} succeeded` });
   }

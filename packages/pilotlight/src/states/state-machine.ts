@@ -49,7 +49,11 @@ export class StateMachine {
   }
 
   /** `change()`, also telling which state was elected and applied. */
-  async apply(job: JobRecord, candidate: StateInput, options: ChangeOptions = {}): Promise<{ job: JobRecord; state: StateRecord } | undefined> {
+  async apply(
+    job: JobRecord,
+    candidate: StateInput,
+    options: ChangeOptions = {},
+  ): Promise<{ job: JobRecord; state: StateRecord } | undefined> {
     const base = this.context(options.items);
     const at = new Date();
     const elected = await this.elect({ ...base, job, currentState: job.state, candidate, error: options.error, at });
@@ -88,7 +92,14 @@ export class StateMachine {
 
   /** When a job entering `state` at `at` may be deleted; `null` to keep it. */
   expiry(state: StateName, at: Date): Date | null {
-    const keep = state === 'Succeeded' ? this.#retention.succeeded : state === 'Deleted' ? this.#retention.deleted : state === 'Failed' ? this.#retention.failed : null;
+    const keep =
+      state === 'Succeeded'
+        ? this.#retention.succeeded
+        : state === 'Deleted'
+          ? this.#retention.deleted
+          : state === 'Failed'
+            ? this.#retention.failed
+            : null;
     return keep === null ? null : new Date(at.getTime() + keep);
   }
 }

@@ -41,7 +41,11 @@ export function isPinned(change: Transition): change is Transition & { readonly 
 }
 
 /** The job after a pinned transition: the job as read, the change, and the two fields others may have written. */
-export function pinnedResult(change: Transition & { readonly job: JobRecord }, hasContinuations: boolean, progress: JobProgress | undefined): JobRecord {
+export function pinnedResult(
+  change: Transition & { readonly job: JobRecord },
+  hasContinuations: boolean,
+  progress: JobProgress | undefined,
+): JobRecord {
   const { job, to } = change;
   return {
     ...job,

@@ -1,12 +1,4 @@
-import type {
-  JobCall,
-  JobProgress,
-  JobRecord,
-  RecurringJobRecord,
-  ServerRecord,
-  StateName,
-  StateRecord,
-} from '../types.ts';
+import type { JobCall, JobProgress, JobRecord, RecurringJobRecord, ServerRecord, StateName, StateRecord } from '../types.ts';
 
 /**
  * The only way the engine reaches storage. Every store (embedded SQLite, PostgreSQL, ...) implements

@@ -16,7 +16,9 @@ export interface Task<Input = unknown, Result = unknown> {
  * otherwise. The task manager creates an instance per run through its `activate` option, so a
  * dependency-injection container can provide it.
  */
-export type TaskClass<Input = any, Result = any> = (abstract new (...args: never[]) => Task<Input, Result>) & { readonly taskType?: string };
+export type TaskClass<Input = any, Result = any> = (abstract new (...args: never[]) => Task<Input, Result>) & {
+  readonly taskType?: string;
+};
 
 /** A function task, made by `defineTask()`. */
 export interface TaskDefinition<Input = any, Result = any> {
@@ -57,11 +59,15 @@ export function isTaskDefinition(value: unknown): value is TaskDefinition {
 export function taskTypeName(taskType: unknown, option: string): string {
   if (isTaskDefinition(taskType)) return taskType.type;
   if (typeof taskType !== 'function' || typeof (taskType.prototype as Partial<Task> | undefined)?.run !== 'function') {
-    throw new ValidationError(`${option} must be a class with a run(input, context) method or a defineTask() definition; received ${describe(taskType)}`);
+    throw new ValidationError(
+      `${option} must be a class with a run(input, context) method or a defineTask() definition; received ${describe(taskType)}`,
+    );
   }
   const type = (taskType as TaskClass).taskType ?? taskType.name;
   if (typeof type !== 'string' || type.length === 0 || type.length > TASK_DEFAULTS.maxNameLength) {
-    throw new ValidationError(`${option} needs a name: declare it as a named class or give it a static taskType; received ${describe(type)}`);
+    throw new ValidationError(
+      `${option} needs a name: declare it as a named class or give it a static taskType; received ${describe(type)}`,
+    );
   }
   return type;
 }

@@ -40,14 +40,16 @@ export interface ResolvedTaskManagerOptions {
 const OPTION = 'createTaskManager() options';
 
 export function resolveTaskManagerOptions(options: TaskManagerOptions): ResolvedTaskManagerOptions {
-  if (typeof options !== 'object' || options === null) throw new ValidationError(`createTaskManager() options must be an object; received ${describe(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new ValidationError(`createTaskManager() options must be an object; received ${describe(options)}`);
   const max = TASK_DEFAULTS.maxConcurrency;
   const perType = options.concurrencyPerType ?? {};
   if (typeof perType !== 'object' || perType === null || Array.isArray(perType)) {
     throw new ValidationError(`${OPTION}.concurrencyPerType must be an object of type names to limits; received ${describe(perType)}`);
   }
   const keep = options.keepFinished ?? {};
-  if (typeof keep !== 'object' || keep === null) throw new ValidationError(`${OPTION}.keepFinished must be an object; received ${describe(keep)}`);
+  if (typeof keep !== 'object' || keep === null)
+    throw new ValidationError(`${OPTION}.keepFinished must be an object; received ${describe(keep)}`);
   if (options.activate !== undefined && typeof options.activate !== 'function') {
     throw new ValidationError(`${OPTION}.activate must be a function; received ${describe(options.activate)}`);
   }
@@ -57,7 +59,9 @@ export function resolveTaskManagerOptions(options: TaskManagerOptions): Resolved
   }
   return {
     concurrency: validateInteger(options.concurrency, `${OPTION}.concurrency`, 1, max),
-    concurrencyPerType: new Map(Object.entries(perType).map(([type, limit]) => [type, validateInteger(limit, `${OPTION}.concurrencyPerType.${type}`, 1, max)])),
+    concurrencyPerType: new Map(
+      Object.entries(perType).map(([type, limit]) => [type, validateInteger(limit, `${OPTION}.concurrencyPerType.${type}`, 1, max)]),
+    ),
     keepFinished: {
       count: validateInteger(keep.count ?? TASK_DEFAULTS.keepFinished.count, `${OPTION}.keepFinished.count`, 0),
       age: validateInteger(keep.age ?? TASK_DEFAULTS.keepFinished.age, `${OPTION}.keepFinished.age`, 0),

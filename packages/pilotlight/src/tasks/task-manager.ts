@@ -80,11 +80,16 @@ export class TaskManager {
    */
   start<Input, Result>(taskType: TaskType<Input, Result>, input: Input, options: StartTaskOptions = {}): TaskHandle<Awaited<Result>> {
     const type = taskTypeName(taskType, 'start() taskType');
-    if (typeof options !== 'object' || options === null) throw new ValidationError(`start() options must be an object; received ${describe(options)}`);
-    const name = options.name === undefined ? type : validateNonEmptyString(options.name, 'start() options.name', TASK_DEFAULTS.maxNameLength);
-    if (this.#state !== 'accepting') throw new TaskManagerStoppedError(`start() of a ${type} task refused: the task manager is ${this.#state}`);
+    if (typeof options !== 'object' || options === null)
+      throw new ValidationError(`start() options must be an object; received ${describe(options)}`);
+    const name =
+      options.name === undefined ? type : validateNonEmptyString(options.name, 'start() options.name', TASK_DEFAULTS.maxNameLength);
+    if (this.#state !== 'accepting')
+      throw new TaskManagerStoppedError(`start() of a ${type} task refused: the task manager is ${this.#state}`);
     const task = new TaskRecord(this.#nextId(), type, name, this.#seq++, taskType, input, this.#tracer && otelContext.active());
-    const result = new Promise<Awaited<Result>>((resolve, reject) => (task.settle = { resolve: resolve as (value: unknown) => void, reject }));
+    const result = new Promise<Awaited<Result>>(
+      (resolve, reject) => (task.settle = { resolve: resolve as (value: unknown) => void, reject }),
+    );
     result.catch(ignore); // a forgotten task's failure is no unhandled rejection
     this.#tasks.set(task.id, task);
     if (this.#pending.size === 0 && this.#running.size < this.#options.concurrency && this.#hasRoom(type)) {
@@ -115,7 +120,8 @@ export class TaskManager {
 
   /** The tasks `get()` can show, in creation order, optionally of one status and one type. */
   list(query: ListTasksQuery = {}): TaskSnapshot[] {
-    if (typeof query !== 'object' || query === null) throw new ValidationError(`list() query must be an object; received ${describe(query)}`);
+    if (typeof query !== 'object' || query === null)
+      throw new ValidationError(`list() query must be an object; received ${describe(query)}`);
     const { status } = query;
     if (status !== undefined && !TASK_STATUSES.includes(status)) {
       throw new ValidationError(`list() query.status must be one of ${TASK_STATUSES.join(', ')}; received ${describe(status)}`);
@@ -145,7 +151,8 @@ export class TaskManager {
    * rejects) is logged and never breaks the manager. Returns the function that unsubscribes.
    */
   subscribe(listener: TaskListener): () => void {
-    if (typeof listener !== 'function') throw new ValidationError(`subscribe() listener must be a function; received ${describe(listener)}`);
+    if (typeof listener !== 'function')
+      throw new ValidationError(`subscribe() listener must be a function; received ${describe(listener)}`);
     this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
   }
@@ -157,7 +164,8 @@ export class TaskManager {
    * later calls return the first call's promise.
    */
   shutdown(options: { readonly timeout?: number } = {}): Promise<void> {
-    if (typeof options !== 'object' || options === null) throw new ValidationError(`shutdown() options must be an object; received ${describe(options)}`);
+    if (typeof options !== 'object' || options === null)
+      throw new ValidationError(`shutdown() options must be an object; received ${describe(options)}`);
     const timeout = validateInteger(options.timeout ?? TASK_DEFAULTS.shutdownTimeout, 'shutdown() options.timeout', 0);
     this.#shutdown ??= this.#shutDown(timeout);
     return this.#shutdown;
@@ -173,7 +181,8 @@ export class TaskManager {
     if (this.#running.size > 0 && !(await settlesWithin(settled(), timeout))) {
       for (const task of this.#running) this.#cancel(task, 'shutdown', SHUTDOWN_REASON);
       if (!(await settlesWithin(settled(), Math.min(TASK_DEFAULTS.abortGrace, timeout)))) {
-        for (const task of this.#running) this.#logger.warn(`Task ${task.type} ${task.id} ('${task.name}') ignored its abort signal; shutdown() leaves it running`);
+        for (const task of this.#running)
+          this.#logger.warn(`Task ${task.type} ${task.id} ('${task.name}') ignored its abort signal; shutdown() leaves it running`);
       }
     }
     this.#state = 'shut down';
@@ -249,7 +258,8 @@ export class TaskManager {
         if (typeof value !== 'number' || !Number.isFinite(value)) {
           throw new ValidationError(`reportProgress() value must be a finite number; received ${describe(value)}`);
         }
-        if (message !== undefined && typeof message !== 'string') throw new ValidationError(`reportProgress() message must be a string; received ${describe(message)}`);
+        if (message !== undefined && typeof message !== 'string')
+          throw new ValidationError(`reportProgress() message must be a string; received ${describe(message)}`);
         if (task.status !== TaskStatuses.Running) return;
         task.progress = { value, message, at: Date.now() };
         task.span?.progress(value, message);
@@ -280,8 +290,11 @@ export class TaskManager {
     } else {
       const details = toErrorDetails(outcome);
       task.error = details;
-      settle.reject(outcome instanceof Error ? outcome : new PilotlightError(ErrorCodes.NON_ERROR_THROWN, details.message, { cause: outcome }));
-      if (status === TaskStatuses.Failed) this.#logger.warn(`Task ${task.type} ${task.id} ('${task.name}') failed: ${details.message}`, { error: outcome });
+      settle.reject(
+        outcome instanceof Error ? outcome : new PilotlightError(ErrorCodes.NON_ERROR_THROWN, details.message, { cause: outcome }),
+      );
+      if (status === TaskStatuses.Failed)
+        this.#logger.warn(`Task ${task.type} ${task.id} ('${task.name}') failed: ${details.message}`, { error: outcome });
     }
     const span = task.span ?? this.#tracer?.start(task, task.parentContext!);
     task.span = undefined;
@@ -305,7 +318,8 @@ export class TaskManager {
     for (const listener of [...this.#listeners]) {
       try {
         const returned: unknown = listener(change);
-        if (typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function') Promise.resolve(returned).catch((error: unknown) => this.#listenerFailed(kind, error));
+        if (typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function')
+          Promise.resolve(returned).catch((error: unknown) => this.#listenerFailed(kind, error));
       } catch (error) {
         this.#listenerFailed(kind, error);
       }
@@ -322,6 +336,7 @@ export function createTaskManager(options: TaskManagerOptions): TaskManager {
 }
 
 function validateReason(reason: unknown): string | undefined {
-  if (reason !== undefined && typeof reason !== 'string') throw new ValidationError(`cancel() reason must be a string; received ${describe(reason)}`);
+  if (reason !== undefined && typeof reason !== 'string')
+    throw new ValidationError(`cancel() reason must be a string; received ${describe(reason)}`);
   return reason;
 }

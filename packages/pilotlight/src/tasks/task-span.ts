@@ -1,7 +1,23 @@
-import { context as otelContext, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import {
+  context as otelContext,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+} from '@opentelemetry/api';
 import { toErrorDetails } from '../util/errors.ts';
 import { TASK_DEFAULTS } from './defaults.ts';
-import { ExceptionAttributes, TASK_CANCELLED_DESCRIPTION, TaskAttributes, TaskEvents, TaskProgressAttributes, taskSpanName } from './names.ts';
+import {
+  ExceptionAttributes,
+  TASK_CANCELLED_DESCRIPTION,
+  TaskAttributes,
+  TaskEvents,
+  TaskProgressAttributes,
+  taskSpanName,
+} from './names.ts';
 import type { ResolvedTaskTracingOptions } from './tracing-options.ts';
 import { TaskStatuses, type FinalTaskStatus } from './types.ts';
 
@@ -34,7 +50,11 @@ export class TaskTracer {
     let spanOptions: SpanOptions = { kind: options.spanKind, attributes };
     if (options.parenting !== 'child') {
       const parentSpan = options.parenting === 'link' ? trace.getSpanContext(parent) : undefined;
-      spanOptions = { ...spanOptions, root: true, ...(parentSpan && trace.isSpanContextValid(parentSpan) && { links: [{ context: parentSpan }] }) };
+      spanOptions = {
+        ...spanOptions,
+        root: true,
+        ...(parentSpan && trace.isSpanContextValid(parentSpan) && { links: [{ context: parentSpan }] }),
+      };
     }
     const span = this.#tracer.startSpan(taskSpanName(task.type), spanOptions, parent);
     if (!span.isRecording() && !trace.isSpanContextValid(span.spanContext())) return undefined;
@@ -104,7 +124,12 @@ export class TaskSpan {
           [ExceptionAttributes.message]: details.message,
           ...(details.stack !== undefined && { [ExceptionAttributes.stacktrace]: details.stack }),
         });
-        if (this.#recordException) span.recordException({ name: details.type, message: details.message, ...(details.stack !== undefined && { stack: details.stack }) });
+        if (this.#recordException)
+          span.recordException({
+            name: details.type,
+            message: details.message,
+            ...(details.stack !== undefined && { stack: details.stack }),
+          });
         span.addEvent(TaskEvents.failed);
         span.setStatus({ code: SpanStatusCode.ERROR, message: details.message });
       }
@@ -120,6 +145,9 @@ export class TaskSpan {
 
   #addProgress(value: number, message: string | undefined): void {
     this.#progressEvents++;
-    this.#span.addEvent(TaskEvents.progress, { [TaskProgressAttributes.value]: value, ...(message !== undefined && { [TaskProgressAttributes.message]: message }) });
+    this.#span.addEvent(TaskEvents.progress, {
+      [TaskProgressAttributes.value]: value,
+      ...(message !== undefined && { [TaskProgressAttributes.message]: message }),
+    });
   }
 }

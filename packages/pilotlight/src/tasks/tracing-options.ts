@@ -46,7 +46,8 @@ export interface ResolvedTaskTracingOptions {
 const SPAN_KINDS = Object.keys(SpanKind).filter((key) => Number.isNaN(Number(key)));
 
 export function resolveTaskTracingOptions(options: TaskTracingOptions = {}, option = 'tracing'): ResolvedTaskTracingOptions {
-  if (typeof options !== 'object' || options === null) throw new ValidationError(`${option} must be an object; received ${describe(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new ValidationError(`${option} must be an object; received ${describe(options)}`);
   const bool = (key: 'enabled' | 'recordException'): boolean => {
     const value = options[key] ?? true;
     if (typeof value !== 'boolean') throw new ValidationError(`${option}.${key} must be a boolean; received ${describe(value)}`);
@@ -54,13 +55,16 @@ export function resolveTaskTracingOptions(options: TaskTracingOptions = {}, opti
   };
   const spanKind = options.spanKind ?? SpanKind.INTERNAL;
   if (typeof spanKind !== 'number' || SpanKind[spanKind] === undefined) {
-    throw new ValidationError(`${option}.spanKind must be a SpanKind (${SPAN_KINDS.map((kind) => `SpanKind.${kind}`).join(', ')}); received ${describe(spanKind)}`);
+    throw new ValidationError(
+      `${option}.spanKind must be a SpanKind (${SPAN_KINDS.map((kind) => `SpanKind.${kind}`).join(', ')}); received ${describe(spanKind)}`,
+    );
   }
   const provider = options.tracerProvider;
   if (provider !== undefined && typeof (provider as Partial<TracerProvider> | null)?.getTracer !== 'function') {
     throw new ValidationError(`${option}.tracerProvider must be a TracerProvider; received ${describe(provider)}`);
   }
-  const interval = options.progressEventInterval === undefined ? TASK_DEFAULTS.tracing.progressEventInterval : options.progressEventInterval;
+  const interval =
+    options.progressEventInterval === undefined ? TASK_DEFAULTS.tracing.progressEventInterval : options.progressEventInterval;
   return {
     enabled: bool('enabled'),
     parenting: validateParenting(options.parenting ?? 'child', `${option}.parenting`),

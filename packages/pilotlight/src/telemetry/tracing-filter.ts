@@ -13,7 +13,14 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import type { ApplyStateContext, CreatedContext, CreatingContext, JobFilter, PerformedContext, PerformingContext } from '../filters/filter.ts';
+import type {
+  ApplyStateContext,
+  CreatedContext,
+  CreatingContext,
+  JobFilter,
+  PerformedContext,
+  PerformingContext,
+} from '../filters/filter.ts';
 import { jobDisplayName } from '../jobs/define-job.ts';
 import type { JobRecord, Parenting } from '../types.ts';
 import { toErrorDetails } from '../util/errors.ts';
@@ -74,7 +81,11 @@ export class TracingFilter implements JobFilter {
     const view: TracedJob = { id: undefined, ...job };
     if (!this.#traced(view)) return;
     const operation =
-      job.initialState.name === 'Scheduled' ? SpanOperations.schedule : job.initialState.name === 'Awaiting' ? SpanOperations.continue : SpanOperations.enqueue;
+      job.initialState.name === 'Scheduled'
+        ? SpanOperations.schedule
+        : job.initialState.name === 'Awaiting'
+          ? SpanOperations.continue
+          : SpanOperations.enqueue;
     const a = this.#attributes;
     // One object, filled in place: spreads of temporaries cost allocations and slow copies on the hot path.
     const attributes = this.#messaging(operation, job.queue);
@@ -109,7 +120,14 @@ export class TracingFilter implements JobFilter {
     if (standalone) {
       const view = tracedJob(job);
       if (!this.#traced(view)) return;
-      span = this.#startFromCreation(job, view, SpanOperations.transition, SpanKind.INTERNAL, this.#jobAttributes(job, SpanOperations.transition), newState.at);
+      span = this.#startFromCreation(
+        job,
+        view,
+        SpanOperations.transition,
+        SpanKind.INTERNAL,
+        this.#jobAttributes(job, SpanOperations.transition),
+        newState.at,
+      );
     }
     try {
       if (span!.isRecording()) {
@@ -185,12 +203,23 @@ export class TracingFilter implements JobFilter {
    * A span related to the job's creation span as the job's parenting says (child, link or none);
    * `attributes`: from `#jobAttributes()`, plus the operation's own.
    */
-  #startFromCreation(job: JobRecord, view: TracedJob, operation: SpanOperation, kind: SpanKind, attributes: Attributes, startTime: Date): Span {
+  #startFromCreation(
+    job: JobRecord,
+    view: TracedJob,
+    operation: SpanOperation,
+    kind: SpanKind,
+    attributes: Attributes,
+    startTime: Date,
+  ): Span {
     const creation = this.#creationContext(job);
     const parenting = this.#parenting(job);
     const links: Link[] = creation && parenting !== 'none' ? [{ context: trace.getSpanContext(creation)! }] : [];
     const parent = creation && parenting === 'child' ? creation : ROOT_CONTEXT;
-    const span = this.#tracer!.startSpan(this.#name(view, operation), { kind, attributes, links, startTime, root: parent === ROOT_CONTEXT }, parent);
+    const span = this.#tracer!.startSpan(
+      this.#name(view, operation),
+      { kind, attributes, links, startTime, root: parent === ROOT_CONTEXT },
+      parent,
+    );
     if (operation === SpanOperations.transition) this.#enrich(span, view, 'transition');
     return span;
   }
@@ -201,7 +230,9 @@ export class TracingFilter implements JobFilter {
     const extracted = propagation.extract(ROOT_CONTEXT, job.metadata, metadataGetter);
     const spanContext = trace.getSpanContext(extracted);
     if (!spanContext || !trace.isSpanContextValid(spanContext)) {
-      diag.warn(`pilotlight: job ${job.id} has an unreadable stored trace context (${job.metadata.traceparent}); its spans start a new trace`);
+      diag.warn(
+        `pilotlight: job ${job.id} has an unreadable stored trace context (${job.metadata.traceparent}); its spans start a new trace`,
+      );
       return undefined;
     }
     return extracted;

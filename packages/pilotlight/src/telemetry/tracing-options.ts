@@ -50,7 +50,8 @@ export interface ResolvedTracingOptions {
 }
 
 export function resolveTracingOptions(options: TracingOptions = {}, option = 'tracing'): ResolvedTracingOptions {
-  if (typeof options !== 'object' || options === null) throw new ValidationError(`${option} must be an object; received ${describe(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new ValidationError(`${option} must be an object; received ${describe(options)}`);
   const bool = (key: 'enabled' | 'recordException'): boolean => {
     const value = options[key] ?? true;
     if (typeof value !== 'boolean') throw new ValidationError(`${option}.${key} must be a boolean; received ${describe(value)}`);
@@ -58,12 +59,15 @@ export function resolveTracingOptions(options: TracingOptions = {}, option = 'tr
   };
   const fn = <K extends 'spanName' | 'enrich' | 'filter'>(key: K): TracingOptions[K] => {
     const value = options[key];
-    if (value !== undefined && typeof value !== 'function') throw new ValidationError(`${option}.${key} must be a function; received ${describe(value)}`);
+    if (value !== undefined && typeof value !== 'function')
+      throw new ValidationError(`${option}.${key} must be a function; received ${describe(value)}`);
     return value;
   };
   const namespace = options.attributeNamespace ?? 'pilotlight';
   if (typeof namespace !== 'string' || !/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/.test(namespace)) {
-    throw new ValidationError(`${option}.attributeNamespace must be a lowercase dotted name such as 'pilotlight' or 'hangfire'; received ${describe(namespace)}`);
+    throw new ValidationError(
+      `${option}.attributeNamespace must be a lowercase dotted name such as 'pilotlight' or 'hangfire'; received ${describe(namespace)}`,
+    );
   }
   return {
     enabled: bool('enabled'),

@@ -41,7 +41,9 @@ export class RepeatedFailures {
       streak.unlogged++;
       return;
     }
-    this.#logger[level](`${message} (failing for ${Math.round((now - streak.since) / 1000)} s; ${streak.unlogged} repeats not logged)`, { error });
+    this.#logger[level](`${message} (failing for ${Math.round((now - streak.since) / 1000)} s; ${streak.unlogged} repeats not logged)`, {
+      error,
+    });
     streak.loggedAt = now;
     streak.unlogged = 0;
   }

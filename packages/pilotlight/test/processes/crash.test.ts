@@ -60,7 +60,13 @@ test('a worker process killed with SIGKILL mid-run loses no job', { timeout: 120
 
   // Every job ends Succeeded.
   assert.deepEqual(await db.client.countJobs(), {
-    Enqueued: 0, Scheduled: 0, Awaiting: 0, Processing: 0, Succeeded: JOBS, Failed: 0, Deleted: 0,
+    Enqueued: 0,
+    Scheduled: 0,
+    Awaiting: 0,
+    Processing: 0,
+    Succeeded: JOBS,
+    Failed: 0,
+    Deleted: 0,
   });
   for (const id of ids) assert.equal((await db.client.getJob(id))?.state, 'Succeeded', `job ${id}`);
 
@@ -73,7 +79,10 @@ test('a worker process killed with SIGKILL mid-run loses no job', { timeout: 120
   }
 
   // Re-executions: exactly the jobs A was running (handler started, completion never recorded).
-  const reExecuted = [...runs].filter(([, list]) => list.length > 1).map(([id]) => id).sort();
+  const reExecuted = [...runs]
+    .filter(([, list]) => list.length > 1)
+    .map(([id]) => id)
+    .sort();
   const expected = [...heldByA].filter((id) => startedByA.has(id)).sort();
   assert.deepEqual(reExecuted, expected, 're-executed jobs are exactly those A was running when it died');
   assert.ok(reExecuted.length <= 10, `re-executions (${reExecuted.length}) are at most A's concurrency (10)`);
@@ -82,7 +91,10 @@ test('a worker process killed with SIGKILL mid-run loses no job', { timeout: 120
     const list = runs.get(id)!;
     assert.deepEqual(
       list.map((execution) => [execution.pid, execution.attempt]),
-      [[a.pid, 1], [b.pid, 2]],
+      [
+        [a.pid, 1],
+        [b.pid, 2],
+      ],
       `job ${id}: attempt 1 by A, attempt 2 by B, nothing else`,
     );
     const history = await db.client.getHistory(id);
@@ -93,7 +105,10 @@ test('a worker process killed with SIGKILL mid-run loses no job', { timeout: 120
     assert.match(next.reason ?? '', /lease/i, `job ${id}: requeued because A's lease expired`);
     assert.deepEqual(
       history.slice(lost + 2).map((state) => [state.name, state.serverName]),
-      [['Processing', bName], ['Succeeded', undefined]],
+      [
+        ['Processing', bName],
+        ['Succeeded', undefined],
+      ],
       `job ${id}: then run and finished by B`,
     );
   }
@@ -104,7 +119,9 @@ test('a worker process killed with SIGKILL mid-run loses no job', { timeout: 120
   }
 
   const byA = executions.filter((execution) => execution.pid === a.pid).length;
-  t.diagnostic(`jobs: ${JOBS}; succeeded when A was killed: ${atDeath.Succeeded}; held by A at death: ${heldByA.size} (handler started: ${expected.length})`);
+  t.diagnostic(
+    `jobs: ${JOBS}; succeeded when A was killed: ${atDeath.Succeeded}; held by A at death: ${heldByA.size} (handler started: ${expected.length})`,
+  );
   t.diagnostic(`executions: ${executions.length} (A: ${byA}, B: ${executions.length - byA}); re-executions: ${reExecuted.length}`);
   t.diagnostic(`B finished the batch in ${bElapsed} ms (includes waiting for A's 1500 ms leases to expire)`);
 });

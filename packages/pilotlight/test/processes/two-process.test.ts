@@ -21,7 +21,11 @@ test('one process enqueues 5,000 jobs while another processes them, each exactly
     pollInterval: 1_000,
     maintenanceInterval: 1_000,
   } satisfies WorkerProcessConfig);
-  const producer = startChild('producer', './producer-process.ts', { dbPath: db.dbPath, count: JOBS, yieldEvery: 10 } satisfies ProducerProcessConfig);
+  const producer = startChild('producer', './producer-process.ts', {
+    dbPath: db.dbPath,
+    count: JOBS,
+    yieldEvery: 10,
+  } satisfies ProducerProcessConfig);
   await Promise.all([worker.message('ready'), producer.message('ready')]);
 
   const started = performance.now();
@@ -39,7 +43,13 @@ test('one process enqueues 5,000 jobs while another processes them, each exactly
   assertNoEngineErrors(producer);
 
   assert.deepEqual(await db.client.countJobs(), {
-    Enqueued: 0, Scheduled: 0, Awaiting: 0, Processing: 0, Succeeded: JOBS, Failed: 0, Deleted: 0,
+    Enqueued: 0,
+    Scheduled: 0,
+    Awaiting: 0,
+    Processing: 0,
+    Succeeded: JOBS,
+    Failed: 0,
+    Deleted: 0,
   });
 
   const executions = db.executions();
@@ -53,6 +63,10 @@ test('one process enqueues 5,000 jobs while another processes them, each exactly
   }
   assert.ok(executedWhileEnqueueing > 0, 'the worker processed jobs while the producer was still enqueueing');
 
-  t.diagnostic(`enqueue of ${JOBS} jobs (one transaction each): ${Math.round(enqueueMs)} ms; executed meanwhile: ${executedWhileEnqueueing}`);
-  t.diagnostic(`all ${JOBS} succeeded ${Math.round(elapsedMs)} ms after the producer started (${Math.round((JOBS / elapsedMs) * 1000)} jobs/s end to end)`);
+  t.diagnostic(
+    `enqueue of ${JOBS} jobs (one transaction each): ${Math.round(enqueueMs)} ms; executed meanwhile: ${executedWhileEnqueueing}`,
+  );
+  t.diagnostic(
+    `all ${JOBS} succeeded ${Math.round(elapsedMs)} ms after the producer started (${Math.round((JOBS / elapsedMs) * 1000)} jobs/s end to end)`,
+  );
 });

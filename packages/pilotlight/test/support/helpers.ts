@@ -24,10 +24,14 @@ export function tempStore(): SqliteStore {
 
 /** Waits until job `id` is in `state`. */
 export function waitForState(client: Client, id: string, state: string, timeout?: number) {
-  return waitFor(async () => {
-    const job = await client.getJob(id);
-    return job?.state === state ? job : undefined;
-  }, `job ${id} to be ${state}`, timeout);
+  return waitFor(
+    async () => {
+      const job = await client.getJob(id);
+      return job?.state === state ? job : undefined;
+    },
+    `job ${id} to be ${state}`,
+    timeout,
+  );
 }
 
 /** Fast timings for tests: short poll, maintenance and heartbeat; silent logs; stopped after the test file. */

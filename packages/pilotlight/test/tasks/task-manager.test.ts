@@ -122,7 +122,10 @@ describe('statuses and results', () => {
       throw 'disk full';
     });
     const handle = tasks.start(odd, undefined);
-    const error = await handle.result.then(() => undefined, (thrown: unknown) => thrown);
+    const error = await handle.result.then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     assert.ok(error instanceof PilotlightError);
     assert.equal(error.code, 'NON_ERROR_THROWN');
     assert.equal(error.message, 'A non-Error value was thrown: disk full');
@@ -181,14 +184,25 @@ describe('cancellation', () => {
     const second = tasks.start(task, 'second');
     assert.equal(second.cancel('not needed'), true);
     assert.equal(second.status, 'Cancelled');
-    await assert.rejects(second.result, (error: unknown) => error instanceof TaskCancelledError && error.code === 'TASK_CANCELLED' && error.reason === 'cancelled' && error.message === 'Task was cancelled: not needed' && error.taskId === second.id);
+    await assert.rejects(
+      second.result,
+      (error: unknown) =>
+        error instanceof TaskCancelledError &&
+        error.code === 'TASK_CANCELLED' &&
+        error.reason === 'cancelled' &&
+        error.message === 'Task was cancelled: not needed' &&
+        error.taskId === second.id,
+    );
     await release('first');
     await first.result;
     await delay(5);
     assert.deepEqual(ran, ['first']);
     const snapshot = tasks.get(second.id)!;
     assert.deepEqual([snapshot.status, snapshot.startedAt, snapshot.durationMs], ['Cancelled', undefined, undefined]);
-    assert.deepEqual({ type: snapshot.error!.type, message: snapshot.error!.message }, { type: 'TaskCancelledError', message: 'Task was cancelled: not needed' });
+    assert.deepEqual(
+      { type: snapshot.error!.type, message: snapshot.error!.message },
+      { type: 'TaskCancelledError', message: 'Task was cancelled: not needed' },
+    );
   });
 
   it('of a running task: its signal aborts with the TaskCancelledError; Cancelled at once', async () => {
@@ -213,7 +227,10 @@ describe('cancellation', () => {
     let finish!: () => void;
     const stubborn = defineTask('StubbornTask', () => new Promise<string>((resolve) => (finish = () => resolve('done anyway'))));
     const handle = tasks.start(stubborn, undefined);
-    const next = tasks.start(defineTask('NextTask', () => 'next'), undefined);
+    const next = tasks.start(
+      defineTask('NextTask', () => 'next'),
+      undefined,
+    );
     await waitFor(() => handle.status === 'Running', 'the task to run');
     handle.cancel();
     assert.equal(handle.status, 'Cancelled');
@@ -227,7 +244,10 @@ describe('cancellation', () => {
 
   it('rejects a reason that is not a string', () => {
     const tasks = manager();
-    const handle = tasks.start(defineTask('Quick', () => undefined), undefined);
+    const handle = tasks.start(
+      defineTask('Quick', () => undefined),
+      undefined,
+    );
     assert.throws(() => handle.cancel(42 as never), /cancel\(\) reason must be a string; received 42/);
   });
 });
@@ -240,7 +260,10 @@ describe('concurrency', () => {
     await waitFor(() => ran.length === 2, 'two tasks to run');
     await delay(10);
     assert.deepEqual(ran, ['a', 'b']);
-    assert.deepEqual(tasks.list({ status: 'Running' }).map((t) => t.id), [handles[0]!.id, handles[1]!.id]);
+    assert.deepEqual(
+      tasks.list({ status: 'Running' }).map((t) => t.id),
+      [handles[0]!.id, handles[1]!.id],
+    );
     await release('b');
     await waitFor(() => ran.length === 3, 'a third task');
     assert.deepEqual(ran, ['a', 'b', 'c']);
@@ -300,7 +323,10 @@ describe('progress', () => {
     assert.ok(progress!.at instanceof Date);
     context.reportProgress(20);
     assert.equal(tasks.get(handle.id)!.progress!.message, undefined);
-    assert.throws(() => context.reportProgress(Number.NaN), (e: unknown) => e instanceof ValidationError && /reportProgress\(\) value must be a finite number; received NaN/.test(e.message));
+    assert.throws(
+      () => context.reportProgress(Number.NaN),
+      (e: unknown) => e instanceof ValidationError && /reportProgress\(\) value must be a finite number; received NaN/.test(e.message),
+    );
     assert.throws(() => context.reportProgress(1, 42 as never), /reportProgress\(\) message must be a string; received 42/);
     handle.cancel();
     context.reportProgress(99);
@@ -316,11 +342,26 @@ describe('get and list', () => {
     const pending = tasks.start(task, 'two');
     const other = tasks.start(MetadataScanTask, { libraryId: 'x' });
     await waitFor(() => running.status === 'Running', 'the first task to run');
-    assert.deepEqual(tasks.list().map((t) => t.id), [running.id, pending.id, other.id]);
-    assert.deepEqual(tasks.list({ status: 'Pending' }).map((t) => t.id), [pending.id, other.id]);
-    assert.deepEqual(tasks.list({ type: 'ScanTask' }).map((t) => t.id), [running.id, pending.id]);
-    assert.deepEqual(tasks.list({ type: MetadataScanTask, status: 'Pending' }).map((t) => t.id), [other.id]);
-    assert.throws(() => tasks.list({ status: 'Done' as never }), /list\(\) query\.status must be one of Pending, Running, Completed, Failed, Cancelled; received "Done"/);
+    assert.deepEqual(
+      tasks.list().map((t) => t.id),
+      [running.id, pending.id, other.id],
+    );
+    assert.deepEqual(
+      tasks.list({ status: 'Pending' }).map((t) => t.id),
+      [pending.id, other.id],
+    );
+    assert.deepEqual(
+      tasks.list({ type: 'ScanTask' }).map((t) => t.id),
+      [running.id, pending.id],
+    );
+    assert.deepEqual(
+      tasks.list({ type: MetadataScanTask, status: 'Pending' }).map((t) => t.id),
+      [other.id],
+    );
+    assert.throws(
+      () => tasks.list({ status: 'Done' as never }),
+      /list\(\) query\.status must be one of Pending, Running, Completed, Failed, Cancelled; received "Done"/,
+    );
     assert.equal(tasks.get('unknown'), undefined);
     await release('one');
     await release('two');
@@ -369,7 +410,10 @@ describe('keepFinished', () => {
     const quick = defineTask('Quick', (n: number) => n);
     const handles = [1, 2, 3, 4].map((n) => tasks.start(quick, n));
     await Promise.all(handles.map((handle) => handle.result));
-    assert.deepEqual(tasks.list().map((t) => t.id), [handles[2]!.id, handles[3]!.id]);
+    assert.deepEqual(
+      tasks.list().map((t) => t.id),
+      [handles[2]!.id, handles[3]!.id],
+    );
     assert.deepEqual(removed, [handles[0]!.id, handles[1]!.id]);
     assert.equal(tasks.get(handles[0]!.id), undefined);
   });
@@ -378,7 +422,10 @@ describe('keepFinished', () => {
     const tasks = manager({ keepFinished: { age: 30 } });
     const { task, release } = gated('ScanTask');
     const active = tasks.start(task, 'long');
-    const done = tasks.start(defineTask('Quick', () => 1), undefined);
+    const done = tasks.start(
+      defineTask('Quick', () => 1),
+      undefined,
+    );
     await done.result;
     assert.equal(tasks.get(done.id)?.status, 'Completed');
     await delay(50);
@@ -389,7 +436,10 @@ describe('keepFinished', () => {
 
   it('count 0 forgets each task as it finishes; its handle still has the result', async () => {
     const tasks = manager({ keepFinished: { count: 0 } });
-    const handle = tasks.start(defineTask('Quick', () => 'kept in the handle'), undefined);
+    const handle = tasks.start(
+      defineTask('Quick', () => 'kept in the handle'),
+      undefined,
+    );
     assert.equal(await handle.result, 'kept in the handle');
     assert.equal(handle.status, 'Completed');
     assert.deepEqual(tasks.list(), []);

@@ -8,7 +8,9 @@ import { installOtel, parentOf } from '../support/otel.ts';
 
 /** Drops root spans named 'request' (an unsampled incoming request); samples every other root. */
 const dropRequests: Sampler = {
-  shouldSample: (_context, _traceId, name) => ({ decision: name === 'request' ? SamplingDecision.NOT_RECORD : SamplingDecision.RECORD_AND_SAMPLED }),
+  shouldSample: (_context, _traceId, name) => ({
+    decision: name === 'request' ? SamplingDecision.NOT_RECORD : SamplingDecision.RECORD_AND_SAMPLED,
+  }),
   toString: () => 'dropRequests',
 };
 const otel = installOtel({ sampler: new ParentBasedSampler({ root: dropRequests }) });
@@ -25,7 +27,10 @@ function runInUnsampledRequest(tracing: TaskTracingOptions) {
 
 it("in 'child' mode a task started in an unsampled request is not recorded, nor are its own spans; it still runs", async () => {
   assert.equal(await runInUnsampledRequest({}), 'scanned');
-  assert.deepEqual(otel.spans().map((span) => span.name), []);
+  assert.deepEqual(
+    otel.spans().map((span) => span.name),
+    [],
+  );
 });
 
 it("in 'link' mode it starts a trace of its own, sampled on its own, with its spans beneath", async () => {
@@ -34,5 +39,9 @@ it("in 'link' mode it starts a trace of its own, sampled on its own, with its sp
   const [query] = otel.named('db.query');
   assert.equal(parentOf(task!), undefined);
   assert.equal(parentOf(query!), task!.spanContext().spanId);
-  assert.deepEqual(task!.links.map((link) => link.context.traceFlags), [0], 'linked to the unsampled request');
+  assert.deepEqual(
+    task!.links.map((link) => link.context.traceFlags),
+    [0],
+    'linked to the unsampled request',
+  );
 });

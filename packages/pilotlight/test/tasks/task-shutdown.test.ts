@@ -33,15 +33,32 @@ describe('shutdown', () => {
     await waitFor(() => running.status === 'Running', 'the first task to run');
     const stopping = tasks.shutdown({ timeout: 5_000 });
     assert.equal(pending.status, 'Cancelled', 'at once');
-    await assert.rejects(pending.result, (error: unknown) => error instanceof TaskCancelledError && error.code === 'TASK_CANCELLED' && error.reason === 'shutdown' && error.message === 'Task was cancelled: the task manager is shutting down');
-    assert.throws(() => tasks.start(task, undefined), (error: unknown) => error instanceof TaskManagerStoppedError && error.code === 'TASK_MANAGER_STOPPED' && error.message === 'start() of a ScanTask task refused: the task manager is shutting down');
+    await assert.rejects(
+      pending.result,
+      (error: unknown) =>
+        error instanceof TaskCancelledError &&
+        error.code === 'TASK_CANCELLED' &&
+        error.reason === 'shutdown' &&
+        error.message === 'Task was cancelled: the task manager is shutting down',
+    );
+    assert.throws(
+      () => tasks.start(task, undefined),
+      (error: unknown) =>
+        error instanceof TaskManagerStoppedError &&
+        error.code === 'TASK_MANAGER_STOPPED' &&
+        error.message === 'start() of a ScanTask task refused: the task manager is shutting down',
+    );
     assert.equal(running.status, 'Running');
     release();
     await stopping;
     assert.equal(await running.result, 'finished');
     assert.equal(running.status, 'Completed');
     assert.throws(() => tasks.start(task, undefined), /start\(\) of a ScanTask task refused: the task manager is shut down/);
-    assert.deepEqual(tasks.list().map((snapshot) => snapshot.status), ['Completed', 'Cancelled'], 'get() and list() still answer');
+    assert.deepEqual(
+      tasks.list().map((snapshot) => snapshot.status),
+      ['Completed', 'Cancelled'],
+      'get() and list() still answer',
+    );
     assert.equal(timers(), before, 'no timer left behind');
   });
 
@@ -82,7 +99,11 @@ describe('shutdown', () => {
   it('resolves at once with nothing running; later calls return the same promise; the timeout is validated', async () => {
     const before = timers();
     const tasks = createTaskManager({ concurrency: 1, logger: silentLogger });
-    assert.throws(() => tasks.shutdown({ timeout: -1 }), (error: unknown) => error instanceof ValidationError && /shutdown\(\) options\.timeout must be an integer >= 0; received -1/.test(error.message));
+    assert.throws(
+      () => tasks.shutdown({ timeout: -1 }),
+      (error: unknown) =>
+        error instanceof ValidationError && /shutdown\(\) options\.timeout must be an integer >= 0; received -1/.test(error.message),
+    );
     const first = tasks.shutdown();
     assert.equal(tasks.shutdown({ timeout: 1 }), first);
     await first;

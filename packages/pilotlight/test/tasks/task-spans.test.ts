@@ -72,7 +72,10 @@ describe("the seed's example spans", () => {
     });
     assert.match(handle.id, UUID_V7);
     const { start, end } = ms(span!);
-    assert.ok((duration as number) >= 19 && Math.abs((duration as number) - (end - start)) < 5, `task.duration_ms ${duration} is the span's duration ${end - start}`);
+    assert.ok(
+      (duration as number) >= 19 && Math.abs((duration as number) - (end - start)) < 5,
+      `task.duration_ms ${duration} is the span's duration ${end - start}`,
+    );
     // The progress report of 100 is a span event too (throttled; see below): the lifecycle events are the seed's.
     assert.deepEqual(eventNames(span!), ['task.started', 'task.progress', 'task.completed']);
     for (const event of span!.events) {
@@ -105,7 +108,10 @@ describe("the seed's example spans", () => {
     });
     assert.equal(typeof duration, 'number');
     assert.match(String(stack), /^TypeError: Cannot read properties of null[\s\S]*at PersonCleanupTask\.run/);
-    assert.deepEqual(eventNames(span!).filter((name) => name.startsWith('task.')), ['task.started', 'task.failed']);
+    assert.deepEqual(
+      eventNames(span!).filter((name) => name.startsWith('task.')),
+      ['task.started', 'task.failed'],
+    );
     // The exception is also recorded (recordException), just before the final event.
     assert.deepEqual(eventNames(span!), ['task.started', 'exception', 'task.failed']);
     assert.equal(span!.events[1]!.attributes!['exception.type'], 'TypeError');
@@ -215,7 +221,9 @@ describe('progress events', () => {
 describe('parenting to the context active at start()', () => {
   it("'child' (default): the task span is a child of the request span, in its trace", async () => {
     const tasks = manager();
-    await otel.inSpan('POST /api/libraries/scan', (request) => tasks.start(MetadataScanTask, { libraryId: 'x' }).result.then(() => request));
+    await otel.inSpan('POST /api/libraries/scan', (request) =>
+      tasks.start(MetadataScanTask, { libraryId: 'x' }).result.then(() => request),
+    );
     const [request] = otel.named('POST /api/libraries/scan');
     const [span] = await ended('BackgroundTask.MetadataScanTask');
     assert.equal(parentOf(span!), request!.spanContext().spanId);
@@ -230,7 +238,10 @@ describe('parenting to the context active at start()', () => {
     const [span] = await ended('BackgroundTask.MetadataScanTask');
     assert.equal(parentOf(span!), undefined);
     assert.notEqual(span!.spanContext().traceId, request!.spanContext().traceId);
-    assert.deepEqual(span!.links.map((link) => link.context.spanId), [request!.spanContext().spanId]);
+    assert.deepEqual(
+      span!.links.map((link) => link.context.spanId),
+      [request!.spanContext().spanId],
+    );
     const [query] = otel.named('db.query movies');
     assert.equal(parentOf(query!), span!.spanContext().spanId, "the task's own spans still nest under it");
   });
@@ -270,7 +281,10 @@ describe('tracing options', () => {
     const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     const tasks = manager({ tracing: { tracerProvider: provider } });
     await tasks.start(MetadataScanTask, { libraryId: 'x' }).result;
-    assert.deepEqual(exporter.getFinishedSpans().map((span) => span.name), ['BackgroundTask.MetadataScanTask']);
+    assert.deepEqual(
+      exporter.getFinishedSpans().map((span) => span.name),
+      ['BackgroundTask.MetadataScanTask'],
+    );
     assert.deepEqual(otel.named('BackgroundTask.MetadataScanTask'), []);
     await provider.shutdown();
   });

@@ -1,7 +1,15 @@
 import { diag, DiagLogLevel, SpanKind, SpanStatusCode, type DiagLogger } from '@opentelemetry/api';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createClient, createWorker, defineJob, silentLogger, ValidationError, type Parenting, type TracingOptions } from '../../src/index.ts';
+import {
+  createClient,
+  createWorker,
+  defineJob,
+  silentLogger,
+  ValidationError,
+  type Parenting,
+  type TracingOptions,
+} from '../../src/index.ts';
 import { eventNames, installOtel, parentOf } from '../support/otel.ts';
 import { tempStore, testClient, testWorker, waitFor, waitForState } from '../support/helpers.ts';
 
@@ -44,7 +52,10 @@ describe('parenting', () => {
     assert.equal(parentOf(producer!), request.spanContext().spanId);
     assert.equal(parentOf(consumer!), undefined);
     assert.notEqual(consumer!.spanContext().traceId, producer!.spanContext().traceId);
-    assert.deepEqual(consumer!.links.map((link) => link.context.spanId), [producer!.spanContext().spanId]);
+    assert.deepEqual(
+      consumer!.links.map((link) => link.context.spanId),
+      [producer!.spanContext().spanId],
+    );
   });
 
   it("'none': the attempt starts a new, unrelated trace", async () => {
@@ -56,7 +67,7 @@ describe('parenting', () => {
     assert.deepEqual(consumer!.links, []);
   });
 
-  it('a job\'s own parenting wins over the global option', async () => {
+  it("a job's own parenting wins over the global option", async () => {
     await runOne({ parenting: 'child' }, { parenting: 'link' });
     const [producer] = await ended('enqueue email.send');
     const [consumer] = await ended('process email.send');
@@ -75,7 +86,7 @@ describe('tracing options', () => {
     }
   });
 
-  it('spanName reproduces the seed\'s names; enrich adds business attributes; attributeNamespace renames', async () => {
+  it("spanName reproduces the seed's names; enrich adds business attributes; attributeNamespace renames", async () => {
     const { id } = await runOne({
       spanName: (traced, operation) => `Job ${operation === 'process' ? 'Execution' : 'Creating'}: ${traced.type}`,
       enrich: (span, traced, phase) => span.setAttribute('tenant.tier', `${phase}:${traced.queue}`),
@@ -94,7 +105,10 @@ describe('tracing options', () => {
   it('filter(job) leaves some jobs untraced; enabled: false traces nothing', async () => {
     await runOne({ filter: (traced) => traced.type !== 'email.send' });
     await runOne({ enabled: false });
-    assert.deepEqual(otel.spans().map((span) => span.name), ['request', 'request']);
+    assert.deepEqual(
+      otel.spans().map((span) => span.name),
+      ['request', 'request'],
+    );
   });
 
   it('recordException: false keeps the error status and type but no exception event', async () => {
@@ -120,7 +134,10 @@ describe('tracing options', () => {
     };
     const { messages } = await withDiag(() => runOne({ enrich: explode, spanName: explode, filter: explode }));
     await ended('process email.send');
-    assert.ok(messages.some((m) => m.includes("enrich() threw in phase 'process'")), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => m.includes("enrich() threw in phase 'process'")),
+      messages.join('\n'),
+    );
     assert.ok(messages.some((m) => m.includes('spanName() threw')));
     assert.ok(messages.some((m) => m.includes('filter(job) threw')));
   });
@@ -128,7 +145,10 @@ describe('tracing options', () => {
   it('marks a cancelled attempt', async () => {
     const store = tempStore();
     const client = testClient(store);
-    const long = defineJob('long', (_: void, context) => new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason))));
+    const long = defineJob(
+      'long',
+      (_: void, context) => new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason))),
+    );
     const worker = testWorker({ store, jobs: [long] });
     await worker.start();
     const id = await client.enqueue(long, undefined);
@@ -150,7 +170,17 @@ describe('tracing options', () => {
     // Written by hand (an old version, a bug, an edited row): the client would have stored a valid one.
     const at = new Date();
     const [created] = await store.createJobs([
-      { type: 'email.send', method: '', argsJson: '[{"to":"x"}]', queue: 'default', priority: 0, retry: {}, state: { name: 'Enqueued', at }, runAt: at, metadata: { traceparent: '00-not-a-trace-context-01' } },
+      {
+        type: 'email.send',
+        method: '',
+        argsJson: '[{"to":"x"}]',
+        queue: 'default',
+        priority: 0,
+        retry: {},
+        state: { name: 'Enqueued', at },
+        runAt: at,
+        metadata: { traceparent: '00-not-a-trace-context-01' },
+      },
     ]);
     const id = created!.id;
     const { messages } = await withDiag(async () => {
@@ -161,7 +191,10 @@ describe('tracing options', () => {
     const [consumer] = otel.named('process email.send');
     assert.equal(parentOf(consumer!), undefined);
     assert.deepEqual(consumer!.links, []);
-    assert.ok(messages.some((m) => m.includes(`job ${id} has an unreadable stored trace context`)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => m.includes(`job ${id} has an unreadable stored trace context`)),
+      messages.join('\n'),
+    );
   });
 
   it('rejects bad options, naming the option and the value', async () => {
@@ -170,12 +203,24 @@ describe('tracing options', () => {
       [{ parenting: 'sibling' as never }, /options\.tracing\.parenting must be one of child, link, none; received "sibling"/],
       [{ enabled: 'yes' as never }, /options\.tracing\.enabled must be a boolean; received "yes"/],
       [{ enrich: 'x' as never }, /options\.tracing\.enrich must be a function; received "x"/],
-      [{ attributeNamespace: 'Hangfire Jobs' }, /options\.tracing\.attributeNamespace must be a lowercase dotted name .* received "Hangfire Jobs"/],
+      [
+        { attributeNamespace: 'Hangfire Jobs' },
+        /options\.tracing\.attributeNamespace must be a lowercase dotted name .* received "Hangfire Jobs"/,
+      ],
     ];
     for (const [tracing, message] of cases) {
-      assert.throws(() => createWorker({ store, jobs: [], tracing }), (e: unknown) => e instanceof ValidationError && message.test(e.message));
-      assert.throws(() => createClient({ store, tracing }), (e: unknown) => e instanceof ValidationError && /createClient\(\) options\.tracing/.test(e.message));
+      assert.throws(
+        () => createWorker({ store, jobs: [], tracing }),
+        (e: unknown) => e instanceof ValidationError && message.test(e.message),
+      );
+      assert.throws(
+        () => createClient({ store, tracing }),
+        (e: unknown) => e instanceof ValidationError && /createClient\(\) options\.tracing/.test(e.message),
+      );
     }
-    await assert.rejects(testClient(store).enqueue(job, { to: 'x' }, { parenting: 'up' as never }), /enqueue\(\) options\.parenting must be one of child, link, none; received "up"/);
+    await assert.rejects(
+      testClient(store).enqueue(job, { to: 'x' }, { parenting: 'up' as never }),
+      /enqueue\(\) options\.parenting must be one of child, link, none; received "up"/,
+    );
   });
 });

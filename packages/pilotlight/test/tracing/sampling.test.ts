@@ -7,7 +7,9 @@ import { tempStore, testWorker, waitFor, waitForState } from '../support/helpers
 
 /** Drops root spans named 'request' (an unsampled incoming request); samples every other root. */
 const dropRequests: Sampler = {
-  shouldSample: (_context, _traceId, name) => ({ decision: name === 'request' ? SamplingDecision.NOT_RECORD : SamplingDecision.RECORD_AND_SAMPLED }),
+  shouldSample: (_context, _traceId, name) => ({
+    decision: name === 'request' ? SamplingDecision.NOT_RECORD : SamplingDecision.RECORD_AND_SAMPLED,
+  }),
   toString: () => 'dropRequests',
 };
 const otel = installOtel({ sampler: new ParentBasedSampler({ root: dropRequests }) });
@@ -28,12 +30,18 @@ describe('sampling', () => {
     const job = await runInUnsampledRequest('child');
     assert.match(job.metadata.traceparent!, /-00$/, 'the stored context says: not sampled');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.deepEqual(otel.spans().map((span) => span.name), []);
+    assert.deepEqual(
+      otel.spans().map((span) => span.name),
+      [],
+    );
   });
 
   it("in 'link' mode the attempt is a new root, sampled on its own, linked to the unsampled creation", async () => {
     const job = await runInUnsampledRequest('link');
-    const [consumer] = await waitFor(() => (otel.named('process audit.write').length ? otel.named('process audit.write') : undefined), 'the consumer span');
+    const [consumer] = await waitFor(
+      () => (otel.named('process audit.write').length ? otel.named('process audit.write') : undefined),
+      'the consumer span',
+    );
     assert.equal(consumer!.links[0]!.context.traceId, job.metadata.traceparent!.split('-')[1]);
     assert.equal(otel.named('enqueue audit.write').length, 0, 'the creation was not sampled');
   });

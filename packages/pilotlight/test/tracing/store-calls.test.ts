@@ -36,8 +36,15 @@ it('the store calls of a worker run outside any job span: a batch serves many jo
 
   const outcomes = activeSpans.filter((entry) => !entry?.startsWith('progress'));
   assert.ok(outcomes.length > 0, 'outcomes were committed');
-  assert.deepEqual(outcomes, outcomes.map(() => undefined), 'no span active around a batch commit');
+  assert.deepEqual(
+    outcomes,
+    outcomes.map(() => undefined),
+    'no span active around a batch commit',
+  );
   // A call the job itself makes, on its own behalf, stays under its span.
-  assert.deepEqual(activeSpans.filter((entry) => entry?.startsWith('progress')), new Array(5).fill('progress under a span'));
+  assert.deepEqual(
+    activeSpans.filter((entry) => entry?.startsWith('progress')),
+    new Array(5).fill('progress under a span'),
+  );
   assert.equal(otel.named('process store-calls.work').length, 5);
 });

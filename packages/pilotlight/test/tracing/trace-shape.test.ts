@@ -26,7 +26,7 @@ function ended(name: string, count = 1) {
 }
 
 describe('trace shape of jobs', () => {
-  it('nests creation under the active span and execution under creation, with state events and the handler\'s spans beneath', async () => {
+  it("nests creation under the active span and execution under creation, with state events and the handler's spans beneath", async () => {
     const store = tempStore();
     const client = testClient(store);
     const worker = testWorker({ store, jobs: [TenantService] });
@@ -39,11 +39,16 @@ describe('trace shape of jobs', () => {
     const [db] = otel.named('db.insert tenants');
 
     const traceId = request!.spanContext().traceId;
-    for (const span of [producer!, consumer!, db!]) assert.equal(span.spanContext().traceId, traceId, `${span.name} is in the request's trace`);
+    for (const span of [producer!, consumer!, db!])
+      assert.equal(span.spanContext().traceId, traceId, `${span.name} is in the request's trace`);
     assert.equal(parentOf(producer!), request!.spanContext().spanId);
     assert.equal(parentOf(consumer!), producer!.spanContext().spanId);
     assert.equal(parentOf(db!), consumer!.spanContext().spanId, "the handler's span nests under the attempt");
-    assert.deepEqual(consumer!.links.map((link) => link.context.spanId), [producer!.spanContext().spanId], 'child mode also links');
+    assert.deepEqual(
+      consumer!.links.map((link) => link.context.spanId),
+      [producer!.spanContext().spanId],
+      'child mode also links',
+    );
 
     assert.equal(producer!.kind, SpanKind.PRODUCER);
     assert.deepEqual(producer!.attributes, {
@@ -76,7 +81,10 @@ describe('trace shape of jobs', () => {
     for (const span of [producer!, consumer!]) {
       for (const event of span.events) {
         const at = hrTimeToMilliseconds(event.time);
-        assert.ok(at >= hrTimeToMilliseconds(span.startTime) && at <= hrTimeToMilliseconds(span.endTime), `${event.name} lies within ${span.name}`);
+        assert.ok(
+          at >= hrTimeToMilliseconds(span.startTime) && at <= hrTimeToMilliseconds(span.endTime),
+          `${event.name} lies within ${span.name}`,
+        );
       }
     }
     assert.equal((await client.getJob(id))!.metadata.traceparent?.split('-')[1], traceId, 'the trace context is stored with the job');
@@ -91,8 +99,14 @@ describe('trace shape of jobs', () => {
     await waitForState(client, id, 'Succeeded');
     const attempts = await ended('process TenantService.provisionTenant', 3);
     const [producer] = otel.named('enqueue TenantService.provisionTenant');
-    assert.deepEqual(attempts.map((span) => span.attributes['pilotlight.job.attempt']), [1, 2, 3]);
-    assert.deepEqual(attempts.map((span) => span.attributes['pilotlight.retry.count']), [0, 1, 2]);
+    assert.deepEqual(
+      attempts.map((span) => span.attributes['pilotlight.job.attempt']),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      attempts.map((span) => span.attributes['pilotlight.retry.count']),
+      [0, 1, 2],
+    );
     for (const span of attempts) assert.equal(parentOf(span), producer!.spanContext().spanId, 'every attempt continues the creation');
     for (const [i, span] of attempts.slice(0, 2).entries()) {
       assert.equal(span.status.code, SpanStatusCode.ERROR);
@@ -194,4 +208,3 @@ describe('trace shape of jobs', () => {
     assert.ok(traces.has(consumers[0]!.spanContext().traceId));
   });
 });
-

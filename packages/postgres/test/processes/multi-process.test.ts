@@ -32,7 +32,9 @@ test(`${WORKERS} worker processes run ${JOBS} jobs, each exactly once (counted i
       serverName,
     } satisfies WorkerProcessConfig);
   });
-  const names = (await Promise.all(workers.map((worker) => worker.message<{ serverName: string }>('ready')))).map((ready) => ready.serverName);
+  const names = (await Promise.all(workers.map((worker) => worker.message<{ serverName: string }>('ready')))).map(
+    (ready) => ready.serverName,
+  );
   assert.deepEqual(names, ['worker-1', 'worker-2', 'worker-3']);
 
   // Enqueued while the workers run: they take jobs as the chunks arrive.
@@ -62,7 +64,11 @@ test(`${WORKERS} worker processes run ${JOBS} jobs, each exactly once (counted i
   const executions = await db.executionsSql.query<{ rows: string; distinct_jobs: string; first_attempts: string }>(
     `SELECT count(*) AS rows, count(DISTINCT job_id) AS distinct_jobs, count(*) FILTER (WHERE attempt = 1) AS first_attempts FROM ${db.executionsTable}`,
   );
-  assert.deepEqual(executions.rows[0], { rows: String(JOBS), distinct_jobs: String(JOBS), first_attempts: String(JOBS) }, 'one execution per job');
+  assert.deepEqual(
+    executions.rows[0],
+    { rows: String(JOBS), distinct_jobs: String(JOBS), first_attempts: String(JOBS) },
+    'one execution per job',
+  );
   const twice = await db.executionsSql.query(`SELECT job_id, count(*) FROM ${db.executionsTable} GROUP BY job_id HAVING count(*) > 1`);
   assert.deepEqual(twice.rows, [], 'no job executed more than once');
   const strangers = await db.sql.query(
@@ -79,13 +85,19 @@ test(`${WORKERS} worker processes run ${JOBS} jobs, each exactly once (counted i
   const byServer = await db.executionsSql.query<{ server: string; n: string; pids: string }>(
     `SELECT server, count(*) AS n, count(DISTINCT pid) AS pids FROM ${db.executionsTable} GROUP BY server ORDER BY server`,
   );
-  assert.deepEqual(byServer.rows.map((row) => row.server), names, 'all three workers did some of the work');
+  assert.deepEqual(
+    byServer.rows.map((row) => row.server),
+    names,
+    'all three workers did some of the work',
+  );
   for (const row of byServer.rows) {
     assert.equal(row.pids, '1', `${row.server} is one process`);
     assert.ok(Number(row.n) >= JOBS / 20, `${row.server} ran a real share of the jobs (${row.n})`);
   }
 
   t.diagnostic(`enqueue of ${JOBS} jobs in chunks of ${CHUNK}: ${Math.round(enqueueMs)} ms`);
-  t.diagnostic(`all ${JOBS} succeeded ${Math.round(elapsedMs)} ms after the first enqueue (${Math.round((JOBS / elapsedMs) * 1000)} jobs/s)`);
+  t.diagnostic(
+    `all ${JOBS} succeeded ${Math.round(elapsedMs)} ms after the first enqueue (${Math.round((JOBS / elapsedMs) * 1000)} jobs/s)`,
+  );
   t.diagnostic(`executions by worker: ${byServer.rows.map((row) => `${row.server} ${row.n}`).join(', ')}`);
 });

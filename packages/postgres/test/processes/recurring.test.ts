@@ -49,5 +49,8 @@ test(`${WORKERS} worker processes racing to fire a recurring job fire each occur
   }
   // Consecutive seconds: none skipped either.
   const seconds = rows.map((row) => Date.parse(row.reason.split(' ')[1]!) / 1000);
-  assert.deepEqual(seconds, seconds.map((_, i) => seconds[0]! + i));
+  assert.deepEqual(
+    seconds,
+    seconds.map((_, i) => seconds[0]! + i),
+  );
 });

@@ -27,10 +27,12 @@ export async function dropStaleTestSchemas(connectionString: string, now = Date.
   await client.connect();
   try {
     const { rows } = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)`, [PREFIX]);
-    const stale = rows.map((row) => row.nspname).filter((name) => {
-      const named = NAME.exec(name)?.[1];
-      return named !== undefined && now - parseInt(named, 36) > STALE_AFTER_MS;
-    });
+    const stale = rows
+      .map((row) => row.nspname)
+      .filter((name) => {
+        const named = NAME.exec(name)?.[1];
+        return named !== undefined && now - parseInt(named, 36) > STALE_AFTER_MS;
+      });
     for (const name of stale) {
       // Best effort: another run's sweep may drop it first.
       await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).catch(() => {});

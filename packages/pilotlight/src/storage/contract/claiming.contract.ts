@@ -1,6 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { at, awaiting, claim, create, createOne, historyOf, ids, moveTo, mustGet, newJob, scheduled, sorted, storeIt, type StoreFactory } from './fixtures.ts';
+import {
+  at,
+  awaiting,
+  claim,
+  create,
+  createOne,
+  historyOf,
+  ids,
+  moveTo,
+  mustGet,
+  newJob,
+  scheduled,
+  sorted,
+  storeIt,
+  type StoreFactory,
+} from './fixtures.ts';
 
 /** claimJobs, transition, setProgress. */
 export function claimingContract(createStore: StoreFactory): void {
@@ -51,7 +66,9 @@ export function claimingContract(createStore: StoreFactory): void {
       );
       assert.deepEqual(ids(await claim(store, 3)), [high, oldMid, mid]);
       assert.equal((await mustGet(store, low!)).state, 'Enqueued');
-      assert.deepEqual(ids(await store.claimJobs({ queues: ['default'], limit: 5, serverName: 'w', now: at(12), leaseUntil: at(40) })), [low]);
+      assert.deepEqual(ids(await store.claimJobs({ queues: ['default'], limit: 5, serverName: 'w', now: at(12), leaseUntil: at(40) })), [
+        low,
+      ]);
     });
 
     storeIt(createStore, 'moves claimed jobs to Processing with an attempt, a worker and a lease', async (store) => {
@@ -139,21 +156,27 @@ export function claimingContract(createStore: StoreFactory): void {
       assert.equal((await mustGet(store, id)).state, 'Processing');
       assert.equal((await store.getHistory(id)).length, 2);
 
-      const [current] = await store.transition([{ id, expect: { state: 'Processing', attempt: 1 }, to: { name: 'Succeeded', at: at(20) } }]);
+      const [current] = await store.transition([
+        { id, expect: { state: 'Processing', attempt: 1 }, to: { name: 'Succeeded', at: at(20) } },
+      ]);
       assert.equal(current?.state, 'Succeeded');
     });
 
     storeIt(createStore, 'refuses a change for another worker', async (store) => {
       const id = await createOne(store);
       await claim(store, 1, { serverName: 'w1' });
-      const [other] = await store.transition([{ id, expect: { state: 'Processing', serverName: 'w2' }, to: { name: 'Enqueued', at: at(20) } }]);
+      const [other] = await store.transition([
+        { id, expect: { state: 'Processing', serverName: 'w2' }, to: { name: 'Enqueued', at: at(20) } },
+      ]);
       assert.equal(other, undefined);
       const job = await mustGet(store, id);
       assert.equal(job.state, 'Processing');
       assert.equal(job.serverName, 'w1');
       assert.equal((await store.getHistory(id)).length, 2);
 
-      const [own] = await store.transition([{ id, expect: { state: 'Processing', serverName: 'w1' }, to: { name: 'Enqueued', at: at(20) } }]);
+      const [own] = await store.transition([
+        { id, expect: { state: 'Processing', serverName: 'w1' }, to: { name: 'Enqueued', at: at(20) } },
+      ]);
       assert.equal(own?.state, 'Enqueued');
     });
 
@@ -183,14 +206,22 @@ export function claimingContract(createStore: StoreFactory): void {
       assert.equal(retry?.retryCount, 1);
       assert.equal(retry?.attempt, 1);
 
-      const [promoted] = await store.transition([{ id, expect: { state: 'Scheduled' }, to: { name: 'Enqueued', reason: 'Retry 1 is due', at: at(91) } }]);
+      const [promoted] = await store.transition([
+        { id, expect: { state: 'Scheduled' }, to: { name: 'Enqueued', reason: 'Retry 1 is due', at: at(91) } },
+      ]);
       assert.deepEqual(promoted?.runAt, at(90));
       assert.equal(promoted?.retryCount, 1);
       assert.equal(promoted?.attempt, 1);
 
       await claim(store, 1, { now: at(92) });
       const [handedBack] = await store.transition([
-        { id, expect: { state: 'Processing', attempt: 2 }, to: { name: 'Enqueued', reason: 'Handed back', at: at(93) }, attempt: 1, runAt: at(93) },
+        {
+          id,
+          expect: { state: 'Processing', attempt: 2 },
+          to: { name: 'Enqueued', reason: 'Handed back', at: at(93) },
+          attempt: 1,
+          runAt: at(93),
+        },
       ]);
       assert.equal(handedBack?.attempt, 1);
       assert.deepEqual(handedBack?.runAt, at(93));
@@ -240,7 +271,14 @@ export function claimingContract(createStore: StoreFactory): void {
       const [claimed] = await claim(store, 1);
       assert.equal(claimed!.id, running);
       const { transitioned, claimed: next } = await store.transitionAndClaim(
-        [{ id: running!, expect: { state: 'Processing', attempt: 1, serverName: 'worker-1' }, to: { name: 'Succeeded', at: at(20) }, job: claimed! }],
+        [
+          {
+            id: running!,
+            expect: { state: 'Processing', attempt: 1, serverName: 'worker-1' },
+            to: { name: 'Succeeded', at: at(20) },
+            job: claimed!,
+          },
+        ],
         { queues: ['default'], limit: 5, serverName: 'worker-1', now: at(20), leaseUntil: at(50) },
       );
       assert.equal(transitioned[0]!.state, 'Succeeded');
@@ -261,20 +299,29 @@ export function claimingContract(createStore: StoreFactory): void {
       assert.deepEqual(ids(claimed), [id]);
     });
 
-    storeIt(createStore, "a worker's own completion reports continuations added while the job ran, and the progress it reported", async (store) => {
-      const parent = await createOne(store);
-      const [running] = await claim(store, 1);
-      await store.setProgress(parent, 1, { value: 90 });
-      await createOne(store, awaiting(parent, { queue: 'later' }));
-      const [done] = await store.transition([
-        { id: parent, expect: { state: 'Processing', attempt: 1, serverName: 'worker-1' }, to: { name: 'Succeeded', at: at(30) }, job: running! },
-      ]);
-      assert.equal(done!.hasContinuations, true);
-      assert.deepEqual(done!.progress, { value: 90 });
-      assert.equal(done!.state, 'Succeeded');
-      assert.equal(done!.serverName, undefined);
-      assert.deepEqual(done!.stateChangedAt, at(30));
-    });
+    storeIt(
+      createStore,
+      "a worker's own completion reports continuations added while the job ran, and the progress it reported",
+      async (store) => {
+        const parent = await createOne(store);
+        const [running] = await claim(store, 1);
+        await store.setProgress(parent, 1, { value: 90 });
+        await createOne(store, awaiting(parent, { queue: 'later' }));
+        const [done] = await store.transition([
+          {
+            id: parent,
+            expect: { state: 'Processing', attempt: 1, serverName: 'worker-1' },
+            to: { name: 'Succeeded', at: at(30) },
+            job: running!,
+          },
+        ]);
+        assert.equal(done!.hasContinuations, true);
+        assert.deepEqual(done!.progress, { value: 90 });
+        assert.equal(done!.state, 'Succeeded');
+        assert.equal(done!.serverName, undefined);
+        assert.deepEqual(done!.stateChangedAt, at(30));
+      },
+    );
   });
 
   describe('transition and dedup keys', () => {
@@ -289,7 +336,10 @@ export function claimingContract(createStore: StoreFactory): void {
       assert.equal(requeued, undefined);
       assert.equal(moved?.state, 'Deleted', 'the other change of the batch applied');
       assert.equal((await mustGet(store, old!)).state, 'Failed');
-      assert.deepEqual((await store.getHistory(old!)).map((state) => state.name), ['Enqueued', 'Failed']);
+      assert.deepEqual(
+        (await store.getHistory(old!)).map((state) => state.name),
+        ['Enqueued', 'Failed'],
+      );
       assert.equal((await mustGet(store, holder)).state, 'Enqueued');
     });
   });

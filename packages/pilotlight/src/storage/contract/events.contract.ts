@@ -1,7 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { StoreEvent } from '../store.ts';
-import { at, awaiting, claim, create, createOne, moveTo, mustGet, newJob, recordEvents, recurringJob, scheduled, settle, storeIt, type StoreFactory } from './fixtures.ts';
+import {
+  at,
+  awaiting,
+  claim,
+  create,
+  createOne,
+  moveTo,
+  mustGet,
+  newJob,
+  recordEvents,
+  recurringJob,
+  scheduled,
+  settle,
+  storeIt,
+  type StoreFactory,
+} from './fixtures.ts';
 
 const isWake = (queue: string) => (event: StoreEvent) => event.type === 'wake' && (event.queue === undefined || event.queue === queue);
 const isState = (jobId: string, to: string) => (event: StoreEvent) => event.type === 'state' && event.jobId === jobId && event.to === to;
@@ -45,7 +60,12 @@ export function eventsContract(createStore: StoreFactory): void {
       ]);
       await store.transition([{ id: b!, expect: { state: 'Enqueued' }, to: { name: 'Deleted', at: at(21) } }]);
 
-      assert.deepEqual(await waitFor('state of a', isState(a!, 'Scheduled')), { type: 'state', jobId: a, from: 'Enqueued', to: 'Scheduled' });
+      assert.deepEqual(await waitFor('state of a', isState(a!, 'Scheduled')), {
+        type: 'state',
+        jobId: a,
+        from: 'Enqueued',
+        to: 'Scheduled',
+      });
       assert.deepEqual(await waitFor('state of b', isState(b!, 'Deleted')), { type: 'state', jobId: b, from: 'Enqueued', to: 'Deleted' });
       await settle();
       assert.deepEqual(
@@ -60,7 +80,10 @@ export function eventsContract(createStore: StoreFactory): void {
       const { waitFor } = recordEvents(store);
       await moveTo(store, id, 'Enqueued');
       await waitFor('wake for queue reports', isWake('reports'));
-      await waitFor('state Scheduled -> Enqueued', (event) => event.type === 'state' && event.jobId === id && event.from === 'Scheduled' && event.to === 'Enqueued');
+      await waitFor(
+        'state Scheduled -> Enqueued',
+        (event) => event.type === 'state' && event.jobId === id && event.from === 'Scheduled' && event.to === 'Enqueued',
+      );
     });
 
     storeIt(createStore, 'wakes listeners when a continuation is released', async (store) => {

@@ -78,7 +78,12 @@ export async function mustGet(store: Store, id: string): Promise<JobRecord> {
 }
 
 /** Moves job `id` from whatever state it is in to `state`; the change must apply. */
-export async function moveTo(store: Store, id: string, state: StateName, extra: Omit<Partial<Transition>, 'id' | 'expect'> = {}): Promise<JobRecord> {
+export async function moveTo(
+  store: Store,
+  id: string,
+  state: StateName,
+  extra: Omit<Partial<Transition>, 'id' | 'expect'> = {},
+): Promise<JobRecord> {
   const job = await mustGet(store, id);
   const [moved] = await store.transition([
     { id, expect: { state: job.state }, to: { name: state, reason: `Moved to ${state} by the contract suite`, at: at(50) }, ...extra },
@@ -88,7 +93,11 @@ export async function moveTo(store: Store, id: string, state: StateName, extra: 
 }
 
 /** Claims exactly the given number of jobs from `queue`. */
-export async function claim(store: Store, count: number, options: { queue?: string; serverName?: string; now?: Date; leaseUntil?: Date } = {}): Promise<JobRecord[]> {
+export async function claim(
+  store: Store,
+  count: number,
+  options: { queue?: string; serverName?: string; now?: Date; leaseUntil?: Date } = {},
+): Promise<JobRecord[]> {
   const claimed = await store.claimJobs({
     queues: [options.queue ?? 'default'],
     limit: count,

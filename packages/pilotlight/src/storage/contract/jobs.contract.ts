@@ -2,7 +2,22 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { JobNotFoundError } from '../../errors.ts';
 import type { StateName } from '../../types.ts';
-import { ALL_STATES, at, awaiting, claim, compact, create, createOne, historyOf, moveTo, mustGet, newJob, scheduled, storeIt, type StoreFactory } from './fixtures.ts';
+import {
+  ALL_STATES,
+  at,
+  awaiting,
+  claim,
+  compact,
+  create,
+  createOne,
+  historyOf,
+  moveTo,
+  mustGet,
+  newJob,
+  scheduled,
+  storeIt,
+  type StoreFactory,
+} from './fixtures.ts';
 
 /** createJobs, getJob, getHistory, listJobs, countJobs. */
 export function jobsContract(createStore: StoreFactory): void {
@@ -79,11 +94,17 @@ export function jobsContract(createStore: StoreFactory): void {
     });
 
     storeIt(createStore, 'records the initial state in the history, with its reason and details', async (store) => {
-      const [enqueued, delayed] = await create(store, newJob({ state: { name: 'Enqueued', reason: 'Enqueued by the API', at: at(2) } }), scheduled(at(60)));
+      const [enqueued, delayed] = await create(
+        store,
+        newJob({ state: { name: 'Enqueued', reason: 'Enqueued by the API', at: at(2) } }),
+        scheduled(at(60)),
+      );
       const child = await createOne(store, awaiting(enqueued!));
 
       assert.deepEqual(await historyOf(store, enqueued!), [{ name: 'Enqueued', reason: 'Enqueued by the API', at: at(2) }]);
-      assert.deepEqual(await historyOf(store, delayed!), [{ name: 'Scheduled', reason: `Scheduled for ${at(60).toISOString()}`, runAt: at(60), at: at(0) }]);
+      assert.deepEqual(await historyOf(store, delayed!), [
+        { name: 'Scheduled', reason: `Scheduled for ${at(60).toISOString()}`, runAt: at(60), at: at(0) },
+      ]);
       assert.deepEqual(await historyOf(store, child), [{ name: 'Awaiting', reason: `Waiting for job ${enqueued}`, at: at(0) }]);
 
       const job = await mustGet(store, delayed!);
@@ -101,7 +122,9 @@ export function jobsContract(createStore: StoreFactory): void {
       assert.deepEqual((await mustGet(store, id)).metadata, expected);
       const [claimed] = await claim(store, 1);
       assert.deepEqual(claimed!.metadata, expected);
-      const failed = await moveTo(store, id, 'Failed', { to: { name: 'Failed', reason: 'Boom', at: at(20), error: { type: 'Error', message: 'boom' } } });
+      const failed = await moveTo(store, id, 'Failed', {
+        to: { name: 'Failed', reason: 'Boom', at: at(20), error: { type: 'Error', message: 'boom' } },
+      });
       assert.deepEqual(failed.metadata, expected);
       assert.deepEqual((await mustGet(store, id)).metadata, expected);
     });
@@ -114,7 +137,10 @@ export function jobsContract(createStore: StoreFactory): void {
       assert.deepEqual(compact(result!), { id: holder, created: false });
 
       const jobs = await store.listJobs({});
-      assert.deepEqual(jobs.map((job) => [job.id, job.type]), [[holder, 'Holder']]);
+      assert.deepEqual(
+        jobs.map((job) => [job.id, job.type]),
+        [[holder, 'Holder']],
+      );
       assert.equal((await store.getHistory(holder)).length, 1);
     });
 
@@ -141,7 +167,9 @@ export function jobsContract(createStore: StoreFactory): void {
         const holder = await createOne(store, newJob({ dedupKey: 'k' }));
         if (unfinished === 'Processing') await claim(store, 1);
         else await moveTo(store, holder, unfinished);
-        const [result] = await store.createJobs([unfinished === 'Awaiting' ? awaiting(parent, { dedupKey: 'k' }) : newJob({ dedupKey: 'k' })]);
+        const [result] = await store.createJobs([
+          unfinished === 'Awaiting' ? awaiting(parent, { dedupKey: 'k' }) : newJob({ dedupKey: 'k' }),
+        ]);
         assert.equal(result!.created, false);
         assert.equal(result!.id, holder);
         assert.equal((await store.listJobs({ queue: 'default' })).length, 1);
@@ -245,7 +273,14 @@ export function jobsContract(createStore: StoreFactory): void {
         {
           id,
           expect: { state: 'Processing' },
-          to: { name: 'Scheduled', reason: 'Retry 1 of 3', at: at(20), runAt: at(80), retry: true, error: { type: 'TypeError', message: 'nope', stack: 'TypeError: nope\n    at send' } },
+          to: {
+            name: 'Scheduled',
+            reason: 'Retry 1 of 3',
+            at: at(20),
+            runAt: at(80),
+            retry: true,
+            error: { type: 'TypeError', message: 'nope', stack: 'TypeError: nope\n    at send' },
+          },
           runAt: at(80),
           retryCount: 1,
         },
@@ -274,10 +309,22 @@ export function jobsContract(createStore: StoreFactory): void {
       for (let i = 0; i < 5; i++) created.push(await createOne(store, newJob({ type: `Job${i}` })));
       const newestFirst = [...created].reverse();
 
-      assert.deepEqual((await store.listJobs({})).map((job) => job.id), newestFirst);
-      assert.deepEqual((await store.listJobs({ limit: 2 })).map((job) => job.id), newestFirst.slice(0, 2));
-      assert.deepEqual((await store.listJobs({ limit: 2, offset: 2 })).map((job) => job.id), newestFirst.slice(2, 4));
-      assert.deepEqual((await store.listJobs({ offset: 4 })).map((job) => job.id), newestFirst.slice(4));
+      assert.deepEqual(
+        (await store.listJobs({})).map((job) => job.id),
+        newestFirst,
+      );
+      assert.deepEqual(
+        (await store.listJobs({ limit: 2 })).map((job) => job.id),
+        newestFirst.slice(0, 2),
+      );
+      assert.deepEqual(
+        (await store.listJobs({ limit: 2, offset: 2 })).map((job) => job.id),
+        newestFirst.slice(2, 4),
+      );
+      assert.deepEqual(
+        (await store.listJobs({ offset: 4 })).map((job) => job.id),
+        newestFirst.slice(4),
+      );
       assert.deepEqual(await store.listJobs({ offset: 5 }), []);
     });
 
@@ -318,7 +365,15 @@ export function jobsContract(createStore: StoreFactory): void {
     });
 
     storeIt(createStore, 'counts the jobs in each state', async (store) => {
-      const wanted: Partial<Record<StateName, number>> = { Enqueued: 3, Scheduled: 2, Awaiting: 1, Processing: 2, Succeeded: 1, Failed: 1, Deleted: 1 };
+      const wanted: Partial<Record<StateName, number>> = {
+        Enqueued: 3,
+        Scheduled: 2,
+        Awaiting: 1,
+        Processing: 2,
+        Succeeded: 1,
+        Failed: 1,
+        Deleted: 1,
+      };
       const parent = await createOne(store, newJob({ queue: 'parent' }));
       await create(store, scheduled(at(100)), scheduled(at(200)), awaiting(parent));
       await create(store, ...Array.from({ length: 7 }, () => newJob()));

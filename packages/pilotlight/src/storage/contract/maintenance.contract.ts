@@ -1,6 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { at, awaiting, claim, create, createOne, ids, moveTo, mustGet, newJob, scheduled, sorted, storeIt, type StoreFactory } from './fixtures.ts';
+import {
+  at,
+  awaiting,
+  claim,
+  create,
+  createOne,
+  ids,
+  moveTo,
+  mustGet,
+  newJob,
+  scheduled,
+  sorted,
+  storeIt,
+  type StoreFactory,
+} from './fixtures.ts';
 
 /** The queries and deletions behind the workers' maintenance pass. */
 export function maintenanceContract(createStore: StoreFactory): void {
@@ -44,7 +58,13 @@ export function maintenanceContract(createStore: StoreFactory): void {
   describe('listContinuations', () => {
     storeIt(createStore, 'lists the Awaiting continuations of one job', async (store) => {
       const [parent, other] = await create(store, newJob({ queue: 'parents' }), newJob({ queue: 'parents' }));
-      const [first, second, moved, foreign] = await create(store, awaiting(parent!), awaiting(parent!), awaiting(parent!), awaiting(other!));
+      const [first, second, moved, foreign] = await create(
+        store,
+        awaiting(parent!),
+        awaiting(parent!),
+        awaiting(parent!),
+        awaiting(other!),
+      );
       await moveTo(store, moved!, 'Enqueued');
 
       const continuations = await store.listContinuations(parent!);
@@ -62,7 +82,10 @@ export function maintenanceContract(createStore: StoreFactory): void {
 
   describe('listReleasableContinuations', () => {
     storeIt(createStore, 'lists continuations left Awaiting although their parent Succeeded or was Deleted', async (store) => {
-      const parents = await create(store, ...['Succeeded', 'Deleted', 'Failed', 'Enqueued', 'Processing', 'Scheduled'].map((queue) => newJob({ queue })));
+      const parents = await create(
+        store,
+        ...['Succeeded', 'Deleted', 'Failed', 'Enqueued', 'Processing', 'Scheduled'].map((queue) => newJob({ queue })),
+      );
       const [succeeded, deleted, failed, enqueued, processing, scheduledParent] = parents;
       const children = await create(store, ...parents.map((parent) => awaiting(parent)));
       const released = await createOne(store, awaiting(succeeded!));

@@ -43,35 +43,59 @@ export function recurringContract(createStore: StoreFactory): void {
         lastJobId: undefined,
       });
       assert.ok(createdAt instanceof Date);
-      assert.ok(createdAt.getTime() >= before - 60_000 && createdAt.getTime() <= Date.now() + 60_000, `createdAt ${createdAt.toISOString()} should be about now`);
-    });
-
-    storeIt(createStore, 'upsertRecurring replaces the definition of an existing id, keeping when it was created and last fired', async (store) => {
-      await store.upsertRecurring(recurringJob());
-      const fired = await store.fireRecurring({ id: 'nightly-report', expectNextRunAt: at(100), nextRunAt: at(200), firedAt: at(101), jobs: [occurrence('nightly-report', at(101))] });
-      const original = await store.getRecurring('nightly-report');
-
-      await store.upsertRecurring(
-        recurringJob({ cron: '*/5 * * * *', timeZone: 'UTC', misfire: 'skip', type: 'Reports2', method: '', argsJson: '[]', queue: 'q2', priority: -1, retry: {}, nextRunAt: at(300) }),
+      assert.ok(
+        createdAt.getTime() >= before - 60_000 && createdAt.getTime() <= Date.now() + 60_000,
+        `createdAt ${createdAt.toISOString()} should be about now`,
       );
-      assert.deepEqual(await store.getRecurring('nightly-report'), {
-        id: 'nightly-report',
-        cron: '*/5 * * * *',
-        timeZone: 'UTC',
-        misfire: 'skip',
-        type: 'Reports2',
-        method: '',
-        argsJson: '[]',
-        queue: 'q2',
-        priority: -1,
-        retry: {},
-        nextRunAt: at(300),
-        lastRunAt: at(101),
-        lastJobId: fired![0]!.id,
-        createdAt: original!.createdAt,
-      });
-      assert.equal((await store.listRecurring()).length, 1);
     });
+
+    storeIt(
+      createStore,
+      'upsertRecurring replaces the definition of an existing id, keeping when it was created and last fired',
+      async (store) => {
+        await store.upsertRecurring(recurringJob());
+        const fired = await store.fireRecurring({
+          id: 'nightly-report',
+          expectNextRunAt: at(100),
+          nextRunAt: at(200),
+          firedAt: at(101),
+          jobs: [occurrence('nightly-report', at(101))],
+        });
+        const original = await store.getRecurring('nightly-report');
+
+        await store.upsertRecurring(
+          recurringJob({
+            cron: '*/5 * * * *',
+            timeZone: 'UTC',
+            misfire: 'skip',
+            type: 'Reports2',
+            method: '',
+            argsJson: '[]',
+            queue: 'q2',
+            priority: -1,
+            retry: {},
+            nextRunAt: at(300),
+          }),
+        );
+        assert.deepEqual(await store.getRecurring('nightly-report'), {
+          id: 'nightly-report',
+          cron: '*/5 * * * *',
+          timeZone: 'UTC',
+          misfire: 'skip',
+          type: 'Reports2',
+          method: '',
+          argsJson: '[]',
+          queue: 'q2',
+          priority: -1,
+          retry: {},
+          nextRunAt: at(300),
+          lastRunAt: at(101),
+          lastJobId: fired![0]!.id,
+          createdAt: original!.createdAt,
+        });
+        assert.equal((await store.listRecurring()).length, 1);
+      },
+    );
 
     storeIt(createStore, 'listRecurring lists all; removeRecurring removes one and tells whether it existed', async (store) => {
       await store.upsertRecurring(recurringJob({ id: 'b-hourly', cron: '0 * * * *' }));
@@ -90,7 +114,13 @@ export function recurringContract(createStore: StoreFactory): void {
 
     storeIt(createStore, 'removing a recurring job keeps the jobs it created', async (store) => {
       await store.upsertRecurring(recurringJob());
-      const fired = await store.fireRecurring({ id: 'nightly-report', expectNextRunAt: at(100), nextRunAt: at(200), firedAt: at(100), jobs: [occurrence('nightly-report', at(100))] });
+      const fired = await store.fireRecurring({
+        id: 'nightly-report',
+        expectNextRunAt: at(100),
+        nextRunAt: at(200),
+        firedAt: at(100),
+        jobs: [occurrence('nightly-report', at(100))],
+      });
       assert.equal(await store.removeRecurring('nightly-report'), true);
       assert.equal((await mustGet(store, fired![0]!.id)).recurringId, 'nightly-report');
     });
@@ -140,28 +170,50 @@ export function recurringContract(createStore: StoreFactory): void {
       assert.deepEqual(await store.listDueRecurring(at(150), 10), []);
     });
 
-    storeIt(createStore, 'fires an occurrence once: a second fire with the same expectNextRunAt returns undefined and inserts nothing', async (store) => {
-      await store.upsertRecurring(recurringJob());
-      const fire = { id: 'nightly-report', expectNextRunAt: at(100), nextRunAt: at(200), firedAt: at(100), jobs: [occurrence('nightly-report', at(100))] };
-      const first = await store.fireRecurring(fire);
-      assert.equal(first?.length, 1);
-      const afterFirst = await store.getRecurring('nightly-report');
+    storeIt(
+      createStore,
+      'fires an occurrence once: a second fire with the same expectNextRunAt returns undefined and inserts nothing',
+      async (store) => {
+        await store.upsertRecurring(recurringJob());
+        const fire = {
+          id: 'nightly-report',
+          expectNextRunAt: at(100),
+          nextRunAt: at(200),
+          firedAt: at(100),
+          jobs: [occurrence('nightly-report', at(100))],
+        };
+        const first = await store.fireRecurring(fire);
+        assert.equal(first?.length, 1);
+        const afterFirst = await store.getRecurring('nightly-report');
 
-      assert.equal(await store.fireRecurring({ ...fire, nextRunAt: at(300), firedAt: at(105) }), undefined);
-      assert.equal((await store.listJobs({})).length, 1);
-      assert.deepEqual(await store.getRecurring('nightly-report'), afterFirst);
+        assert.equal(await store.fireRecurring({ ...fire, nextRunAt: at(300), firedAt: at(105) }), undefined);
+        assert.equal((await store.listJobs({})).length, 1);
+        assert.deepEqual(await store.getRecurring('nightly-report'), afterFirst);
 
-      const next = await store.fireRecurring({ ...fire, expectNextRunAt: at(200), nextRunAt: at(300), firedAt: at(200), jobs: [occurrence('nightly-report', at(200))] });
-      assert.equal(next?.length, 1);
-      assert.equal((await store.getRecurring('nightly-report'))?.lastJobId, next![0]!.id);
-      assert.equal((await store.listJobs({})).length, 2);
-    });
+        const next = await store.fireRecurring({
+          ...fire,
+          expectNextRunAt: at(200),
+          nextRunAt: at(300),
+          firedAt: at(200),
+          jobs: [occurrence('nightly-report', at(200))],
+        });
+        assert.equal(next?.length, 1);
+        assert.equal((await store.getRecurring('nightly-report'))?.lastJobId, next![0]!.id);
+        assert.equal((await store.listJobs({})).length, 2);
+      },
+    );
 
     storeIt(createStore, 'lets exactly one of several concurrent fires of one occurrence win', async (store) => {
       await store.upsertRecurring(recurringJob());
       const outcomes = await Promise.all(
         [1, 2, 3].map((n) =>
-          store.fireRecurring({ id: 'nightly-report', expectNextRunAt: at(100), nextRunAt: at(200), firedAt: at(100 + n), jobs: [occurrence('nightly-report', at(100))] }),
+          store.fireRecurring({
+            id: 'nightly-report',
+            expectNextRunAt: at(100),
+            nextRunAt: at(200),
+            firedAt: at(100 + n),
+            jobs: [occurrence('nightly-report', at(100))],
+          }),
         ),
       );
       const winners = outcomes.filter((outcome) => outcome !== undefined);
@@ -173,7 +225,10 @@ export function recurringContract(createStore: StoreFactory): void {
 
     storeIt(createStore, 'with no jobs (skipped occurrences) only moves the schedule', async (store) => {
       await store.upsertRecurring(recurringJob());
-      assert.deepEqual(await store.fireRecurring({ id: 'nightly-report', expectNextRunAt: at(100), nextRunAt: at(200), firedAt: at(150), jobs: [] }), []);
+      assert.deepEqual(
+        await store.fireRecurring({ id: 'nightly-report', expectNextRunAt: at(100), nextRunAt: at(200), firedAt: at(150), jobs: [] }),
+        [],
+      );
       const recurring = await store.getRecurring('nightly-report');
       assert.deepEqual(recurring?.nextRunAt, at(200));
       assert.equal(recurring?.lastJobId, undefined);
@@ -181,7 +236,13 @@ export function recurringContract(createStore: StoreFactory): void {
     });
 
     storeIt(createStore, 'returns undefined for an unknown recurring job and inserts nothing', async (store) => {
-      const fired = await store.fireRecurring({ id: 'never-existed', expectNextRunAt: at(100), nextRunAt: at(200), firedAt: at(100), jobs: [occurrence('never-existed', at(100))] });
+      const fired = await store.fireRecurring({
+        id: 'never-existed',
+        expectNextRunAt: at(100),
+        nextRunAt: at(200),
+        firedAt: at(100),
+        jobs: [occurrence('never-existed', at(100))],
+      });
       assert.equal(fired, undefined);
       assert.deepEqual(await store.listJobs({}), []);
       assert.equal(await store.getRecurring('never-existed'), undefined);

@@ -35,7 +35,10 @@ export function serversContract(createStore: StoreFactory): void {
       }
       assert.deepEqual((await mustGet(store, theirs!)).leaseUntil, at(40));
       assert.equal((await mustGet(store, finished!)).leaseUntil, undefined);
-      assert.deepEqual((await store.listExpiredLeases(at(50), 10)).map((job) => job.id), [theirs]);
+      assert.deepEqual(
+        (await store.listExpiredLeases(at(50), 10)).map((job) => job.id),
+        [theirs],
+      );
     });
 
     storeIt(createStore, 'stops returning a job once it moved on, so the worker can abort it', async (store) => {
@@ -54,7 +57,10 @@ export function serversContract(createStore: StoreFactory): void {
       const servers = await store.listServers();
       assert.deepEqual(
         [...servers].sort((a, b) => a.name.localeCompare(b.name)),
-        [server('w1', { startedAt: at(0), heartbeatAt: at(10) }), server('w2', { queues: ['reports'], concurrency: 1, startedAt: at(5), heartbeatAt: at(12) })],
+        [
+          server('w1', { startedAt: at(0), heartbeatAt: at(10) }),
+          server('w2', { queues: ['reports'], concurrency: 1, startedAt: at(5), heartbeatAt: at(12) }),
+        ],
       );
     });
 
@@ -63,7 +69,10 @@ export function serversContract(createStore: StoreFactory): void {
       await store.heartbeat(server('w2'), at(40));
       await store.removeServer('w1');
       await store.removeServer('never-registered');
-      assert.deepEqual((await store.listServers()).map((s) => s.name), ['w2']);
+      assert.deepEqual(
+        (await store.listServers()).map((s) => s.name),
+        ['w2'],
+      );
     });
 
     storeIt(createStore, 'removeStaleServers forgets workers whose last heartbeat is before the cutoff', async (store) => {

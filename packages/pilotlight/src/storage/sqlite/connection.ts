@@ -70,6 +70,9 @@ export class SqliteConnection {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new StoreClosedError(`The SQLite store ${this.#path} is closed: create a new store (createSqliteStore()) to use the database again`);
+    if (this.#closed)
+      throw new StoreClosedError(
+        `The SQLite store ${this.#path} is closed: create a new store (createSqliteStore()) to use the database again`,
+      );
   }
 }

@@ -23,32 +23,36 @@ export function insertJob(connection: SqliteConnection, job: NewJob): CreateJobR
     parentState = parent.state;
   }
   const now = job.state.at.getTime();
-  const inserted = connection.statement(
-    `INSERT INTO jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
+  const inserted = connection
+    .statement(
+      `INSERT INTO jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
                        retry, parent_id, dedup_key, metadata, recurring_id, history)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state NOT IN ${FINISHED_SQL} DO NOTHING
      RETURNING id`,
-  ).get(
-    job.type,
-    job.method,
-    job.argsJson,
-    job.queue,
-    job.priority,
-    job.state.name,
-    job.state.reason ?? null,
-    job.runAt.getTime(),
-    now,
-    now,
-    retryJson(job.retry),
-    parentRowId,
-    job.dedupKey ?? null,
-    Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
-    job.recurringId ?? null,
-    historyEntry(job.state),
-  ) as { id: number } | undefined;
+    )
+    .get(
+      job.type,
+      job.method,
+      job.argsJson,
+      job.queue,
+      job.priority,
+      job.state.name,
+      job.state.reason ?? null,
+      job.runAt.getTime(),
+      now,
+      now,
+      retryJson(job.retry),
+      parentRowId,
+      job.dedupKey ?? null,
+      Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
+      job.recurringId ?? null,
+      historyEntry(job.state),
+    ) as { id: number } | undefined;
   if (!inserted) {
-    const existing = connection.statement(`SELECT id FROM jobs WHERE dedup_key = ? AND state NOT IN ${FINISHED_SQL}`).get(job.dedupKey ?? null) as { id: number };
+    const existing = connection
+      .statement(`SELECT id FROM jobs WHERE dedup_key = ? AND state NOT IN ${FINISHED_SQL}`)
+      .get(job.dedupKey ?? null) as { id: number };
     return { id: String(existing.id), created: false, ...(parentState && { parentState }) };
   }
   // Same transaction as the parent's read: the parent cannot finish in between unseen.
@@ -64,8 +68,9 @@ export function applyTransition(connection: SqliteConnection, change: Transition
   const pinned = isPinned(change);
   let row: JobRow | Pick<JobRow, 'has_continuations' | 'progress'> | undefined;
   try {
-    row = connection.statement(
-      `UPDATE jobs
+    row = connection
+      .statement(
+        `UPDATE jobs
        SET state = :to, state_reason = :reason, state_changed_at = :at,
            run_at = coalesce(:runAt, run_at), retry_count = coalesce(:retryCount, retry_count),
            attempt = coalesce(:attempt, attempt), expires_at = :expiresAt,
@@ -74,20 +79,21 @@ export function applyTransition(connection: SqliteConnection, change: Transition
          AND (:expectAttempt IS NULL OR attempt = :expectAttempt)
          AND (:expectServer IS NULL OR server_name = :expectServer)
        RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`,
-    ).get({
-      to: to.name,
-      reason: to.reason ?? null,
-      at: to.at.getTime(),
-      runAt: change.runAt?.getTime() ?? null,
-      retryCount: change.retryCount ?? null,
-      attempt: change.attempt ?? null,
-      expiresAt: change.expiresAt?.getTime() ?? null,
-      id: toRowId(change.id) ?? null,
-      expectState: expect.state,
-      expectAttempt: expect.attempt ?? null,
-      expectServer: expect.serverName ?? null,
-      entry: `,${historyEntry(to)}`,
-    }) as JobRow | undefined;
+      )
+      .get({
+        to: to.name,
+        reason: to.reason ?? null,
+        at: to.at.getTime(),
+        runAt: change.runAt?.getTime() ?? null,
+        retryCount: change.retryCount ?? null,
+        attempt: change.attempt ?? null,
+        expiresAt: change.expiresAt?.getTime() ?? null,
+        id: toRowId(change.id) ?? null,
+        expectState: expect.state,
+        expectAttempt: expect.attempt ?? null,
+        expectServer: expect.serverName ?? null,
+        entry: `,${historyEntry(to)}`,
+      }) as JobRow | undefined;
   } catch (error) {
     // The job would become a second unfinished holder of its dedup key. SQLite undid just this
     // statement; the other changes of the batch (other callers') go on.
@@ -102,10 +108,12 @@ export function applyTransition(connection: SqliteConnection, change: Transition
 /** Reads the next jobs in claim order, then moves them one by one: cheaper than UPDATE … RETURNING, and keeps the order. */
 export function claimJobs(connection: SqliteConnection, request: ClaimRequest): JobRecord[] {
   const now = request.now.getTime();
-  const rows = connection.statement(
-    `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${request.queues.map(() => '?').join(', ')})
+  const rows = connection
+    .statement(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${request.queues.map(() => '?').join(', ')})
      ORDER BY priority DESC, run_at, id LIMIT ?`,
-  ).all(...request.queues, request.limit) as unknown as JobRow[];
+    )
+    .all(...request.queues, request.limit) as unknown as JobRow[];
   const update = connection.statement(
     `UPDATE jobs SET state = 'Processing', state_reason = NULL, state_changed_at = ?, attempt = attempt + 1,
        server_name = ?, lease_until = ?, progress = NULL, history = history || ? WHERE id = ?`,

@@ -81,7 +81,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
 export function migrate(connection: SqliteConnection, path: string): void {
   connection.transaction(() => {
     connection.exec('CREATE TABLE IF NOT EXISTS pilotlight_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    const { version } = connection.statement('SELECT coalesce(max(version), 0) AS version FROM pilotlight_migrations').get() as { version: number };
+    const { version } = connection.statement('SELECT coalesce(max(version), 0) AS version FROM pilotlight_migrations').get() as {
+      version: number;
+    };
     if (version > SQLITE_MIGRATIONS.length) {
       throw new PilotlightError(
         ErrorCodes.SCHEMA_TOO_NEW,

@@ -1,7 +1,15 @@
 import type { StatementSync } from 'node:sqlite';
 import { DEFAULTS } from '../../config/defaults.ts';
 import { ValidationError } from '../../errors.ts';
-import { JobStates, type JobProgress, type JobRecord, type RecurringJobRecord, type ServerRecord, type StateName, type StateRecord } from '../../types.ts';
+import {
+  JobStates,
+  type JobProgress,
+  type JobRecord,
+  type RecurringJobRecord,
+  type ServerRecord,
+  type StateName,
+  type StateRecord,
+} from '../../types.ts';
 import { describe } from '../../validation/validate.ts';
 import type {
   ClaimRequest,
@@ -84,7 +92,11 @@ export class SqliteStore implements Store {
       this.#connection.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
       this.#checkpointer = startCheckpointer(this.path);
       this.#dataVersion = this.#dataVersionNow();
-      this.#stopWatching = watchForeignWrites(this.path, () => this.#hasForeignWrites(), () => this.#emit({ type: 'wake' }));
+      this.#stopWatching = watchForeignWrites(
+        this.path,
+        () => this.#hasForeignWrites(),
+        () => this.#emit({ type: 'wake' }),
+      );
     }
   }
 
@@ -153,7 +165,9 @@ export class SqliteStore implements Store {
   }
 
   async transitionAndClaim(changes: readonly Transition[], claim: ClaimRequest | undefined): Promise<TransitionAndClaimResult> {
-    const [transitioned, claimed] = this.#connection.transaction(() => [changes.map((change) => applyTransition(this.#connection, change)), claim ? claimJobs(this.#connection, claim) : []] as const);
+    const [transitioned, claimed] = this.#connection.transaction(
+      () => [changes.map((change) => applyTransition(this.#connection, change)), claim ? claimJobs(this.#connection, claim) : []] as const,
+    );
     let wake = false;
     transitioned.forEach((job, i) => {
       if (!job) return;
@@ -174,23 +188,32 @@ export class SqliteStore implements Store {
   }
 
   async listDueJobs(now: Date, limit: number): Promise<JobRecord[]> {
-    const rows = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?`).all(now.getTime(), limit);
+    const rows = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?`).all(
+      now.getTime(),
+      limit,
+    );
     return (rows as unknown as JobRow[]).map(toJob);
   }
 
   async listExpiredLeases(now: Date, limit: number): Promise<JobRecord[]> {
-    const rows = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Processing' AND lease_until < ? ORDER BY lease_until LIMIT ?`).all(now.getTime(), limit);
+    const rows = this.#stmt(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Processing' AND lease_until < ? ORDER BY lease_until LIMIT ?`,
+    ).all(now.getTime(), limit);
     return (rows as unknown as JobRow[]).map(toJob);
   }
 
   async listContinuations(parentId: string): Promise<JobRecord[]> {
-    const rows = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Awaiting' AND parent_id = ? ORDER BY id`).all(toRowId(parentId) ?? null);
+    const rows = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Awaiting' AND parent_id = ? ORDER BY id`).all(
+      toRowId(parentId) ?? null,
+    );
     return (rows as unknown as JobRow[]).map(toJob);
   }
 
   async listReleasableContinuations(limit: number): Promise<JobRecord[]> {
     const rows = this.#stmt(
-      `SELECT ${JOB_COLUMNS.split(', ').map((column) => `child.${column}`).join(', ')} FROM jobs AS child LEFT JOIN jobs AS parent ON parent.id = child.parent_id
+      `SELECT ${JOB_COLUMNS.split(', ')
+        .map((column) => `child.${column}`)
+        .join(', ')} FROM jobs AS child LEFT JOIN jobs AS parent ON parent.id = child.parent_id
        WHERE child.state = 'Awaiting' AND (parent.id IS NULL OR parent.state IN ('Succeeded', 'Deleted'))
        ORDER BY child.id LIMIT ?`,
     ).all(limit);
