@@ -7,7 +7,7 @@
  * `@pilotlight/source` condition in its environment:
  *
  * - runs a JavaScript ES module program (enqueue, retry, continuation, schedule, spans from the real
- *   SDK, a task) and a CommonJS `require()` program on Node.js 22.13.0 (the lowest supported), the
+ *   SDK, a task) and a CommonJS `require()` program on Node.js 22.15.0 (the lowest supported), the
  *   repository's Node.js and 26.10.0;
  * - runs a program under `node --import @pilotlight/otel/register` and reads its console trace tree;
  * - runs a program on the real PostgreSQL server, in a schema of its own (dropped afterwards);
@@ -27,11 +27,14 @@ import { after, test, type TestContext } from 'node:test';
 import { cleanEnv, describeOutput, FIXTURES, killAll, lastJsonLine, nodeBinary, npm, ROOT, run, type RunResult } from './support.ts';
 import { readTarball, relativeLinks } from './tarball.ts';
 
-/** The Node.js versions the programs run on: the lowest supported, the repository's, the newest 26. */
-const NODE_VERSIONS = ['22.13.0', process.versions.node, '26.10.0'];
+/** The Node.js versions the programs run on: the lowest supported (the floor of every package's engines), the repository's, the newest 26. */
+const NODE_VERSIONS = ['22.15.0', process.versions.node, '26.10.0'];
+/** The engines range every package states: only what this file tests. */
+const ENGINES = `^${NODE_VERSIONS[0]} || ^24.0.0 || ^26.0.0`;
 /** The newest Node.js release the SQLite store refuses (node:sqlite needs a flag there). */
 const UNSUPPORTED_NODE = '22.12.0';
-const MINIMUM_NODE = '22.13.0';
+/** The release the SQLite store's error names: the first with node:sqlite unflagged. */
+const SQLITE_MINIMUM_NODE = '22.13.0';
 const PACKAGES = [
   { name: 'pilotlight', folder: 'pilotlight' },
   { name: '@pilotlight/postgres', folder: 'postgres' },
@@ -106,6 +109,10 @@ test(
 
     for (const [index, { name, files }] of packed.entries()) {
       const folder = PACKAGES[index]!.folder;
+      await t.test(`${name}: engines states the tested Node.js versions, ${ENGINES}`, () => {
+        const manifest = JSON.parse(files.get('package/package.json')!.toString('utf8')) as { engines?: { node?: string } };
+        assert.equal(manifest.engines?.node, ENGINES);
+      });
       await t.test(`${name}: only package.json, README.md, LICENSE and dist/**`, () => {
         const paths = [...files.keys()].sort();
         const unexpected = paths.filter(
@@ -415,7 +422,7 @@ for (const mode of [
 // --- 3e. Node.js too old for the SQLite store ----------------------------------------------------
 
 test(
-  `Node.js ${UNSUPPORTED_NODE}: createSqliteStore() throws a PilotlightError naming ${MINIMUM_NODE}`,
+  `Node.js ${UNSUPPORTED_NODE}: createSqliteStore() throws a PilotlightError naming ${SQLITE_MINIMUM_NODE}`,
   { timeout: 300_000 },
   async (t) => {
     const result = await inApp(t, UNSUPPORTED_NODE, ['old-node.js', DATA]);
@@ -427,7 +434,7 @@ test(
     assert.equal(summary.pilotlightError, true, 'instanceof PilotlightError');
     assert.equal(summary.name, 'PilotlightError');
     assert.equal(summary.code, 'UNSUPPORTED_RUNTIME', 'the error code (packages/pilotlight/src/errors.ts ErrorCodes)');
-    assert.ok(summary.message.includes(MINIMUM_NODE), summary.message);
+    assert.ok(summary.message.includes(SQLITE_MINIMUM_NODE), summary.message);
     assert.ok(summary.message.includes(UNSUPPORTED_NODE), `the message says which Node.js this is: ${summary.message}`);
   },
 );
