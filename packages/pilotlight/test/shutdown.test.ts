@@ -22,6 +22,14 @@ function gatedJob(name: string) {
   return { job, aborts, release: () => release() };
 }
 
+/** The handles and requests keeping the process alive (the terminal's aside), to compare before and after. */
+function activeResources(): string[] {
+  return process
+    .getActiveResourcesInfo()
+    .filter((r) => r !== 'TTYWrap')
+    .sort();
+}
+
 describe('cancellation and shutdown', () => {
   it('aborts a running job when it is deleted, and keeps it Deleted', async () => {
     const store = tempStore();
@@ -121,10 +129,7 @@ describe('cancellation and shutdown', () => {
   });
 
   it('leaves no timer, watcher or handle behind after stop() and close()', async () => {
-    const before = process
-      .getActiveResourcesInfo()
-      .filter((r) => r !== 'TTYWrap')
-      .sort();
+    const before = activeResources();
     const store = createSqliteStore({ path: join(tempDir(), 'leak.db') });
     const client = testClient(store);
     const job = defineJob('quick', () => undefined);
@@ -134,10 +139,7 @@ describe('cancellation and shutdown', () => {
     await worker.stop();
     await store.close();
     await new Promise((resolve) => setImmediate(resolve));
-    const after = process
-      .getActiveResourcesInfo()
-      .filter((r) => r !== 'TTYWrap')
-      .sort();
+    const after = activeResources();
     assert.deepEqual(after, before);
   });
 
@@ -146,10 +148,7 @@ describe('cancellation and shutdown', () => {
     let release!: () => void;
     const registered = new Promise<void>((resolve) => (release = resolve));
     const slowFirstBeat = wrapStore(store, { heartbeat: async (...args) => (await registered, store.heartbeat(...args)) });
-    const before = process
-      .getActiveResourcesInfo()
-      .filter((r) => r !== 'TTYWrap')
-      .sort();
+    const before = activeResources();
     const worker = testWorker({ store: slowFirstBeat, jobs: [] });
     const starting = worker.start();
     const stopping = worker.stop();
@@ -158,21 +157,12 @@ describe('cancellation and shutdown', () => {
     assert.equal(worker.status, 'stopped');
     assert.deepEqual(await store.listServers(), []);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(
-      process
-        .getActiveResourcesInfo()
-        .filter((r) => r !== 'TTYWrap')
-        .sort(),
-      before,
-    );
+    assert.deepEqual(activeResources(), before);
     await store.close();
   });
 
   it('stops by itself, saying why, when its store is closed under it, and leaves no timer behind', async () => {
-    const before = process
-      .getActiveResourcesInfo()
-      .filter((r) => r !== 'TTYWrap')
-      .sort();
+    const before = activeResources();
     const store = createSqliteStore({ path: join(tempDir(), 'closed-under.db') });
     const client = testClient(store);
     const { job, release } = gatedJob('held');
@@ -191,13 +181,7 @@ describe('cancellation and shutdown', () => {
       `one error saying what to do; logged: ${JSON.stringify(errors)}`,
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(
-      process
-        .getActiveResourcesInfo()
-        .filter((r) => r !== 'TTYWrap')
-        .sort(),
-      before,
-    );
+    assert.deepEqual(activeResources(), before);
   });
   it('stops on SIGTERM when handleSignals is on, and removes its listeners', async () => {
     const store = tempStore();
