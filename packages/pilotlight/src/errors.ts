@@ -12,6 +12,8 @@ export const ErrorCodes = {
   UNRECOVERABLE: 'UNRECOVERABLE',
   /** The reason of an aborted job's signal (`JobCancelledError`). */
   JOB_CANCELLED: 'JOB_CANCELLED',
+  /** An attempt ran past its job's `timeout`: the reason of its signal and the error it fails with (`JobTimeoutError`). */
+  JOB_TIMEOUT: 'JOB_TIMEOUT',
   /** A worker was asked to run a job whose type or method it does not know (`JobNotRegisteredError`). */
   JOB_NOT_REGISTERED: 'JOB_NOT_REGISTERED',
   /** `start()` of a worker that is not idle: running, stopping or stopped. */
@@ -89,6 +91,23 @@ export class JobCancelledError extends PilotlightError {
   constructor(reason: JobCancelReason, message: string) {
     super(ErrorCodes.JOB_CANCELLED, message);
     this.reason = reason;
+  }
+}
+
+/**
+ * An attempt ran longer than its job's `timeout`: the job's `AbortSignal` fires with it as its
+ * reason, and the attempt fails with it (retried under the job's retry policy like any failure),
+ * whether or not the handler stops. Not a `JobCancelledError`: a timeout is a failure of the job.
+ */
+export class JobTimeoutError extends PilotlightError {
+  override name = 'JobTimeoutError';
+  readonly jobId: string;
+  /** The timeout that passed, in ms. */
+  readonly timeout: number;
+  constructor(jobId: string, timeout: number, message: string) {
+    super(ErrorCodes.JOB_TIMEOUT, message);
+    this.jobId = jobId;
+    this.timeout = timeout;
   }
 }
 
