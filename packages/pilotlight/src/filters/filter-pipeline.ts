@@ -106,8 +106,14 @@ export class FilterPipeline {
   }
 
   #report(filter: JobFilter, hook: Hook | 'aroundPerform', error: unknown): void {
-    const name = filter.constructor?.name && filter.constructor.name !== 'Object' ? filter.constructor.name : 'filter';
-    this.#logger.error(`${name}.${hook} threw; the job goes on`, { error });
+    // A filter may rethrow what the handler threw, and a logger that stringifies a hostile value
+    // (a throwing getter, a Proxy) throws too: the job still goes on.
+    try {
+      const name = filter.constructor?.name && filter.constructor.name !== 'Object' ? filter.constructor.name : 'filter';
+      this.#logger.error(`${name}.${hook} threw; the job goes on`, { error });
+    } catch {
+      // nothing more can be said about it
+    }
   }
 }
 

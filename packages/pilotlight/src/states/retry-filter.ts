@@ -23,7 +23,7 @@ export class AutomaticRetryFilter implements JobFilter {
     if (candidate.name !== 'Failed' || context.currentState !== 'Processing') return;
     const policy = resolveRetry(job.retry, this.#defaults);
     const message = candidate.error?.message ?? 'unknown error';
-    if (context.error instanceof UnrecoverableError) {
+    if (isUnrecoverable(context.error)) {
       context.candidate = { ...candidate, reason: `Unrecoverable error, not retried: ${message}` };
       return;
     }
@@ -40,6 +40,15 @@ export class AutomaticRetryFilter implements JobFilter {
       reason: `Retry ${retry} of ${policy.attempts - 1} in ${formatDelay(delay)}: ${message}`,
       ...(candidate.error && { error: candidate.error }),
     };
+  }
+}
+
+/** `instanceof UnrecoverableError`; false for a thrown Proxy whose `getPrototypeOf` trap throws (it is retried like any failure). */
+function isUnrecoverable(error: unknown): boolean {
+  try {
+    return error instanceof UnrecoverableError;
+  } catch {
+    return false;
   }
 }
 
