@@ -11,6 +11,8 @@ import { consoleLogger, type Logger } from '../util/logger.ts';
 import { readInvocation } from './invocation.ts';
 import { JobCreator, type JobRequest } from '../engine/job-creator.ts';
 import { RecurringJobs } from './recurring-jobs.ts';
+import { validateMetadata } from '../validation/metadata.ts';
+import { LIMITS } from '../validation/limits.ts';
 import { describe, validateInteger, validateNonEmptyString } from '../validation/validate.ts';
 import { PARENTING_METADATA_KEY } from '../telemetry/names.ts';
 import { resolveTracingOptions, type TracingOptions } from '../telemetry/tracing-options.ts';
@@ -152,7 +154,7 @@ export class Client<Transaction = never> {
       );
       if (options.dedupKey !== undefined) throw new ValidationError('enqueueMany() does not take a dedupKey: it would apply to every job');
       const { parenting, ...call } = invocation;
-      return { ...call, state: { name: 'Enqueued' as const }, ...withMetadata(options, parenting) };
+      return { ...call, state: { name: 'Enqueued' as const }, ...withMetadata('enqueueMany', options, parenting) };
     });
     const transaction = (rest[isClass ? 2 : 1] as EnqueueOptions<Transaction> | undefined)?.transaction;
     const results = await this.#creator.create(requests, (jobs) => this.store.createJobs(jobs, transaction));
@@ -210,7 +212,7 @@ export class Client<Transaction = never> {
       state: initialState(options),
       ...(options.dedupKey !== undefined && { dedupKey: validateNonEmptyString(options.dedupKey, `${api}() options.dedupKey`) }),
       ...(parentId !== undefined && { parentId }),
-      ...withMetadata(options, parenting),
+      ...withMetadata(api, options, parenting),
     };
     const results = await this.#creator.create([request], (jobs) => this.store.createJobs(jobs, options.transaction));
     return results![0]!.id;
@@ -243,13 +245,26 @@ function dueDate(options: ScheduleOptions): Date {
       `schedule() needs exactly one of options.at (a Date) or options.delay (ms); received at=${describe(options.at)}, delay=${describe(options.delay)}`,
     );
   }
+  const latest = Date.now() + LIMITS.maxScheduleAheadMs;
   if (hasAt) {
     if (!(options.at instanceof Date) || Number.isNaN(options.at.getTime())) {
       throw new ValidationError(`schedule() options.at must be a valid Date; received ${describe(options.at)}`);
     }
+    if (options.at.getTime() > latest) {
+      throw new ValidationError(
+        `schedule() options.at must be at most 100 years ahead (${new Date(latest).toISOString()}); received ${describe(options.at)}`,
+      );
+    }
     return options.at;
   }
-  return new Date(Date.now() + validateInteger(options.delay, 'schedule() options.delay', 0));
+  // A delay beyond the horizon is a mistake, and far beyond it (Number.MAX_SAFE_INTEGER) no Date at all.
+  const delay = options.delay;
+  if (typeof delay !== 'number' || !Number.isInteger(delay) || delay < 0 || delay > LIMITS.maxScheduleAheadMs) {
+    throw new ValidationError(
+      `schedule() options.delay must be an integer from 0 to ${LIMITS.maxScheduleAheadMs} ms (100 years); received ${describe(delay)}`,
+    );
+  }
+  return new Date(Date.now() + delay);
 }
 
 function parseArgs(json: string): unknown[] | undefined {
@@ -262,14 +277,13 @@ function parseArgs(json: string): unknown[] | undefined {
 }
 
 /** The metadata stored with a job: the caller's, and the job's own trace parenting if it has one. */
-function withMetadata(options: EnqueueOptions<unknown>, parenting: Parenting | undefined): { metadata?: Record<string, string> } {
+function withMetadata(
+  api: string,
+  options: EnqueueOptions<unknown>,
+  parenting: Parenting | undefined,
+): { metadata?: Record<string, string> } {
   const own: Record<string, string> = parenting === undefined ? {} : { [PARENTING_METADATA_KEY]: parenting };
   if (options.metadata === undefined) return parenting === undefined ? {} : { metadata: own };
-  if (typeof options.metadata !== 'object' || options.metadata === null) {
-    throw new ValidationError(`options.metadata must be an object of strings; received ${describe(options.metadata)}`);
-  }
-  for (const [key, value] of Object.entries(options.metadata)) {
-    if (typeof value !== 'string') throw new ValidationError(`options.metadata.${key} must be a string; received ${describe(value)}`);
-  }
-  return { metadata: { ...options.metadata, ...own } };
+  const metadata = validateMetadata(options.metadata, `${api}() options.metadata`);
+  return { metadata: { ...metadata, ...own } };
 }

@@ -4,7 +4,8 @@ import { ValidationError } from '../errors.ts';
 import { isJobDefinition, jobClassType, type JobClass, type JobOptions } from '../jobs/define-job.ts';
 import type { JobCall, Parenting } from '../types.ts';
 import { validateParenting } from '../telemetry/tracing-options.ts';
-import { describe, serializeArgs, validateInteger, validateQueueName } from '../validation/validate.ts';
+import { serializeArgs } from '../validation/args.ts';
+import { describe, validateInteger, validateNonEmptyString, validateQueueName } from '../validation/validate.ts';
 
 /** A job call reduced to what is stored: type, method, JSON arguments and resolved options. */
 export interface Invocation extends JobCall {
@@ -52,8 +53,9 @@ export function readInvocation<O extends JobOptions>(
   options ??= {} as O;
   return {
     invocation: {
-      type,
-      method,
+      // A class's jobType or a definition's name, and the method, are stored as text like the rest.
+      type: validateNonEmptyString(type, `${api}() job type`),
+      method: method === '' ? method : validateNonEmptyString(method, `${api}() method`),
       argsJson: serializeArgs(args, api),
       queue: validateQueueName(options.queue ?? defaults.queue ?? DEFAULTS.queue, `${api}() options.queue`),
       priority: validateInteger(

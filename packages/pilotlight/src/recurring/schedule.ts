@@ -1,12 +1,16 @@
 import { Cron } from 'croner';
 import { DEFAULTS } from '../config/defaults.ts';
 import { ErrorCodes, PilotlightError, ValidationError } from '../errors.ts';
-import { describe } from '../validation/validate.ts';
+import { describe, validateStorableText } from '../validation/validate.ts';
 import type { MisfirePolicy } from '../types.ts';
 
 export const MISFIRE_POLICIES: readonly MisfirePolicy[] = ['run-once', 'run-all', 'skip'];
 
-/** A parsed cron expression in a time zone. Five fields (minutes) or six (seconds first). */
+/**
+ * A parsed cron expression in a time zone: five fields (minute first) or six (second first), or a
+ * croner nickname (`@daily`). croner also reads a seventh field, the year; it is refused, since a
+ * schedule with years ends, and a recurring job whose schedule ended is an error at every check.
+ */
 export class CronSchedule {
   readonly #cron: Cron;
   readonly #expression: string;
@@ -15,6 +19,14 @@ export class CronSchedule {
   constructor(expression: string, timeZone: string, option = 'cron') {
     if (typeof expression !== 'string' || expression.trim() === '') {
       throw new ValidationError(`${option} must be a cron expression such as '*/5 * * * *'; received ${describe(expression)}`);
+    }
+    validateStorableText(expression, option);
+    const fields = expression.trim().split(/\s+/).length;
+    if (!expression.trim().startsWith('@') && fields !== 5 && fields !== 6) {
+      throw new ValidationError(
+        `${option} ${describe(expression)} is not a valid cron expression: it has ${fields} fields; 5 (minute hour day month weekday) or 6 (second first) are accepted` +
+          (fields === 7 ? ': a year field is not supported; remove the recurring job once it is no longer needed' : ''),
+      );
     }
     validateTimeZone(timeZone);
     this.#expression = expression;

@@ -7,4 +7,21 @@ export const LIMITS = {
   maxQueueNameLength: 100,
   /** Largest serialized arguments accepted, in bytes (1 MiB). */
   maxArgsBytes: 1024 * 1024,
+  /**
+   * Deepest nesting of objects and arrays in an argument (the argument itself is level 1). Deeper
+   * data is refused with a `ValidationError` rather than overflowing the stack of the check or of
+   * `JSON.stringify`; no real payload comes near it.
+   */
+  maxArgsDepth: 100,
+  /** Longest metadata key, in characters. */
+  maxMetadataKeyLength: 200,
+  /** Largest metadata value, in UTF-8 bytes (4 KiB): metadata is for ids and tags, not payloads. */
+  maxMetadataValueBytes: 4 * 1024,
+  /** Largest metadata of a job given by the caller, keys and values, in UTF-8 bytes (16 KiB). */
+  maxMetadataBytes: 16 * 1024,
+  /**
+   * Furthest ahead a job can be scheduled, in ms (100 years of 365.25 days): beyond it is a mistake
+   * (a delay in microseconds, a `Number.MAX_SAFE_INTEGER` "never"), and far beyond it is no `Date`.
+   */
+  maxScheduleAheadMs: 100 * 365.25 * 24 * 60 * 60 * 1000,
 } as const;

@@ -1,63 +1,6 @@
 import { ValidationError } from '../errors.ts';
 import { LIMITS } from './limits.ts';
 
-/** `JSON.stringify(args)`, after proving that nothing in `args` would be lost or changed on the way. */
-export function serializeArgs(args: readonly unknown[], api: string): string {
-  const problem = findUnserializable(args, 'args', new Set());
-  if (problem) throw new ValidationError(`${api}() payload must be JSON-serializable: found ${problem}`);
-  const json = JSON.stringify(args);
-  if (json.length > LIMITS.maxArgsBytes && Buffer.byteLength(json) > LIMITS.maxArgsBytes) {
-    throw new ValidationError(
-      `${api}() payload is ${Buffer.byteLength(json)} bytes once serialized; the limit is ${LIMITS.maxArgsBytes}. ` +
-        'Store large data elsewhere and pass its key.',
-    );
-  }
-  return json;
-}
-
-function findUnserializable(value: unknown, path: string, ancestors: Set<object>): string | undefined {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-    case 'undefined':
-      return undefined;
-    case 'number':
-      return Number.isFinite(value) ? undefined : `${value} at ${path} (JSON has no such number)`;
-    case 'bigint':
-      return `a BigInt at ${path} (pass it as a string)`;
-    case 'function':
-      return `a function at ${path}`;
-    case 'symbol':
-      return `a symbol at ${path}`;
-  }
-  if (value === null) return undefined;
-  const object = value as object;
-  if (typeof (object as { toJSON?: unknown }).toJSON === 'function') return undefined; // Date and friends
-  if (ancestors.has(object)) return `a circular reference at ${path}`;
-  const proto = Object.getPrototypeOf(object);
-  if (!Array.isArray(object) && proto !== Object.prototype && proto !== null) {
-    const kind = (object as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-    return `a ${kind} at ${path} (only plain objects, arrays and primitives survive JSON)`;
-  }
-  ancestors.add(object);
-  try {
-    if (Array.isArray(object)) {
-      for (let i = 0; i < object.length; i++) {
-        const found = findUnserializable(object[i], `${path}[${i}]`, ancestors);
-        if (found) return found;
-      }
-    } else {
-      for (const key of Object.keys(object)) {
-        const found = findUnserializable((object as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
-        if (found) return found;
-      }
-    }
-  } finally {
-    ancestors.delete(object);
-  }
-  return undefined;
-}
-
 /** Queue names are short identifiers so they can be indexed, listed and used as telemetry attributes. */
 export function validateQueueName(queue: unknown, option = 'queue'): string {
   if (typeof queue !== 'string' || queue.length === 0 || queue.length > LIMITS.maxQueueNameLength || !/^[\w.:-]+$/.test(queue)) {
@@ -79,6 +22,26 @@ export function validateInteger(value: unknown, option: string, min: number, max
 export function validateNonEmptyString(value: unknown, option: string, maxLength = 200): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
     throw new ValidationError(`${option} must be a non-empty string of at most ${maxLength} characters; received ${describe(value)}`);
+  }
+  return validateStorableText(value, option);
+}
+
+/**
+ * Text a store keeps as text must be valid Unicode without NUL: PostgreSQL refuses a NUL character
+ * (and a `\u0000` escape in JSONB) with a database error, and the `pg` driver turns a lone surrogate
+ * into U+FFFD without a word, while SQLite keeps both. Refusing them here makes every store agree.
+ */
+export function validateStorableText(value: string, option: string): string {
+  const nul = value.indexOf('\u0000');
+  if (nul !== -1) {
+    throw new ValidationError(`${option} contains a NUL character (\\u0000) at index ${nul}, which PostgreSQL cannot store: remove it`);
+  }
+  const surrogate = value.search(/\p{Cs}/u); // with the u flag, only a lone surrogate is a code point of its own
+  if (surrogate !== -1) {
+    throw new ValidationError(
+      `${option} contains a lone surrogate (half of a UTF-16 pair, not valid Unicode) at index ${surrogate}, which PostgreSQL cannot keep: ` +
+        'remove it, or fix the code that split the string',
+    );
   }
   return value;
 }
