@@ -39,10 +39,14 @@ export {
   jobFromRow,
   parseHistory,
   pinnedResult,
+  readJobRow,
   recurringFromRow,
   retryJson,
   StoreListeners,
+  unreadableFailure,
   type JsonColumn,
+  type ReadJobRow,
   type StoredJobRow,
   type StoredRecurringRow,
 } from './storage/store-helpers.ts';
+export { isStateName, UNREADABLE_ROW } from './storage/unreadable-rows.ts';

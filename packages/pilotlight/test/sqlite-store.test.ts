@@ -19,7 +19,23 @@ function freshPath(): string {
   return join(dir, `store-${++files}.db`);
 }
 
-storeContract('SqliteStore', () => createSqliteStore({ path: freshPath() }));
+/** The checks migration 2 adds, as triggers (see migrations.ts). */
+const CHECK_TRIGGERS = ['jobs_check_insert', 'jobs_check_state', 'jobs_check_json'];
+
+/** Runs `sql` on the store's file through a connection of its own, the schema's checks dropped first. */
+function corrupt(path: string, sql: string): void {
+  const db = new DatabaseSync(path);
+  try {
+    for (const trigger of CHECK_TRIGGERS) db.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
+storeContract('SqliteStore', () => createSqliteStore({ path: freshPath() }), {
+  corrupt: async (store, sql) => corrupt((store as SqliteStore).path, sql),
+});
 
 /** Opens stores and closes them at the end of the test, even when it fails. */
 async function withStores<T>(body: (open: (path: string) => SqliteStore) => Promise<T>): Promise<T> {
@@ -216,6 +232,107 @@ describe('SqliteStore (SQLite specifics)', () => {
     }
     assert.deepEqual(migrationVersions(path), expected);
   });
+
+  it('a claim fails rows whose metadata or retry is not JSON at all, naming the column; a due time that is text is due now', () =>
+    withStores(async (open) => {
+      const path = freshPath();
+      const store = open(path);
+      const [badMetadata, badRetry, good] = await store.createJobs([newJob({ priority: 5 }), newJob({ priority: 5 }), newJob()]);
+      const [later] = await store.createJobs([newJob({ state: { name: 'Scheduled', at: new Date(0), runAt: new Date(8.64e15) } })]);
+      corrupt(path, `UPDATE jobs SET metadata = '{tenant: acme' WHERE id = ${badMetadata!.id}`);
+      corrupt(path, `UPDATE jobs SET retry = 'nope' WHERE id = ${badRetry!.id}`);
+      corrupt(path, `UPDATE jobs SET run_at = 'tomorrow' WHERE id = ${later!.id}`);
+
+      const now = new Date();
+      const claimed = await store.claimJobs({
+        queues: ['default'],
+        limit: 1,
+        serverName: 'w',
+        now,
+        leaseUntil: new Date(now.getTime() + 30_000),
+      });
+      assert.deepEqual(
+        claimed.map((job) => job.id),
+        [good!.id],
+      );
+      const failed = await store.getJob(badMetadata!.id);
+      assert.equal(failed?.state, 'Failed');
+      assert.match(failed?.stateReason ?? '', /^Unreadable row: column metadata is not valid JSON \(.*\)$/);
+      assert.match((await store.getJob(badRetry!.id))?.stateReason ?? '', /^Unreadable row: column retry is not valid JSON \(.*\)$/);
+
+      const [due] = await store.listDueJobs(now, 10);
+      assert.equal(due?.id, later!.id);
+      assert.match(due?.stateReason ?? '', /^Unreadable row: column run_at is not a time in epoch milliseconds \("tomorrow"\)$/);
+    }));
+
+  it('migration 2 fails the legacy rows it cannot read (naming the column), gives lease-less Processing jobs an expired lease, then its triggers refuse such rows', () =>
+    withStores(async (open) => {
+      const path = freshPath();
+      // A file at version 1, as the previous release left it, with rows no version can run.
+      const legacy = new DatabaseSync(path);
+      legacy.exec(SQLITE_MIGRATIONS[0]!);
+      legacy.exec('CREATE TABLE pilotlight_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      legacy.exec('INSERT INTO pilotlight_migrations VALUES (1, 0)');
+      const insert = legacy.prepare(
+        `INSERT INTO jobs (type, method, args, queue, priority, state, run_at, created_at, state_changed_at, retry, metadata, lease_until, history)
+         VALUES ('Legacy', '', '[]', 'default', 0, ?, ?, 0, 1000, ?, ?, NULL, '{"name":"Enqueued","at":0}')`,
+      );
+      insert.run('Bogus', 0, null, null);
+      insert.run('Scheduled', 'soon', null, null);
+      insert.run('Enqueued', 0, 'nope', '{bad');
+      insert.run('Processing', 0, null, null);
+      insert.run('Enqueued', 0, '{"attempts":2}', '{"tenant":"acme"}');
+      legacy.close();
+
+      const store = open(path);
+      const [bogus, runAt, json, leaseless, sound] = (await store.listJobs({})).reverse();
+      assert.equal(bogus!.state, 'Failed');
+      assert.equal(
+        bogus!.stateReason,
+        "Unreadable row: column state holds 'Bogus', not one of the 7 states (Enqueued, Scheduled, Awaiting, Processing, Succeeded, Failed, Deleted) (found by schema migration 2)",
+      );
+      assert.equal(runAt!.state, 'Failed');
+      assert.equal(
+        runAt!.stateReason,
+        "Unreadable row: column run_at is not a time in epoch milliseconds ('soon') (found by schema migration 2)",
+      );
+      assert.equal(json!.state, 'Failed');
+      assert.equal(
+        json!.stateReason,
+        "Unreadable row: column metadata is not a JSON object ('{bad', cleared); column retry is not a JSON object ('nope', cleared) (found by schema migration 2)",
+      );
+      assert.deepEqual(
+        (await store.getHistory(json!.id)).map((state) => [state.name, state.reason, state.error?.type]),
+        [
+          ['Enqueued', undefined, undefined],
+          ['Failed', json!.stateReason, 'UnreadableRow'],
+        ],
+      );
+      assert.deepEqual(leaseless!.leaseUntil, new Date(1000));
+      assert.deepEqual(
+        (await store.listExpiredLeases(new Date(2000), 10)).map((job) => job.id),
+        [leaseless!.id],
+      );
+      assert.equal(sound!.state, 'Enqueued');
+      assert.deepEqual(sound!.metadata, { tenant: 'acme' });
+
+      const db = new DatabaseSync(path);
+      try {
+        const refused = (sql: string, message: RegExp) => assert.throws(() => db.exec(sql), message);
+        refused(`UPDATE jobs SET state = 'Bogus' WHERE id = ${sound!.id}`, /column state must be one of the 7 states/);
+        refused(`UPDATE jobs SET lease_until = NULL WHERE id = ${leaseless!.id}`, /a Processing job must have a lease_until/);
+        refused(`UPDATE jobs SET run_at = 'soon' WHERE id = ${sound!.id}`, /column run_at must be an integer/);
+        refused(`UPDATE jobs SET metadata = '{bad' WHERE id = ${sound!.id}`, /column metadata must be a JSON object/);
+        refused(`UPDATE jobs SET retry = '[]' WHERE id = ${sound!.id}`, /column retry must be a JSON object/);
+        refused(
+          `INSERT INTO jobs (type, method, args, queue, priority, state, run_at, created_at, state_changed_at, history)
+           VALUES ('T', '', '[]', 'default', 0, 'Processing', 0, 0, 0, '')`,
+          /a Processing job must have a lease_until/,
+        );
+      } finally {
+        db.close();
+      }
+    }));
 
   it('refuses a database written by a newer Pilotlight', () => {
     const path = freshPath();

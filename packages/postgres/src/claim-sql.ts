@@ -1,6 +1,8 @@
-import type { ClaimRequest } from 'pilotlight/store-kit';
-import { jobColumns } from './rows.ts';
-import type { SqlParams } from './sql-params.ts';
+import type pg from 'pg';
+import type { JobRecord } from 'pilotlight';
+import { historyEntry, unreadableFailure, type ClaimRequest } from 'pilotlight/store-kit';
+import { claimOrder, jobColumns, jobRowFromValues, readJob, type JobRow } from './rows.ts';
+import { preparedArrays, SqlParams } from './sql-params.ts';
 
 /**
  * The claim, as two common table expressions (`next`, then `claimed`, returning every job column):
@@ -37,4 +39,67 @@ export function claimCtes(s: string, request: ClaimRequest, p: SqlParams): strin
        FROM next WHERE j.id = next.id
        RETURNING ${jobColumns('j.')}
      )`;
+}
+
+/**
+ * The claim on its own (one statement: atomic by itself), with its jobs in claim order. Claimed rows
+ * that cannot be read are failed right after (see `keepReadable()`), and the claim goes on for the
+ * places they took, so that one bad row never blocks the jobs behind it nor fails the claim.
+ */
+export async function claimJobs(db: pg.ClientBase | pg.Pool, s: string, request: ClaimRequest): Promise<JobRecord[]> {
+  const claimed: JobRecord[] = [];
+  for (;;) {
+    const wanted = request.limit - claimed.length;
+    const p = new SqlParams();
+    const { rows } = await db.query(
+      preparedArrays(`WITH ${claimCtes(s, { ...request, limit: wanted }, p)} SELECT * FROM claimed`, p.values),
+    );
+    const readable = await keepReadable(
+      db,
+      s,
+      request,
+      rows.map((values) => jobRowFromValues(values, 0)),
+    );
+    claimed.push(...readable);
+    if (readable.length === rows.length || rows.length < wanted) return claimed.sort(claimOrder);
+  }
+}
+
+/**
+ * The claimed jobs whose rows can be read; the others (see `readJobRow()`) are moved from the
+ * Processing the claim gave them to Failed, the reason naming the column. A separate statement
+ * after the claim's, only when there is such a row: if the process dies in between, the job's
+ * lease runs out, maintenance requeues it, and the next claim fails it.
+ */
+export async function keepReadable(
+  db: pg.ClientBase | pg.Pool,
+  s: string,
+  request: ClaimRequest,
+  rows: readonly JobRow[],
+): Promise<JobRecord[]> {
+  const readable: JobRecord[] = [];
+  const failed: { id: string; reason: string }[] = [];
+  for (const row of rows) {
+    const { job, unreadable } = readJob(row);
+    if (unreadable === undefined) readable.push(job);
+    else failed.push({ id: job.id, reason: unreadable });
+  }
+  if (failed.length === 0) return readable;
+  const at = request.now;
+  // No expiry: a failed job is kept until someone looks at it.
+  await db.query(
+    `UPDATE ${s}.jobs AS j
+     SET state = 'Failed', state_reason = f.reason, state_changed_at = $4, server_name = NULL, lease_until = NULL, expires_at = NULL,
+         history = j.history || ',' || f.entry
+     FROM unnest($1::bigint[], $2::text[], $3::text[]) AS f(id, reason, entry)
+     WHERE j.id = f.id AND j.state = 'Processing' AND j.server_name = $5`,
+    [
+      failed.map((f) => f.id),
+      failed.map((f) => f.reason),
+      failed.map((f) => historyEntry(unreadableFailure(f.reason, at))),
+      at,
+      request.serverName,
+    ],
+  );
+  return readable;
 }

@@ -3,8 +3,8 @@ import { JobStates } from 'pilotlight';
 import type { JobRecord } from 'pilotlight';
 import type { ClaimRequest, Transition, TransitionAndClaimResult } from 'pilotlight/store-kit';
 import { historyEntry, isPinned, pinnedResult } from 'pilotlight/store-kit';
-import { claimCtes } from './claim-sql.ts';
-import { JOB_COLUMNS, claimOrder, jobRowFromValues, toJob, toRowId, type JobRow } from './rows.ts';
+import { claimCtes, claimJobs, keepReadable } from './claim-sql.ts';
+import { JOB_COLUMNS, claimOrder, jobRowFromValues, toRowId, type JobRow } from './rows.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
 import { lockOrder } from './job-writes.ts';
 
@@ -76,11 +76,16 @@ export async function finishAndClaim(
     ),
   );
   const finished = new Map<string, JobRow>();
-  const claimedJobs: JobRecord[] = [];
+  const claimedRows: JobRow[] = [];
   for (const values of rows) {
     const row = jobRowFromValues(values, 1); // values[0]: finished
     if (values[0]) finished.set(row.id, row);
-    else claimedJobs.push(toJob(row));
+    else claimedRows.push(row);
+  }
+  const claimedJobs = claim ? await keepReadable(db, s, claim, claimedRows) : [];
+  // Bad rows took places: claim the jobs behind them.
+  if (claim && claimedJobs.length < claimedRows.length && claimedRows.length === claim.limit) {
+    claimedJobs.push(...(await claimJobs(db, s, { ...claim, limit: claim.limit - claimedJobs.length })));
   }
   return {
     transitioned: changes.map((c) => {

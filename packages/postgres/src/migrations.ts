@@ -78,6 +78,40 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
     heartbeat_at TIMESTAMPTZ NOT NULL
   );
   `,
+  /* 2: repair unreadable rows, then refuse new ones */ (s) => `
+  -- Rows an older or broken writer left that no version can run: a state it does not know, metadata
+  -- or retry options that are not JSON objects. Each moves to Failed with the reason naming the column
+  -- (the bad value quoted in it, then cleared), so that the constraints below hold for every row.
+  WITH problems AS (
+    SELECT id, 'column state holds ' || left(quote_literal(state), 80) || ', not one of the 7 states (Enqueued, Scheduled, Awaiting, Processing, Succeeded, Failed, Deleted)' AS problem
+      FROM ${s}.jobs WHERE state NOT IN ('Enqueued', 'Scheduled', 'Awaiting', 'Processing', 'Succeeded', 'Failed', 'Deleted')
+    UNION ALL
+    SELECT id, 'column metadata is not a JSON object (' || left(metadata::text, 200) || ', cleared)'
+      FROM ${s}.jobs WHERE jsonb_typeof(metadata) <> 'object'
+    UNION ALL
+    SELECT id, 'column retry is not a JSON object (' || left(retry::text, 200) || ', cleared)'
+      FROM ${s}.jobs WHERE jsonb_typeof(retry) <> 'object'
+  ),
+  repairs AS (
+    SELECT id, 'Unreadable row: ' || string_agg(problem, '; ') || ' (found by schema migration 2)' AS reason FROM problems GROUP BY id
+  )
+  UPDATE ${s}.jobs AS j SET
+    state = 'Failed', state_reason = r.reason, state_changed_at = now(), server_name = NULL, lease_until = NULL, expires_at = NULL,
+    metadata = CASE WHEN jsonb_typeof(j.metadata) = 'object' THEN j.metadata END,
+    retry = CASE WHEN jsonb_typeof(j.retry) = 'object' THEN j.retry END,
+    history = j.history || ',' || jsonb_build_object('name', 'Failed', 'at', (extract(epoch FROM now()) * 1000)::bigint, 'reason', r.reason,
+                                                     'error', jsonb_build_object('type', 'UnreadableRow', 'message', r.reason))::text
+  FROM repairs AS r WHERE j.id = r.id;
+  -- A Processing job without a lease: no worker renews it, so its lease ran out when it started;
+  -- maintenance requeues it (or fails it, attempts spent) like any job whose worker died.
+  UPDATE ${s}.jobs SET lease_until = state_changed_at WHERE state = 'Processing' AND lease_until IS NULL;
+
+  ALTER TABLE ${s}.jobs
+    ADD CONSTRAINT jobs_state_known CHECK (state IN ('Enqueued', 'Scheduled', 'Awaiting', 'Processing', 'Succeeded', 'Failed', 'Deleted')),
+    ADD CONSTRAINT jobs_processing_leased CHECK (state <> 'Processing' OR lease_until IS NOT NULL),
+    ADD CONSTRAINT jobs_metadata_object CHECK (jsonb_typeof(metadata) = 'object'),
+    ADD CONSTRAINT jobs_retry_object CHECK (jsonb_typeof(retry) = 'object');
+  `,
 ];
 
 /**

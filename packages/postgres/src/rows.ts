@@ -1,5 +1,12 @@
 import type { JobProgress, JobRecord, RecurringJobRecord, RetryOptions, ServerRecord } from 'pilotlight';
-import { jobFromRow, recurringFromRow, type StoredJobRow, type StoredRecurringRow } from 'pilotlight/store-kit';
+import {
+  jobFromRow,
+  readJobRow,
+  recurringFromRow,
+  type ReadJobRow,
+  type StoredJobRow,
+  type StoredRecurringRow,
+} from 'pilotlight/store-kit';
 
 /**
  * Row shapes as `pg` returns them (BIGINT as string, JSONB parsed; job times selected as epoch
@@ -69,6 +76,14 @@ const parsed = <T>(value: T): T => value;
 
 export function toJob(row: JobRow): JobRecord {
   return jobFromRow(row, parsed);
+}
+
+/**
+ * The job and what of it could not be read: JSONB always holds valid JSON, but of any shape (metadata
+ * an array, retry options a string), and `state` any text, when something wrote around the schema's checks.
+ */
+export function readJob(row: JobRow): ReadJobRow {
+  return readJobRow(row, parsed);
 }
 
 export interface RecurringRow extends StoredRecurringRow {

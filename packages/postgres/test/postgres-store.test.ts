@@ -6,6 +6,7 @@ import { ValidationError } from 'pilotlight';
 import { type StoreEvent } from 'pilotlight/store-kit';
 import { newJob, storeContract } from 'pilotlight/testing';
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.ts';
+import { POSTGRES_MIGRATIONS } from '../src/migrations.ts';
 import { waitFor } from '../../pilotlight/test/support/wait.ts';
 import { dropStaleTestSchemas, STALE_AFTER_MS, testSchema } from './support/schemas.ts';
 
@@ -32,7 +33,21 @@ after(async () => {
   }
 });
 
-storeContract('PostgresStore', () => createPostgresStore({ connectionString, schema: freshSchema(), poolSize: 4 }));
+/** The constraints migration 2 adds (see migrations.ts). */
+const CHECK_CONSTRAINTS = ['jobs_state_known', 'jobs_processing_leased', 'jobs_metadata_object', 'jobs_retry_object'];
+
+/** Runs `sql` in `schema` through a connection of its own, the schema's constraints dropped first. */
+async function corrupt(schema: string, sql: string): Promise<void> {
+  await withClient(async (client) => {
+    await client.query(`SET search_path TO "${schema}"`);
+    for (const name of CHECK_CONSTRAINTS) await client.query(`ALTER TABLE jobs DROP CONSTRAINT IF EXISTS ${name}`);
+    await client.query(sql);
+  });
+}
+
+storeContract('PostgresStore', () => createPostgresStore({ connectionString, schema: freshSchema(), poolSize: 4 }), {
+  corrupt: (store, sql) => corrupt((store as PostgresStore).schema, sql),
+});
 
 /** Opens stores and closes them at the end of the test, even when it fails. */
 async function withStores<T>(body: (open: (options?: PostgresStoreOptions) => Promise<PostgresStore>) => Promise<T>): Promise<T> {
@@ -69,7 +84,10 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const versions = await withClient(
         async (client) => (await client.query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).rows,
       );
-      assert.deepEqual(versions, [{ version: 1 }]);
+      assert.deepEqual(
+        versions,
+        POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })),
+      );
     }));
 
   it('two stores (separate pools) claiming at once never take the same job, and take them all', () =>
@@ -357,6 +375,71 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     } finally {
       if (saved === undefined) delete process.env.DATABASE_URL;
       else process.env.DATABASE_URL = saved;
+    }
+  });
+
+  it('migration 2 fails the legacy rows it cannot read (naming the column), gives lease-less Processing jobs an expired lease, then its constraints refuse such rows', async () => {
+    const schema = freshSchema();
+    // A schema at version 1, as the previous release left it, with rows no version can run.
+    await withClient(async (client) => {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(
+        `CREATE TABLE "${schema}".migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+      );
+      await client.query(POSTGRES_MIGRATIONS[0]!(`"${schema}"`));
+      await client.query(`INSERT INTO "${schema}".migrations (version) VALUES (1)`);
+      const insert = (state: string, metadata: string | null, retry: string | null, lease: string | null) =>
+        client.query(
+          `INSERT INTO "${schema}".jobs (type, method, args, queue, priority, state, run_at, created_at, state_changed_at, retry, metadata, lease_until, history)
+           VALUES ('Legacy', '', '[]', 'default', 0, $1, now(), now(), '2030-01-01T00:00:00Z', $2, $3, $4, '{"name":"Enqueued","at":0}')`,
+          [state, retry, metadata, lease],
+        );
+      await insert('Bogus', null, null, null);
+      await insert('Enqueued', '[1,2]', '"fast"', null);
+      await insert('Processing', null, null, null);
+      await insert('Enqueued', '{"tenant":"acme"}', '{"attempts":2}', null);
+    });
+    const store = await createPostgresStore({ connectionString, schema });
+    try {
+      const [bogus, shapes, leaseless, sound] = await store.listJobs({ limit: 10 }).then((jobs) => jobs.reverse());
+      assert.equal(bogus!.state, 'Failed');
+      assert.equal(
+        bogus!.stateReason,
+        "Unreadable row: column state holds 'Bogus', not one of the 7 states (Enqueued, Scheduled, Awaiting, Processing, Succeeded, Failed, Deleted) (found by schema migration 2)",
+      );
+      assert.equal(shapes!.state, 'Failed');
+      assert.equal(
+        shapes!.stateReason,
+        'Unreadable row: column metadata is not a JSON object ([1, 2], cleared); column retry is not a JSON object ("fast", cleared) (found by schema migration 2)',
+      );
+      const history = await store.getHistory(shapes!.id);
+      assert.deepEqual(
+        history.map((state) => [state.name, state.reason, state.error?.type]),
+        [
+          ['Enqueued', undefined, undefined],
+          ['Failed', shapes!.stateReason, 'UnreadableRow'],
+        ],
+      );
+      assert.equal(leaseless!.state, 'Processing');
+      assert.deepEqual(leaseless!.leaseUntil, new Date('2030-01-01T00:00:00Z'));
+      assert.deepEqual(
+        (await store.listExpiredLeases(new Date('2030-01-01T00:00:01Z'), 10)).map((job) => job.id),
+        [leaseless!.id],
+      );
+      assert.equal(sound!.state, 'Enqueued');
+      assert.deepEqual(sound!.metadata, { tenant: 'acme' });
+
+      // The constraints refuse new rows of each kind.
+      await withClient(async (client) => {
+        const refused = (sql: string, constraint: string) =>
+          assert.rejects(client.query(sql), new RegExp(`violates check constraint "${constraint}"`));
+        await refused(`UPDATE "${schema}".jobs SET state = 'Bogus' WHERE id = ${sound!.id}`, 'jobs_state_known');
+        await refused(`UPDATE "${schema}".jobs SET lease_until = NULL WHERE id = ${leaseless!.id}`, 'jobs_processing_leased');
+        await refused(`UPDATE "${schema}".jobs SET metadata = '[1]' WHERE id = ${sound!.id}`, 'jobs_metadata_object');
+        await refused(`UPDATE "${schema}".jobs SET retry = '3' WHERE id = ${sound!.id}`, 'jobs_retry_object');
+      });
+    } finally {
+      await store.close();
     }
   });
 

@@ -5,6 +5,7 @@ import { CronSchedule, decideMisfire } from '../recurring/schedule.ts';
 import { releaseContinuation } from '../states/continuations-filter.ts';
 import type { StateMachine } from '../states/state-machine.ts';
 import type { Store } from '../storage/store.ts';
+import { UNREADABLE_ROW } from '../storage/unreadable-rows.ts';
 import type { JobRecord, RecurringJobRecord } from '../types.ts';
 import type { Logger } from '../util/logger.ts';
 import type { RepeatedFailures } from '../util/repeated-failures.ts';
@@ -59,6 +60,8 @@ async function promoteDueJobs({ store, states }: MaintenanceDeps, now: Date): Pr
 }
 
 function dueReason(job: JobRecord): string {
+  // A due time the store could not read (see readJobRow()) is taken as now.
+  if (job.stateReason?.startsWith(UNREADABLE_ROW)) return `${job.stateReason}; enqueued now`;
   return job.retryCount > 0 && job.attempt > 0 ? `Retry ${job.retryCount} is due` : 'Scheduled time reached';
 }
 
@@ -67,7 +70,11 @@ async function requeueExpiredLeases({ store, states, retry }: MaintenanceDeps, n
   await Promise.all(
     expired.map((job) => {
       const attempts = resolveRetry(job.retry, retry).attempts;
-      const lost = `Worker ${job.serverName} stopped renewing its lease during attempt ${job.attempt}`;
+      // Without a lease (a row written around the schema's checks), no worker renews it either.
+      const lost =
+        job.leaseUntil === undefined
+          ? `Job was Processing without a lease (worker ${job.serverName ?? 'unknown'}) during attempt ${job.attempt}`
+          : `Worker ${job.serverName} stopped renewing its lease during attempt ${job.attempt}`;
       // A job that keeps killing its worker must not loop forever: lost attempts count.
       return job.attempt >= attempts
         ? states.change(job, {

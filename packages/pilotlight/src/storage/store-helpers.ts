@@ -1,5 +1,14 @@
-import type { JobProgress, JobRecord, RecurringJobRecord, RetryOptions, StateName, StateRecord } from '../types.ts';
+import {
+  JobStates,
+  type JobProgress,
+  type JobRecord,
+  type RecurringJobRecord,
+  type RetryOptions,
+  type StateName,
+  type StateRecord,
+} from '../types.ts';
 import type { StoreEvent, Transition } from './store.ts';
+import { metadataShape, progressShape, readHistory, retryShape, RowProblems } from './unreadable-rows.ts';
 
 /**
  * Helpers every store implementation shares (published in `pilotlight/store-kit`), so that stores
@@ -22,14 +31,13 @@ export function historyEntry(state: StateRecord): string {
   return JSON.stringify(entry);
 }
 
-/** The history written by `historyEntry()`, oldest first. */
-export function parseHistory(history: string): StateRecord[] {
-  return (JSON.parse(`[${history}]`) as Record<string, any>[]).map((entry) => ({
-    ...entry,
-    name: entry.name as StateName,
-    at: new Date(entry.at),
-    ...(entry.runAt !== undefined && { runAt: new Date(entry.runAt) }),
-  }));
+/**
+ * The history written by `historyEntry()`, oldest first. Never throws: garbage in it (a corrupted or
+ * hand-edited row) is reported by one entry, in the job's `current` state when given, saying what
+ * could not be read; the entries around it are kept.
+ */
+export function parseHistory(history: string, current?: { name: StateName; at: Date }): StateRecord[] {
+  return readHistory(history, current);
 }
 
 /**
@@ -116,31 +124,69 @@ export type JsonColumn = (value: any) => any;
 const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze({});
 const NO_RETRY_OPTIONS: RetryOptions = Object.freeze({});
 
-export function jobFromRow(row: StoredJobRow, json: JsonColumn): JobRecord {
-  return {
+/** A job row read: the job, with safe values in its unreadable columns, and what was unreadable. */
+export interface ReadJobRow {
+  readonly job: JobRecord;
+  /**
+   * `Unreadable row: column metadata is not valid JSON (…); …` when some column could not be read
+   * (the job's `stateReason` says the same): the store must not hand such a job to a worker.
+   */
+  readonly unreadable?: string;
+}
+
+/**
+ * Maps a job row, never throwing: a column that cannot be read (invalid JSON, a JSON value of the
+ * wrong shape, a state this version does not know, a time that is not a number) gets a safe value
+ * (no metadata, default retry options, state `Failed`…) and is named in `unreadable`.
+ */
+export function readJobRow(row: StoredJobRow, json: JsonColumn): ReadJobRow {
+  const problems = new RowProblems();
+  const state = problems.state(row.state);
+  const createdAt = problems.time('created_at', row.created_at, new Date(0));
+  const stateChangedAt = problems.time('state_changed_at', row.state_changed_at, createdAt);
+  const job: JobRecord = {
     id: String(row.id),
     type: row.type,
     method: row.method,
     argsJson: row.args,
     queue: row.queue,
-    priority: row.priority,
-    state: row.state as StateName,
+    priority: problems.integer('priority', row.priority),
+    state: state ?? JobStates.Failed,
     stateReason: row.state_reason ?? undefined,
-    runAt: new Date(row.run_at),
-    createdAt: new Date(row.created_at),
-    stateChangedAt: new Date(row.state_changed_at),
-    attempt: row.attempt,
-    retryCount: row.retry_count,
-    retry: row.retry === null ? NO_RETRY_OPTIONS : json(row.retry),
+    runAt: problems.time('run_at', row.run_at, stateChangedAt),
+    createdAt,
+    stateChangedAt,
+    attempt: problems.integer('attempt', row.attempt),
+    retryCount: problems.integer('retry_count', row.retry_count),
+    retry: row.retry === null ? NO_RETRY_OPTIONS : (problems.json<RetryOptions>('retry', row.retry, json, retryShape) ?? NO_RETRY_OPTIONS),
     parentId: row.parent_id === null ? undefined : String(row.parent_id),
     hasContinuations: row.has_continuations === true || row.has_continuations === 1,
     dedupKey: row.dedup_key ?? undefined,
-    metadata: row.metadata === null ? EMPTY_METADATA : json(row.metadata),
+    metadata:
+      row.metadata === null
+        ? EMPTY_METADATA
+        : (problems.json<Record<string, string>>('metadata', row.metadata, json, metadataShape) ?? EMPTY_METADATA),
     serverName: row.server_name ?? undefined,
-    leaseUntil: row.lease_until === null ? undefined : new Date(row.lease_until),
-    progress: row.progress === null ? undefined : json(row.progress),
+    leaseUntil: row.lease_until === null ? undefined : problems.time('lease_until', row.lease_until, new Date(0)),
+    progress: row.progress === null ? undefined : problems.json<JobProgress>('progress', row.progress, json, progressShape),
     recurringId: row.recurring_id ?? undefined,
   };
+  const unreadable = problems.reason();
+  return unreadable === undefined ? { job } : { job: { ...job, stateReason: unreadable }, unreadable };
+}
+
+/** `readJobRow()`'s job: a row that cannot be fully read comes with safe values and `stateReason` saying why. */
+export function jobFromRow(row: StoredJobRow, json: JsonColumn): JobRecord {
+  return readJobRow(row, json).job;
+}
+
+/**
+ * The change a store makes, in the claim, to a job it cannot hand to a worker (`readJobRow()` found
+ * it unreadable): `Failed`, with the reason naming the column, instead of `Processing`. Done in the
+ * claim's own transaction (or right after it), so one bad row never fails the claim of the others.
+ */
+export function unreadableFailure(reason: string, at: Date): StateRecord {
+  return { name: JobStates.Failed, reason, at, error: { type: 'UnreadableRow', message: reason } };
 }
 
 export function recurringFromRow(row: StoredRecurringRow, json: JsonColumn): RecurringJobRecord {

@@ -6,6 +6,7 @@ import { jobsContract } from './jobs.contract.ts';
 import { maintenanceContract } from './maintenance.contract.ts';
 import { recurringContract } from './recurring.contract.ts';
 import { serversContract } from './servers.contract.ts';
+import { unreadableRowsContract, type CorruptRows } from './unreadable-rows.contract.ts';
 
 /**
  * The store contract: registers `node:test` tests proving every documented behaviour of the
@@ -19,8 +20,11 @@ import { serversContract } from './servers.contract.ts';
  * import { storeContract } from 'pilotlight/testing';
  * storeContract('MyStore', () => createMyStore({ ... }));
  * ```
+ *
+ * With `options.corrupt` (raw SQL on the store's `jobs` table, its schema checks lifted), the suite
+ * also proves that rows the store cannot read never make a read throw nor block a claim.
  */
-export function storeContract(name: string, createStore: () => Store | Promise<Store>): void {
+export function storeContract(name: string, createStore: () => Store | Promise<Store>, options: { corrupt?: CorruptRows } = {}): void {
   describe(`${name} (store contract)`, () => {
     jobsContract(createStore);
     claimingContract(createStore);
@@ -28,5 +32,6 @@ export function storeContract(name: string, createStore: () => Store | Promise<S
     serversContract(createStore);
     recurringContract(createStore);
     eventsContract(createStore);
+    if (options.corrupt) unreadableRowsContract(createStore, options.corrupt);
   });
 }

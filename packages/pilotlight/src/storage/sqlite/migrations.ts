@@ -75,6 +75,72 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     heartbeat_at INTEGER NOT NULL
   );
   `,
+  /* 2: repair unreadable rows, then refuse new ones */ `
+  -- Rows an older or broken writer left that no version can run: a state it does not know, a due time
+  -- that is not an integer (text sorts above every number: never due), metadata or retry options that
+  -- are not JSON objects. Each moves to Failed with the reason naming the column (the bad value quoted
+  -- in it, then cleared), so that the checks below hold for every row.
+  CREATE TEMP TABLE pilotlight_repairs (id INTEGER PRIMARY KEY, reason TEXT NOT NULL);
+  INSERT INTO pilotlight_repairs (id, reason)
+    SELECT id, 'Unreadable row: ' || group_concat(problem, '; ') || ' (found by schema migration 2)' FROM (
+      SELECT id, 'column state holds ' || substr(quote(state), 1, 80) || ', not one of the 7 states (Enqueued, Scheduled, Awaiting, Processing, Succeeded, Failed, Deleted)' AS problem
+        FROM jobs WHERE state NOT IN ('Enqueued', 'Scheduled', 'Awaiting', 'Processing', 'Succeeded', 'Failed', 'Deleted')
+      UNION ALL
+      SELECT id, 'column run_at is not a time in epoch milliseconds (' || substr(quote(run_at), 1, 80) || ')'
+        FROM jobs WHERE typeof(run_at) <> 'integer'
+      UNION ALL
+      SELECT id, 'column metadata is not a JSON object (' || substr(quote(metadata), 1, 200) || ', cleared)'
+        FROM jobs WHERE metadata IS NOT NULL AND coalesce(CASE WHEN json_valid(metadata) THEN json_type(metadata) END, '') <> 'object'
+      UNION ALL
+      SELECT id, 'column retry is not a JSON object (' || substr(quote(retry), 1, 200) || ', cleared)'
+        FROM jobs WHERE retry IS NOT NULL AND coalesce(CASE WHEN json_valid(retry) THEN json_type(retry) END, '') <> 'object'
+    ) GROUP BY id;
+  UPDATE jobs SET
+      state = 'Failed', state_reason = r.reason, server_name = NULL, lease_until = NULL, expires_at = NULL,
+      state_changed_at = CAST(unixepoch('subsec') * 1000 AS INTEGER),
+      run_at = CASE WHEN typeof(jobs.run_at) = 'integer' THEN jobs.run_at ELSE CAST(unixepoch('subsec') * 1000 AS INTEGER) END,
+      metadata = CASE WHEN CASE WHEN json_valid(jobs.metadata) THEN json_type(jobs.metadata) END = 'object' THEN jobs.metadata END,
+      retry = CASE WHEN CASE WHEN json_valid(jobs.retry) THEN json_type(jobs.retry) END = 'object' THEN jobs.retry END,
+      history = jobs.history || ',' || json_object('name', 'Failed', 'at', CAST(unixepoch('subsec') * 1000 AS INTEGER), 'reason', r.reason,
+                                                   'error', json_object('type', 'UnreadableRow', 'message', r.reason))
+    FROM pilotlight_repairs AS r WHERE jobs.id = r.id;
+  DROP TABLE pilotlight_repairs;
+  -- A Processing job without a lease: no worker renews it, so its lease ran out when it started;
+  -- maintenance requeues it (or fails it, attempts spent) like any job whose worker died.
+  UPDATE jobs SET lease_until = CASE WHEN typeof(state_changed_at) = 'integer' THEN state_changed_at ELSE 0 END
+    WHERE state = 'Processing' AND lease_until IS NULL;
+
+  -- The checks, as triggers: SQLite cannot add a CHECK constraint to a table, only rebuild it, which
+  -- copies every row while holding the write lock of every process (and must carry AUTOINCREMENT's
+  -- counter over). A trigger is added at once and guards every write, from any process, naming the
+  -- column. The UPDATE triggers fire only when the columns they check are set.
+  CREATE TRIGGER jobs_check_insert BEFORE INSERT ON jobs BEGIN
+    SELECT CASE
+      WHEN NEW.state NOT IN ('Enqueued', 'Scheduled', 'Awaiting', 'Processing', 'Succeeded', 'Failed', 'Deleted') THEN RAISE(ABORT, 'pilotlight jobs: column state must be one of the 7 states')
+      WHEN NEW.state = 'Processing' AND NEW.lease_until IS NULL THEN RAISE(ABORT, 'pilotlight jobs: a Processing job must have a lease_until')
+      WHEN typeof(NEW.run_at) <> 'integer' THEN RAISE(ABORT, 'pilotlight jobs: column run_at must be an integer (epoch milliseconds)')
+      WHEN NEW.metadata IS NOT NULL AND coalesce(CASE WHEN json_valid(NEW.metadata) THEN json_type(NEW.metadata) END, '') <> 'object'
+        THEN RAISE(ABORT, 'pilotlight jobs: column metadata must be a JSON object')
+      WHEN NEW.retry IS NOT NULL AND coalesce(CASE WHEN json_valid(NEW.retry) THEN json_type(NEW.retry) END, '') <> 'object'
+        THEN RAISE(ABORT, 'pilotlight jobs: column retry must be a JSON object')
+    END;
+  END;
+  CREATE TRIGGER jobs_check_state BEFORE UPDATE OF state, lease_until, run_at ON jobs BEGIN
+    SELECT CASE
+      WHEN NEW.state NOT IN ('Enqueued', 'Scheduled', 'Awaiting', 'Processing', 'Succeeded', 'Failed', 'Deleted') THEN RAISE(ABORT, 'pilotlight jobs: column state must be one of the 7 states')
+      WHEN NEW.state = 'Processing' AND NEW.lease_until IS NULL THEN RAISE(ABORT, 'pilotlight jobs: a Processing job must have a lease_until')
+      WHEN typeof(NEW.run_at) <> 'integer' THEN RAISE(ABORT, 'pilotlight jobs: column run_at must be an integer (epoch milliseconds)')
+    END;
+  END;
+  CREATE TRIGGER jobs_check_json BEFORE UPDATE OF metadata, retry ON jobs BEGIN
+    SELECT CASE
+      WHEN NEW.metadata IS NOT NULL AND coalesce(CASE WHEN json_valid(NEW.metadata) THEN json_type(NEW.metadata) END, '') <> 'object'
+        THEN RAISE(ABORT, 'pilotlight jobs: column metadata must be a JSON object')
+      WHEN NEW.retry IS NOT NULL AND coalesce(CASE WHEN json_valid(NEW.retry) THEN json_type(NEW.retry) END, '') <> 'object'
+        THEN RAISE(ABORT, 'pilotlight jobs: column retry must be a JSON object')
+    END;
+  END;
+  `,
 ];
 
 /** Brings the database to the latest version in one transaction; refuses a database written by a newer Pilotlight. */

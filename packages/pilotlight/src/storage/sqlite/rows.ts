@@ -1,5 +1,6 @@
-import type { JobRecord, RecurringJobRecord, ServerRecord } from '../../types.ts';
-import { jobFromRow, recurringFromRow, type StoredJobRow, type StoredRecurringRow } from '../store-helpers.ts';
+import type { JobProgress, JobRecord, RecurringJobRecord, ServerRecord } from '../../types.ts';
+import { progressShape, RowProblems } from '../unreadable-rows.ts';
+import { jobFromRow, readJobRow, recurringFromRow, type ReadJobRow, type StoredJobRow, type StoredRecurringRow } from '../store-helpers.ts';
 
 /** Every column of `jobs` but the history, which only `getHistory()` reads. */
 export const JOB_COLUMNS =
@@ -18,6 +19,21 @@ export interface JobRow extends StoredJobRow {
 
 export function toJob(row: JobRow): JobRecord {
   return jobFromRow(row, JSON.parse);
+}
+
+/** A running job's progress, as a pinned transition reads it back; undefined when unreadable (see `readJobRow()`). */
+export function progressOf(row: Pick<JobRow, 'progress'>): JobProgress | undefined {
+  return row.progress === null ? undefined : readJobRowProgress(row.progress);
+}
+
+function readJobRowProgress(text: string): JobProgress | undefined {
+  const problems = new RowProblems();
+  return problems.json<JobProgress>('progress', text, JSON.parse, progressShape);
+}
+
+/** The job and what of it could not be read (SQLite keeps any value in any column: text that is not JSON, a time that is text). */
+export function readJob(row: JobRow): ReadJobRow {
+  return readJobRow(row, JSON.parse);
 }
 
 export interface RecurringRow extends StoredRecurringRow {

@@ -24,6 +24,7 @@ import type {
   TransitionAndClaimResult,
 } from '../store.ts';
 import { parseHistory, retryJson, StoreListeners } from '../store-helpers.ts';
+import { isStateName } from '../unreadable-rows.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { SqliteConnection } from './connection.ts';
 import { applyTransition, claimJobs, insertJob } from './job-writes.ts';
@@ -129,8 +130,9 @@ export class SqliteStore implements Store {
   }
 
   async getHistory(id: string): Promise<StateRecord[]> {
-    const row = this.#stmt('SELECT history FROM jobs WHERE id = ?').get(toRowId(id) ?? null) as { history: string } | undefined;
-    return row ? parseHistory(row.history) : [];
+    const row = this.#stmt('SELECT history, state, state_changed_at FROM jobs WHERE id = ?').get(toRowId(id) ?? null) as
+      { history: string; state: string; state_changed_at: number } | undefined;
+    return row ? parseHistory(row.history, currentState(row)) : [];
   }
 
   async listJobs(query: ListJobsQuery): Promise<JobRecord[]> {
@@ -151,7 +153,8 @@ export class SqliteStore implements Store {
   async countJobs(): Promise<Record<StateName, number>> {
     const counts = Object.fromEntries(Object.values(JobStates).map((state) => [state, 0])) as Record<StateName, number>;
     for (const row of this.#stmt('SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as { state: StateName; n: number }[]) {
-      counts[row.state] = row.n;
+      // A state this version does not know (a row written around the schema's checks) is no key of its own.
+      if (Object.hasOwn(counts, row.state)) counts[row.state] = row.n;
     }
     return counts;
   }
@@ -188,16 +191,19 @@ export class SqliteStore implements Store {
   }
 
   async listDueJobs(now: Date, limit: number): Promise<JobRecord[]> {
-    const rows = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?`).all(
-      now.getTime(),
-      limit,
-    );
+    // A due time that is not an integer (text compares above every number) would never come: it is
+    // due now, first, and the job read says why (see readJobRow()).
+    const rows = this.#stmt(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Scheduled' AND (run_at <= ? OR typeof(run_at) <> 'integer')
+       ORDER BY typeof(run_at) = 'integer', run_at LIMIT ?`,
+    ).all(now.getTime(), limit);
     return (rows as unknown as JobRow[]).map(toJob);
   }
 
   async listExpiredLeases(now: Date, limit: number): Promise<JobRecord[]> {
     const rows = this.#stmt(
-      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Processing' AND lease_until < ? ORDER BY lease_until LIMIT ?`,
+      // A Processing job without a lease (written around the schema's checks) has no worker renewing it either.
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Processing' AND (lease_until < ? OR lease_until IS NULL) ORDER BY lease_until LIMIT ?`,
     ).all(now.getTime(), limit);
     return (rows as unknown as JobRow[]).map(toJob);
   }
@@ -337,6 +343,13 @@ export class SqliteStore implements Store {
   #emit(event: StoreEvent): void {
     this.#listeners.emit(event);
   }
+}
+
+/** The job's state as `parseHistory()` dates an unreadable stretch of its history with. */
+function currentState(row: { state: string; state_changed_at: number }): { name: StateName; at: Date } | undefined {
+  return isStateName(row.state) && Number.isFinite(row.state_changed_at)
+    ? { name: row.state, at: new Date(row.state_changed_at) }
+    : undefined;
 }
 
 /** Open (and create or upgrade) an embedded SQLite store. */
