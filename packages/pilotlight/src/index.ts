@@ -7,6 +7,7 @@ export { createClient, Client } from './client/client.ts';
 export type { ClientOptions, EnqueueOptions, ScheduleOptions, JobView } from './client/client.ts';
 export type { RecurringJobs, RecurringOptions } from './client/recurring-jobs.ts';
 export { createWorker, Worker } from './server/worker.ts';
+export type { WorkerStats } from './server/worker.ts';
 export type { WorkerOptions } from './server/worker-options.ts';
 export type { JobActivator } from './server/job-registry.ts';
 export { defineJob, jobDisplayName } from './jobs/define-job.ts';
@@ -35,6 +36,7 @@ export type {
   RecurringJobRecord,
   RetryOptions,
   ServerRecord,
+  StoredRetryOptions,
   StateInput,
   StateName,
   StateRecord,
@@ -46,6 +48,7 @@ export {
   JobCancelledError,
   JobNotFoundError,
   JobNotRegisteredError,
+  JobTimeoutError,
   PilotlightError,
   StoreClosedError,
   UnrecoverableError,

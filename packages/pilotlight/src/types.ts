@@ -99,6 +99,15 @@ export interface RetryOptions {
   readonly backoff?: 'hangfire' | number | readonly number[];
 }
 
+/**
+ * A job's `retry` as stored with it: its retry policy and, when the job was given one of its own,
+ * its `timeout` (ms; `null`: none), which wins over its definition's and its worker's. (The timeout
+ * travels in this column so that no store needs another one.)
+ */
+export interface StoredRetryOptions extends RetryOptions {
+  readonly timeout?: number | null;
+}
+
 /** What a job runs and where: the part a job, a new job and a recurring job's template share. */
 export interface JobCall {
   readonly type: string;
@@ -109,7 +118,7 @@ export interface JobCall {
   readonly queue: string;
   /** Higher runs first. */
   readonly priority: number;
-  readonly retry: RetryOptions;
+  readonly retry: StoredRetryOptions;
 }
 
 /** A job as the store holds it. */

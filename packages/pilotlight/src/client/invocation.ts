@@ -1,8 +1,9 @@
 import { DEFAULTS } from '../config/defaults.ts';
 import { validateRetry } from '../config/resolve.ts';
+import { validateTimeout } from '../config/timeout.ts';
 import { ValidationError } from '../errors.ts';
 import { isJobDefinition, jobClassType, type JobClass, type JobOptions } from '../jobs/define-job.ts';
-import type { JobCall, Parenting } from '../types.ts';
+import type { JobCall, Parenting, StoredRetryOptions } from '../types.ts';
 import { validateParenting } from '../telemetry/tracing-options.ts';
 import { serializeArgs } from '../validation/args.ts';
 import { describe, validateInteger, validateNonEmptyString, validateQueueName } from '../validation/validate.ts';
@@ -64,11 +65,24 @@ export function readInvocation<O extends JobOptions>(
         -1_000_000,
         1_000_000,
       ),
-      retry: { ...validateRetry(defaults.retry, `${type} retry`), ...validateRetry(options.retry, `${api}() options.retry`) },
+      retry: withTimeout(
+        { ...validateRetry(defaults.retry, `${type} retry`), ...validateRetry(options.retry, `${api}() options.retry`) },
+        validateTimeout(options.timeout, `${api}() options.timeout`),
+      ),
       parenting: optionalParenting(options.parenting ?? defaults.parenting, `${api}() options.parenting`),
     },
     options,
   };
+}
+
+/**
+ * The stored retry options with the call's own `timeout`, if it has one: the definition's and the
+ * worker's are resolved by the worker when the job runs (so that a redeployed definition applies to
+ * jobs already waiting). A `timeout` slipped into `retry` is not one: the option is `timeout`.
+ */
+function withTimeout(retry: StoredRetryOptions, timeout: number | null | undefined): StoredRetryOptions {
+  const { timeout: _notAnOption, ...policy } = retry;
+  return timeout === undefined ? policy : { ...policy, timeout };
 }
 
 function optionalParenting(value: unknown, option: string): Parenting | undefined {

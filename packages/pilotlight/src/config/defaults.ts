@@ -24,6 +24,19 @@ export const DEFAULTS = {
     shutdownTimeout: 10_000,
     /** Workers that missed heartbeats this long are removed from the server list. */
     serverTimeout: 60_000,
+    /** How long an attempt's handler may run, when neither the job nor its definition says: no limit. */
+    timeout: null as number | null,
+    /**
+     * Times a job's attempt may be interrupted by a worker's shutdown and handed back without
+     * spending the attempt; the next interruption counts it, so a job that hangs until every
+     * shutdown cannot loop forever.
+     */
+    maxShutdownHandBacks: 3,
+    /**
+     * A handler still running this long after its attempt ended (timed out, deleted, lost) is a
+     * zombie: the worker logs it once, at the next heartbeat after that.
+     */
+    zombieGrace: 1_000,
   },
   retention: {
     /** How long succeeded and deleted jobs are kept; `null` keeps them forever. */

@@ -92,7 +92,7 @@ export interface CreatedContext extends CreatingContext {
 export interface PerformingContext extends FilterContext {
   readonly job: JobRecord;
   readonly serverName: string;
-  /** The attempt's signal (aborted on shutdown or deletion). */
+  /** The attempt's signal (aborted on shutdown, deletion or timeout). */
   readonly signal: AbortSignal;
 }
 
@@ -102,7 +102,7 @@ export interface PerformedContext extends PerformingContext {
   /** What the handler threw, if it failed (may be a non-Error value). */
   readonly error: unknown;
   readonly failed: boolean;
-  /** The attempt was aborted (shutdown, deletion). */
+  /** The attempt was aborted (shutdown, deletion); not for a timeout, which fails the attempt (`error` is the `JobTimeoutError`). */
   readonly cancelled: boolean;
   /** The state the attempt ended in; undefined if the job had already been moved elsewhere. */
   readonly finalState: StateRecord | undefined;

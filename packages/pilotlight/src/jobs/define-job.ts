@@ -1,3 +1,4 @@
+import { validateTimeout } from '../config/timeout.ts';
 import { ValidationError } from '../errors.ts';
 import type { Parenting, RetryOptions } from '../types.ts';
 import type { JobContext } from './job-context.ts';
@@ -13,6 +14,14 @@ export interface JobOptions {
   readonly retry?: RetryOptions;
   /** How this job's attempts relate to its creation in traces. @default the tracing option's `parenting` ('child') */
   readonly parenting?: Parenting;
+  /**
+   * How long one attempt's handler may run, in ms (1 to 2147483647), or `null` for no limit. When it
+   * passes, the job's `signal` aborts with a `JobTimeoutError` and the attempt fails with it (retried
+   * under the retry policy) at once, whether or not the handler stops. The most specific wins: the
+   * enqueue call's, the definition's (a job class's `static jobTimeout`), the worker's `timeout`.
+   * @default none
+   */
+  readonly timeout?: number | null;
 }
 
 /** A function job, made by `defineJob()`. */
@@ -29,7 +38,11 @@ export interface JobDefinition<Args = unknown, Result = unknown> {
  * (set it when code is minified), the class name otherwise. Workers create instances through their
  * `activate` option, so a dependency-injection container can provide them.
  */
-export type JobClass<T = unknown> = (abstract new (...args: never[]) => T) & { readonly jobType?: string };
+export type JobClass<T = unknown> = (abstract new (...args: never[]) => T) & {
+  readonly jobType?: string;
+  /** The `timeout` (ms, or `null` for none) of the class's jobs, as `defineJob()`'s `options.timeout`. */
+  readonly jobTimeout?: number | null;
+};
 
 /** Names of the methods of `T` that can be jobs. */
 export type JobMethodName<T> = {
@@ -65,6 +78,7 @@ export function defineJob<Args = void, Result = unknown>(
   if (typeof handler !== 'function') {
     throw new ValidationError(`defineJob('${type}') handler must be a function; received ${typeof handler}`);
   }
+  validateTimeout(options?.timeout, `defineJob('${type}') options.timeout`);
   return Object.freeze({ [JOB_DEFINITION]: true as const, type, handler, options });
 }
 

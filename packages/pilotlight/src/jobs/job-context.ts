@@ -15,7 +15,9 @@ export interface JobContext {
   readonly metadata: Readonly<Record<string, string>>;
   /**
    * Aborted when the worker stops and the job must hand back its work, or when the job is deleted
-   * while running. `signal.reason` is a `JobCancelledError`.
+   * while running (`signal.reason` is a `JobCancelledError`), or when the attempt runs past its
+   * `timeout` (a `JobTimeoutError`: the attempt has failed with it). Stop when it fires: a handler
+   * that runs on keeps its worker's slot until it settles, although its job has moved on.
    */
   readonly signal: AbortSignal;
   /** Record progress (for example a percentage), readable through `client.getJob()`. */

@@ -1,4 +1,4 @@
-import { UnrecoverableError, ValidationError, type JobCancelledError } from '../errors.ts';
+import { JobCancelledError, JobTimeoutError, UnrecoverableError, ValidationError } from '../errors.ts';
 import type { FilterPipeline } from '../filters/filter-pipeline.ts';
 import type { JobContext } from '../jobs/job-context.ts';
 import type { StateMachine } from '../states/state-machine.ts';
@@ -6,6 +6,8 @@ import type { Store, Transition } from '../storage/store.ts';
 import type { JobRecord, StateInput, StateRecord } from '../types.ts';
 import { toErrorDetails } from '../util/errors.ts';
 import { describe } from '../validation/validate.ts';
+import { AttemptTimeouts } from './attempt-timeouts.ts';
+import { handBackAtShutdown } from './hand-back.ts';
 import type { JobRegistry } from './job-registry.ts';
 
 /** What an attempt needs from its worker. */
@@ -14,6 +16,7 @@ export interface AttemptDeps {
   readonly states: StateMachine;
   readonly pipeline: FilterPipeline;
   readonly registry: JobRegistry;
+  readonly timeouts: AttemptTimeouts;
   readonly serverName: string;
   /** Commits an attempt's final state (batched with the worker's next claim). */
   readonly commit: (transition: Transition) => Promise<JobRecord | undefined>;
@@ -39,13 +42,36 @@ export class RunningAttempt {
   readonly handlerDone = new Promise<void>((resolve) => (this.#handlerDone = resolve));
   /** Settles when the attempt is over, its final state applied and `onPerformed` run. */
   done: Promise<void> = Promise.resolve();
+  /**
+   * Settles when the handler has (it may outlive its attempt: a handler that ignores its signal
+   * when it times out or is deleted keeps running). Settled if the handler never started.
+   */
+  handlerSettled: Promise<void> = Promise.resolve();
+  /** Whether the handler was started and has not settled yet. */
+  get handlerRunning(): boolean {
+    return this.#handlerRunning;
+  }
+  #handlerRunning = false;
+  /** When the signal aborted (`Date.now()`), if it did. */
+  abortedAt: number | undefined;
 
   constructor(job: JobRecord) {
     this.job = job;
   }
 
-  cancel(reason: JobCancelledError): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  cancel(reason: JobCancelledError | JobTimeoutError): void {
+    if (this.controller.signal.aborted) return;
+    this.abortedAt = Date.now();
+    this.controller.abort(reason);
+  }
+
+  /** Follows the running handler. */
+  watch(handler: Promise<unknown>): void {
+    this.#handlerRunning = true;
+    this.handlerSettled = handler.then(
+      () => void (this.#handlerRunning = false),
+      () => void (this.#handlerRunning = false),
+    );
   }
 }
 
@@ -68,26 +94,33 @@ export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Pr
   let result: unknown;
   let error: unknown;
   let failed = false;
+  const timeout = deps.timeouts.of(job);
+  let timer: NodeJS.Timeout | undefined;
   try {
     const invoke = deps.registry.resolve(job);
     const args = parseArgs(job);
     const perform = async () => invoke(args, jobContext(job, deps, signal));
-    result = await (pipeline.hasWrappers ? pipeline.wrap(performing, perform) : perform());
+    if (timeout) timer = setTimeout(() => attempt.cancel(AttemptTimeouts.error(job, timeout)), timeout.ms);
+    const handler = (async () => (pipeline.hasWrappers ? pipeline.wrap(performing, perform) : perform()))();
+    attempt.watch(handler);
+    result = await untilAborted(handler, signal);
   } catch (thrown) {
     failed = true;
-    error = thrown;
+    // Timed out: the timeout is the error, whatever the handler threw on its way out (an AbortError).
+    error = signal.aborted && signal.reason instanceof JobTimeoutError ? signal.reason : thrown;
+  } finally {
+    clearTimeout(timer);
   }
   attempt.finishing = true;
 
   let finalState: StateRecord | undefined;
-  const cancelled = signal.aborted;
-  const cancelReason = cancelled ? (signal.reason as JobCancelledError).reason : undefined;
+  // A timeout aborts the signal too, but it is a failure of the job, not a cancellation.
+  const cancelReason = signal.aborted && signal.reason instanceof JobCancelledError ? signal.reason.reason : undefined;
+  const cancelled = cancelReason !== undefined;
   if (cancelReason === 'shutdown' && failed) {
-    // Stopping worker: hand the job back without spending an attempt.
-    const reason = `Worker ${serverName} stopped during attempt ${job.attempt}; job handed back`;
-    finalState = (
-      await states.apply(job, { name: 'Enqueued', reason }, { items, expectServer: serverName, attempt: job.attempt - 1, commit })
-    )?.state;
+    // Stopping worker: hand the job back without spending an attempt (up to a limit).
+    const what = `Worker ${serverName} stopped during attempt ${job.attempt}`;
+    finalState = (await handBackAtShutdown(job, what, deps, { items, commit }))?.state;
   } else if (cancelReason === undefined || cancelReason === 'shutdown') {
     const details = failed ? toErrorDetails(error) : undefined;
     const candidate: StateInput = details ? { name: 'Failed', error: details, reason: details.message } : { name: 'Succeeded' };
@@ -97,6 +130,23 @@ export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Pr
   if (pipeline.has('onPerformed')) {
     await pipeline.run('onPerformed', { ...performing, result, error, failed, cancelled, finalState });
   }
+}
+
+/**
+ * The handler's outcome or, as soon as the signal aborts for a timeout, a deletion or a loss, that
+ * reason: the attempt ends then, whether or not the handler stops (one that ignores its signal runs
+ * on, holding its slot, as a zombie). A shutdown waits for the handler: the worker gives it
+ * `shutdownTimeout` and hands its job back.
+ */
+function untilAborted<T>(handler: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      if (!(signal.reason instanceof JobCancelledError && signal.reason.reason === 'shutdown')) reject(signal.reason);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    void handler.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function parseArgs(job: JobRecord): unknown[] {

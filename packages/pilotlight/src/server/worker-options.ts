@@ -1,5 +1,6 @@
 import { DEFAULTS } from '../config/defaults.ts';
 import { resolveRetention, validateRetry, type ResolvedRetention, type ResolvedRetry, type RetentionOptions } from '../config/resolve.ts';
+import { validateTimeout } from '../config/timeout.ts';
 import { ValidationError } from '../errors.ts';
 import type { JobFilter } from '../filters/filter.ts';
 import type { JobClass, JobDefinition } from '../jobs/define-job.ts';
@@ -46,6 +47,12 @@ export interface WorkerOptions {
   readonly maintenanceInterval?: number;
   /** How long `stop()` waits for running jobs before aborting them, in ms. @default 10000 */
   readonly shutdownTimeout?: number;
+  /**
+   * How long an attempt's handler may run, in ms, for the jobs whose enqueue call and definition
+   * give no `timeout`; `null` for no limit. See `JobOptions.timeout`.
+   * @default none
+   */
+  readonly timeout?: number | null;
   /** Workers silent this long are removed from the server list, in ms. @default 60000 */
   readonly serverTimeout?: number;
   /** Stop gracefully on SIGTERM and SIGINT. @default false */
@@ -74,6 +81,8 @@ export interface ResolvedWorkerOptions {
   readonly pollInterval: number;
   readonly maintenanceInterval: number;
   readonly shutdownTimeout: number;
+  /** Jobs' default attempt timeout; `null`: none. */
+  readonly timeout: number | null;
   readonly serverTimeout: number;
   readonly handleSignals: boolean;
   readonly serverName: string;
@@ -124,6 +133,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     pollInterval: ms('pollInterval', 10),
     maintenanceInterval: ms('maintenanceInterval', 10),
     shutdownTimeout: ms('shutdownTimeout', 0),
+    timeout: validateTimeout(options.timeout, 'createWorker() options.timeout') ?? d.timeout,
     serverTimeout: ms('serverTimeout', 1_000),
     handleSignals: options.handleSignals ?? false,
     serverName:

@@ -15,6 +15,21 @@ import { RepeatedFailures } from '../util/repeated-failures.ts';
 import { runMaintenance, type MaintenanceDeps } from './maintenance.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.ts';
 import { settlesWithin } from '../util/settles-within.ts';
+import { AttemptTimeouts } from './attempt-timeouts.ts';
+import { handBackAtShutdown } from './hand-back.ts';
+import { Zombies } from './zombies.ts';
+import { DEFAULTS } from '../config/defaults.ts';
+
+/** What a worker is doing now (`worker.stats`). */
+export interface WorkerStats {
+  /** Handlers running now, zombies included: the concurrency slots taken. */
+  readonly running: number;
+  /**
+   * Handlers still running after their attempt ended (timed out, or the job deleted or taken from
+   * this worker) because they ignore their signal: each keeps its slot until it settles.
+   */
+  readonly zombies: number;
+}
 
 /**
  * A worker (Hangfire's *server*): claims due jobs of its queues from the store and runs them, up to
@@ -43,6 +58,7 @@ export class Worker {
   /** Every job this worker holds: running, or (prefetched) waiting for a slot. */
   readonly #running = new Map<string, RunningAttempt>();
   readonly #slots: Slots;
+  readonly #zombies: Zombies;
   #server: ServerRecord | undefined;
   #status: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   #stopping: Promise<void> | undefined;
@@ -70,6 +86,7 @@ export class Worker {
     this.#store = resolved.store;
     this.#logger = resolved.logger;
     this.#failures = new RepeatedFailures(resolved.logger);
+    this.#zombies = new Zombies(this.name, resolved.logger, DEFAULTS.worker.zombieGrace);
     this.#pipeline = createPipeline(resolved.filters, resolved.retry, resolved.tracing, resolved.logger);
     this.#states = new StateMachine(this.#store, this.#pipeline, resolved.retention, this.name);
     const registry = new JobRegistry(resolved.jobs, resolved.activate);
@@ -79,6 +96,7 @@ export class Worker {
       states: this.#states,
       pipeline: this.#pipeline,
       registry,
+      timeouts: new AttemptTimeouts(resolved.jobs, resolved.timeout),
       serverName: this.name,
       commit: (transition) =>
         recordOutcome(transition, {
@@ -105,9 +123,17 @@ export class Worker {
     return this.#slots.used;
   }
 
-  /** Jobs the worker may hold at once: those running and those prefetched. */
-  get #capacity(): number {
-    return this.#options.concurrency + this.#options.prefetch;
+  /** Handlers running (zombies included) and zombies: see `WorkerStats`. */
+  get stats(): WorkerStats {
+    return { running: this.#slots.used, zombies: this.#zombies.size };
+  }
+
+  /**
+   * Jobs the worker may take now: its capacity (running and prefetched) less the jobs it holds and
+   * the zombies, whose slots are taken while their jobs are no longer held.
+   */
+  get #free(): number {
+    return this.#options.concurrency + this.#options.prefetch - this.#running.size - this.#zombies.size;
   }
 
   get status(): 'idle' | 'running' | 'stopping' | 'stopped' {
@@ -167,9 +193,11 @@ export class Worker {
     }
     await Promise.all(this.#chores);
     // Waits until nothing runs or is being handed back, including jobs a commit in flight when
-    // stop() began still claimed (they are handed back without starting, see #run()).
+    // stop() began still claimed (they are handed back without starting, see #run()), and zombies.
     const finished = async (): Promise<void> => {
-      while (this.#running.size > 0) await Promise.all([...this.#running.values()].map((attempt) => attempt.done));
+      while (this.#running.size > 0 || this.#zombies.size > 0) {
+        await Promise.all([...[...this.#running.values()].map((attempt) => attempt.done), this.#zombies.settled()]);
+      }
     };
     if (!(await settlesWithin(finished(), this.#options.shutdownTimeout))) {
       for (const attempt of this.#running.values()) {
@@ -182,6 +210,11 @@ export class Worker {
         await this.#handBackStuckJobs();
         await settlesWithin(finished(), 1_000);
       }
+    }
+    if (this.#zombies.size > 0) {
+      this.#logger.warn(
+        `Worker ${this.name} stopped with handlers still running that ignore their abort signal (their jobs' outcomes are recorded): ${this.#zombies.describeAll()}`,
+      );
     }
     this.#unsubscribe?.();
     try {
@@ -198,9 +231,9 @@ export class Worker {
         if (attempt.finishing) return;
         attempt.finishing = true;
         const { job } = attempt;
-        const reason = `Worker ${this.name} stopped; its handler ignored the abort signal, job handed back`;
+        const what = `Worker ${this.name} stopped; its handler ignored the abort signal`;
         try {
-          await this.#states.change(job, { name: 'Enqueued', reason }, { expectServer: this.name, attempt: job.attempt - 1 });
+          await handBackAtShutdown(job, what, this.#attemptDeps);
         } catch (error) {
           this.#logger.error(`Worker ${this.name} could not hand back job ${job.id}; its lease will expire`, { error });
         }
@@ -224,7 +257,7 @@ export class Worker {
       this.#fetchAgain = true;
       return;
     }
-    const free = this.#capacity - this.#running.size;
+    const free = this.#free;
     if (free <= 0 || this.#status !== 'running') return;
     this.#claiming = true;
     this.#claimEpoch++;
@@ -245,10 +278,12 @@ export class Worker {
   /**
    * Records finished attempts and, in the same commit, claims the jobs that take their slots: a
    * busy worker pays one transaction per batch instead of two. The finishing attempts still count
-   * as running here (their filters have yet to run), so their slots are added back.
+   * as running here (their filters have yet to run), so their slots are added back; not those of
+   * attempts whose handler runs on (timed out, ignoring its signal): they keep their slots.
    */
   async #commitAndClaim(transitions: Transition[]): Promise<(JobRecord | undefined)[]> {
-    const free = this.#capacity - this.#running.size + transitions.length;
+    const ending = transitions.filter((transition) => !this.#running.get(transition.id)?.handlerRunning).length;
+    const free = this.#free + ending;
     if (this.#claiming || this.#status !== 'running') return this.#store.transition(transitions);
     this.#claiming = true;
     this.#claimEpoch++;
@@ -303,14 +338,22 @@ export class Worker {
     if (!(await this.#slots.acquire(attempt.controller.signal))) return this.#returnUnstarted(attempt);
     attempt.started = true;
     const run = runAttempt(attempt, this.#attemptDeps);
-    // The slot is the handler's: it frees up once the handler is done, while the outcome is still
-    // being recorded (batched with other attempts' outcomes), so that the next job starts meanwhile.
+    // The slot is the handler's: it frees up once the handler has settled, while the outcome may
+    // still be being recorded (batched with other attempts' outcomes), so that the next job starts
+    // meanwhile. A handler that outlives its attempt (timed out, or its job deleted, and ignoring
+    // its signal) keeps the slot until it settles: its work really goes on.
+    const handlerSettled = Promise.race([attempt.handlerDone, run])
+      .then(
+        () => attempt.handlerSettled,
+        () => attempt.handlerSettled,
+      )
+      .finally(() => this.#slots.release());
     try {
-      await Promise.race([attempt.handlerDone, run]);
+      await run;
     } finally {
-      this.#slots.release();
+      // The attempt is over and its job no longer held here; its handler is a zombie until it settles.
+      if (attempt.handlerRunning) this.#zombies.add(attempt, handlerSettled, () => this.#scheduleFetch());
     }
-    await run;
   }
 
   /**
@@ -340,6 +383,7 @@ export class Worker {
   async #heartbeat(): Promise<void> {
     if (!this.#server) return;
     const now = new Date();
+    this.#zombies.check(now.getTime());
     const before = [...this.#running.values()];
     const epoch = this.#claimEpoch;
     const claimingBefore = this.#claiming;
