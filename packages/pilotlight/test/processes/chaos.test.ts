@@ -159,10 +159,14 @@ test(
       await poll(
         async () => (await db.client.countJobs()).Succeeded === JOBS,
         `all ${JOBS} jobs to succeed (seed ${SEED})`,
-        60_000,
+        30_000,
         50,
       ).catch(async (error: unknown) => {
-        throw new Error(`${(error as Error).message}; counts: ${JSON.stringify(await db.client.countJobs())}`);
+        const stuck = (await db.client.listJobs({ type: CHAOS_JOB_TYPE, limit: 10_000 })).filter((job) => job.state !== 'Succeeded');
+        const evidence = await Promise.all(
+          stuck.slice(0, 5).map(async (job) => `job ${job.id}: ${JSON.stringify(await db.client.getHistory(job.id))}`),
+        );
+        throw new Error(`${(error as Error).message}; counts: ${JSON.stringify(await db.client.countJobs())}; ${evidence.join('; ')}`);
       });
       const drainMs = performance.now() - chaosEnded;
       for (const run of slots) {
@@ -241,10 +245,15 @@ test(
       // The chaos hit running work: most kills left executions unfinished, so re-executions happened.
       const killedRuns = runs.filter((run) => run.killed);
       assert.equal(killedRuns.length, WORKER_KILLS);
-      const inFlightAtDeath = killedRuns.map(
-        (run) => [...executions.values()].flat().filter((execution) => execution.run === run && !execution.ended).length,
-      );
-      const killsWithWork = inFlightAtDeath.filter((count) => count > 0).length;
+      // Per kill: executions the worker left without an end; of those, how many ran again (the rest had
+      // their Succeeded committed just before the kill, which then stopped the end's log line).
+      const atDeath = killedRuns.map((run) => {
+        const unfinished = [...executions.values()].flatMap((list) =>
+          list.filter((execution) => execution.run === run && !execution.ended).map((execution) => execution !== list.at(-1)),
+        );
+        return { unfinished: unfinished.length, rerun: unfinished.filter(Boolean).length };
+      });
+      const killsWithWork = atDeath.filter((death) => death.unfinished > 0).length;
       const totalExecutions = [...executions.values()].reduce((sum, list) => sum + list.length, 0);
       assert.ok(killsWithWork >= WORKER_KILLS / 2, `only ${killsWithWork} of ${WORKER_KILLS} kills hit running jobs (seed ${SEED})`);
       assert.ok(reExecutedJobs > 0, 'some jobs ran again after their worker was killed');
@@ -254,7 +263,7 @@ test(
         `producer SIGKILLed inside the transaction of batch ${stallAt.batch} after ${stallAt.rows} rows: ${producerOutcome.atKill} jobs present then (none of that batch); the restart wrote batches ${stallAt.batch}–${BATCHES - 1}`,
       );
       t.diagnostic(
-        `worker SIGKILLs: ${WORKER_KILLS} (unfinished executions at each death: ${inFlightAtDeath.join(', ')}); worker processes: ${runs.length}`,
+        `worker SIGKILLs: ${WORKER_KILLS} (executions left unfinished at each death, of which re-run: ${atDeath.map((death) => `${death.unfinished}/${death.rerun}`).join(', ')}); worker processes: ${runs.length}`,
       );
       t.diagnostic(`executions: ${totalExecutions}; re-executions: ${totalExecutions - JOBS} (${reExecutedJobs} jobs ran more than once)`);
       t.diagnostic(
