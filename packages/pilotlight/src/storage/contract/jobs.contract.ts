@@ -93,6 +93,12 @@ export function jobsContract(createStore: StoreFactory): void {
       assert.equal(job.recurringId, undefined);
     });
 
+    storeIt(createStore, "keeps a job's own timeout in its retry options, a number or null (no timeout)", async (store) => {
+      const [timed, untimed] = await create(store, newJob({ retry: { attempts: 2, timeout: 1500 } }), newJob({ retry: { timeout: null } }));
+      assert.deepEqual((await mustGet(store, timed!)).retry, { attempts: 2, timeout: 1500 });
+      assert.deepEqual((await mustGet(store, untimed!)).retry, { timeout: null });
+    });
+
     storeIt(createStore, 'records the initial state in the history, with its reason and details', async (store) => {
       const [enqueued, delayed] = await create(
         store,
