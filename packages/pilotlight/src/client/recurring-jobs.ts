@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../config/defaults.ts';
 import { JobNotFoundError, ValidationError } from '../errors.ts';
 import type { JobClass, JobDefinition, JobMethodArgs, JobMethodName, JobOptions } from '../jobs/define-job.ts';
-import { CronSchedule, MISFIRE_POLICIES, validateTimeZone } from '../recurring/schedule.ts';
+import { CronSchedule, MISFIRE_POLICIES, validateCronExpression, validateTimeZone } from '../recurring/schedule.ts';
 import type { Store } from '../storage/store.ts';
 import type { MisfirePolicy, RecurringJobRecord } from '../types.ts';
 import { readInvocation } from './invocation.ts';
@@ -54,6 +54,7 @@ export class RecurringJobs {
         `recurring.addOrUpdate() options.misfire must be one of ${MISFIRE_POLICIES.join(', ')}; received ${describe(misfire)}`,
       );
     }
+    if (typeof cron === 'string' && cron.trim() !== '') validateCronExpression(cron, 'recurring.addOrUpdate() cron');
     const schedule = new CronSchedule(cron, timeZone, 'recurring.addOrUpdate() cron');
     const existing = await this.#store.getRecurring(id);
     const unchanged = existing && existing.cron === cron && existing.timeZone === timeZone;

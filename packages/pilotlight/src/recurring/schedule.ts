@@ -8,8 +8,8 @@ export const MISFIRE_POLICIES: readonly MisfirePolicy[] = ['run-once', 'run-all'
 
 /**
  * A parsed cron expression in a time zone: five fields (minute first) or six (second first), or a
- * croner nickname (`@daily`). croner also reads a seventh field, the year; it is refused, since a
- * schedule with years ends, and a recurring job whose schedule ended is an error at every check.
+ * croner nickname (`@daily`); `validateCronExpression()` holds new expressions to that. A stored
+ * one is read as croner reads it, so a recurring job saved with a year field keeps firing.
  */
 export class CronSchedule {
   readonly #cron: Cron;
@@ -19,14 +19,6 @@ export class CronSchedule {
   constructor(expression: string, timeZone: string, option = 'cron') {
     if (typeof expression !== 'string' || expression.trim() === '') {
       throw new ValidationError(`${option} must be a cron expression such as '*/5 * * * *'; received ${describe(expression)}`);
-    }
-    validateStorableText(expression, option);
-    const fields = expression.trim().split(/\s+/).length;
-    if (!expression.trim().startsWith('@') && fields !== 5 && fields !== 6) {
-      throw new ValidationError(
-        `${option} ${describe(expression)} is not a valid cron expression: it has ${fields} fields; 5 (minute hour day month weekday) or 6 (second first) are accepted` +
-          (fields === 7 ? ': a year field is not supported; remove the recurring job once it is no longer needed' : ''),
-      );
     }
     validateTimeZone(timeZone);
     this.#expression = expression;
@@ -51,6 +43,22 @@ export class CronSchedule {
       );
     }
     return next;
+  }
+}
+
+/**
+ * The rules for a new cron expression, beyond croner's: text a store can keep, and 5 or 6 fields or
+ * a nickname. croner also reads a seventh field, the year; it is refused, since a schedule with
+ * years ends, and a recurring job whose schedule ended is an error at every check.
+ */
+export function validateCronExpression(expression: string, option: string): void {
+  validateStorableText(expression, option);
+  const fields = expression.trim().split(/\s+/).length;
+  if (!expression.trim().startsWith('@') && fields !== 5 && fields !== 6) {
+    throw new ValidationError(
+      `${option} ${describe(expression)} is not a valid cron expression: it has ${fields} fields; 5 (minute hour day month weekday) or 6 (second first) are accepted` +
+        (fields === 7 ? ': a year field is not supported; remove the recurring job once it is no longer needed' : ''),
+    );
   }
 }
 
