@@ -220,6 +220,13 @@ describe('job timeouts', () => {
     assert.deepEqual((await client.getJob(ids[0]!))!.retry, {}, "the definition's is resolved by the worker, not stored");
     const classJob = await client.getJob(ids[4]!);
     assert.match(classJob!.stateReason!, /Reports\.jobTimeout/);
+    // A recurring job's occurrences carry the timeout it was added with.
+    await client.recurring.addOrUpdate('timeouts.recurring', '0 0 1 1 *', withOwn, 'recurring', { timeout: 60 });
+    assert.deepEqual((await client.recurring.get('timeouts.recurring'))!.retry, { timeout: 60 });
+    const occurrence = await client.recurring.trigger('timeouts.recurring');
+    await waitFor(() => timeouts.has('recurring'), 'the occurrence to time out');
+    assert.equal(timeouts.get('recurring'), 60);
+    assert.deepEqual((await client.getJob(occurrence))!.retry, { timeout: 60 });
   });
 
   it('validates timeout where it is given, naming the option', async () => {
