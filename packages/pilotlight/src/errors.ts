@@ -22,6 +22,11 @@ export const ErrorCodes = {
   NO_NEXT_OCCURRENCE: 'NO_NEXT_OCCURRENCE',
   /** A call to a store after its `close()` (`StoreClosedError`). */
   STORE_CLOSED: 'STORE_CLOSED',
+  /**
+   * The store's database or disk is full (SQLite's `SQLITE_FULL`, `StoreFullError`): the write was
+   * undone; writes succeed again once space is freed, and workers keep retrying their outcomes.
+   */
+  STORE_FULL: 'STORE_FULL',
   /** The database was written by a newer Pilotlight, whose schema this one does not know. */
   SCHEMA_TOO_NEW: 'SCHEMA_TOO_NEW',
   /** A job's dedup key was neither free nor held by a job the store could find, after retries. */
@@ -133,5 +138,17 @@ export class StoreClosedError extends PilotlightError {
   override name = 'StoreClosedError';
   constructor(message: string) {
     super(ErrorCodes.STORE_CLOSED, message);
+  }
+}
+
+/**
+ * A write failed because the store's database or disk is full; its `cause` is the database's own
+ * error. Nothing of the write was kept. It is not permanent: once space is freed, writes succeed
+ * again (workers retry the outcomes of finished jobs meanwhile, as through a database outage).
+ */
+export class StoreFullError extends PilotlightError {
+  override name = 'StoreFullError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCodes.STORE_FULL, message, options);
   }
 }

@@ -51,6 +51,7 @@ export {
   JobTimeoutError,
   PilotlightError,
   StoreClosedError,
+  StoreFullError,
   UnrecoverableError,
   ValidationError,
 } from './errors.ts';

@@ -1,4 +1,4 @@
-import type { StatementSync } from 'node:sqlite';
+import type { SQLInputValue, StatementResultingChanges, StatementSync } from 'node:sqlite';
 import { DEFAULTS } from '../../config/defaults.ts';
 import { ValidationError } from '../../errors.ts';
 import {
@@ -183,7 +183,8 @@ export class SqliteStore implements Store {
   }
 
   async setProgress(id: string, attempt: number, progress: JobProgress): Promise<void> {
-    this.#stmt(`UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND state = 'Processing'`).run(
+    this.#run(
+      `UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND state = 'Processing'`,
       JSON.stringify(progress),
       toRowId(id) ?? null,
       attempt,
@@ -227,7 +228,8 @@ export class SqliteStore implements Store {
   }
 
   async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
-    const deleted = this.#stmt('DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)').run(
+    const deleted = this.#run(
+      'DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)',
       now.getTime(),
       limit,
     );
@@ -249,7 +251,7 @@ export class SqliteStore implements Store {
   }
 
   async removeServer(name: string): Promise<void> {
-    this.#stmt('DELETE FROM servers WHERE name = ?').run(name);
+    this.#run('DELETE FROM servers WHERE name = ?', name);
   }
 
   async listServers(): Promise<ServerRecord[]> {
@@ -257,34 +259,35 @@ export class SqliteStore implements Store {
   }
 
   async removeStaleServers(before: Date): Promise<number> {
-    return Number(this.#stmt('DELETE FROM servers WHERE heartbeat_at < ?').run(before.getTime()).changes);
+    return Number(this.#run('DELETE FROM servers WHERE heartbeat_at < ?', before.getTime()).changes);
   }
 
   async upsertRecurring(job: NewRecurringJob): Promise<void> {
-    this.#stmt(
+    this.#run(
       `INSERT INTO recurring_jobs (id, cron, time_zone, misfire, type, method, args, queue, priority, retry, next_run_at, created_at)
        VALUES (:id, :cron, :timeZone, :misfire, :type, :method, :args, :queue, :priority, :retry, :nextRunAt, :now)
        ON CONFLICT (id) DO UPDATE SET cron = excluded.cron, time_zone = excluded.time_zone, misfire = excluded.misfire,
          type = excluded.type, method = excluded.method, args = excluded.args, queue = excluded.queue,
          priority = excluded.priority, retry = excluded.retry, next_run_at = excluded.next_run_at`,
-    ).run({
-      id: job.id,
-      cron: job.cron,
-      timeZone: job.timeZone,
-      misfire: job.misfire,
-      type: job.type,
-      method: job.method,
-      args: job.argsJson,
-      queue: job.queue,
-      priority: job.priority,
-      retry: retryJson(job.retry),
-      nextRunAt: job.nextRunAt.getTime(),
-      now: Date.now(),
-    });
+      {
+        id: job.id,
+        cron: job.cron,
+        timeZone: job.timeZone,
+        misfire: job.misfire,
+        type: job.type,
+        method: job.method,
+        args: job.argsJson,
+        queue: job.queue,
+        priority: job.priority,
+        retry: retryJson(job.retry),
+        nextRunAt: job.nextRunAt.getTime(),
+        now: Date.now(),
+      },
+    );
   }
 
   async removeRecurring(id: string): Promise<boolean> {
-    return Number(this.#stmt('DELETE FROM recurring_jobs WHERE id = ?').run(id).changes) > 0;
+    return Number(this.#run('DELETE FROM recurring_jobs WHERE id = ?', id).changes) > 0;
   }
 
   async getRecurring(id: string): Promise<RecurringJobRecord | undefined> {
@@ -326,6 +329,11 @@ export class SqliteStore implements Store {
 
   #stmt(sql: string): StatementSync {
     return this.#connection.statement(sql);
+  }
+
+  /** Runs a write outside any transaction; a full disk fails it with a `StoreFullError`, as in a transaction. */
+  #run(sql: string, ...params: (SQLInputValue | Record<string, SQLInputValue>)[]): StatementResultingChanges {
+    return this.#connection.write(() => this.#stmt(sql).run(...(params as SQLInputValue[])));
   }
 
   #dataVersionNow(): number {
