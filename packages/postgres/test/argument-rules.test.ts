@@ -1,28 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import pg from 'pg';
+import { describe, it } from 'node:test';
 import { createClient, silentLogger, ValidationError, type Store } from 'pilotlight';
 import { createPostgresStore, type PostgresStore } from '../src/index.ts';
 import { ARGUMENT_CASES, badTextCalls, checkArgumentRules } from '../../pilotlight/test/support/argument-rules.ts';
-import { testSchema } from './support/schemas.ts';
+import { ownSchema, TEST_DATABASE_URL } from './support/schemas.ts';
 
-const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = testSchema();
 const stores: PostgresStore[] = [];
-
-after(async () => {
+const schema = ownSchema(async () => {
   for (const store of stores) await store.close();
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
 });
 
 async function open(): Promise<PostgresStore> {
-  const store = await createPostgresStore({ connectionString, schema, poolSize: 4 });
+  const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4 });
   stores.push(store);
   return store;
 }

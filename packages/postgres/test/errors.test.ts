@@ -4,9 +4,7 @@ import pg from 'pg';
 import { ErrorCodes, PilotlightError, StoreClosedError } from 'pilotlight/store-kit';
 import { newJob } from 'pilotlight/testing';
 import { createPostgresStore } from '../src/index.ts';
-import { testSchema } from './support/schemas.ts';
-
-const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { dropSchemas, TEST_DATABASE_URL, testSchema } from './support/schemas.ts';
 
 /** Every schema a test created, dropped when the file is done. */
 const schemas = new Set<string>();
@@ -17,7 +15,7 @@ function freshSchema(): string {
 }
 
 async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString });
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
     return await work(client);
@@ -26,15 +24,11 @@ async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T
   }
 }
 
-after(() =>
-  withClient(async (client) => {
-    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  }),
-);
+after(() => dropSchemas(schemas));
 
 describe('PostgresStore errors', () => {
   it('a call after close(): the StoreClosedError every Pilotlight store throws, with code STORE_CLOSED', async () => {
-    const store = await createPostgresStore({ connectionString, schema: freshSchema(), poolSize: 2 });
+    const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema: freshSchema(), poolSize: 2 });
     await store.close();
     for (const call of [() => store.getJob('1'), () => store.createJobs([newJob()])]) {
       await assert.rejects(call(), (error: unknown) => {
@@ -48,9 +42,9 @@ describe('PostgresStore errors', () => {
 
   it('a schema written by a newer Pilotlight: SCHEMA_TOO_NEW, saying what to upgrade', async () => {
     const schema = freshSchema();
-    await (await createPostgresStore({ connectionString, schema, poolSize: 2 })).close();
+    await (await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 2 })).close();
     await withClient((client) => client.query(`INSERT INTO "${schema}".migrations (version) VALUES (99)`));
-    await assert.rejects(createPostgresStore({ connectionString, schema, poolSize: 2 }), (error: unknown) => {
+    await assert.rejects(createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 2 }), (error: unknown) => {
       assert.ok(error instanceof PilotlightError, `expected a PilotlightError, got ${String(error)}`);
       assert.equal(error.code, ErrorCodes.SCHEMA_TOO_NEW);
       assert.match(error.message, /has version 99, newer than this Pilotlight knows \(\d+\): upgrade @pilotlight\/postgres/);

@@ -8,9 +8,7 @@ import { newJob, storeContract } from 'pilotlight/testing';
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.ts';
 import { POSTGRES_MIGRATIONS } from '../src/migrations.ts';
 import { waitFor } from '../../pilotlight/test/support/wait.ts';
-import { dropStaleTestSchemas, STALE_AFTER_MS, testSchema } from './support/schemas.ts';
-
-const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { dropSchemas, dropStaleTestSchemas, STALE_AFTER_MS, TEST_DATABASE_URL, testSchema } from './support/schemas.ts';
 
 /** Every schema a test created, dropped when the file is done. */
 const schemas = new Set<string>();
@@ -21,17 +19,9 @@ function freshSchema(now?: number): string {
 }
 
 // Leftovers of runs killed before their after() hooks: never a schema another run may be using.
-before(() => dropStaleTestSchemas(connectionString));
+before(() => dropStaleTestSchemas(TEST_DATABASE_URL));
 
-after(async () => {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-});
+after(() => dropSchemas(schemas));
 
 /** The constraints migration 2 adds (see migrations.ts). */
 const CHECK_CONSTRAINTS = ['jobs_state_known', 'jobs_processing_leased', 'jobs_metadata_object', 'jobs_retry_object'];
@@ -45,7 +35,7 @@ async function corrupt(schema: string, sql: string): Promise<void> {
   });
 }
 
-storeContract('PostgresStore', () => createPostgresStore({ connectionString, schema: freshSchema(), poolSize: 4 }), {
+storeContract('PostgresStore', () => createPostgresStore({ connectionString: TEST_DATABASE_URL, schema: freshSchema(), poolSize: 4 }), {
   corrupt: (store, sql) => corrupt((store as PostgresStore).schema, sql),
 });
 
@@ -54,7 +44,7 @@ async function withStores<T>(body: (open: (options?: PostgresStoreOptions) => Pr
   const opened: PostgresStore[] = [];
   try {
     return await body(async (options = {}) => {
-      const store = await createPostgresStore({ connectionString, poolSize: 3, ...options });
+      const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, poolSize: 3, ...options });
       opened.push(store);
       return store;
     });
@@ -64,7 +54,7 @@ async function withStores<T>(body: (open: (options?: PostgresStoreOptions) => Pr
 }
 
 async function withClient<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString });
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
     return await body(client);
@@ -281,7 +271,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
         JSON.stringify(sessions),
       );
 
-      const url = new URL(connectionString);
+      const url = new URL(TEST_DATABASE_URL);
       const name = `billing-worker ${randomBytes(4).toString('hex')}`;
       url.searchParams.set('application_name', name);
       const named = await open({ schema: freshSchema(), connectionString: url.toString() });
@@ -305,7 +295,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     await withClient(async (client) => {
       for (const schema of [old, recent, unrecognized]) await client.query(`CREATE SCHEMA "${schema}"`);
     });
-    assert.ok((await dropStaleTestSchemas(connectionString)).includes(old));
+    assert.ok((await dropStaleTestSchemas(TEST_DATABASE_URL)).includes(old));
     const left = await withClient(
       async (client) =>
         (await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)`, [[old, recent, unrecognized]]))
@@ -315,11 +305,11 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
   });
 
   it('works on a pool the application owns, and leaves it open', async () => {
-    const pool = new pg.Pool({ connectionString, max: 3 });
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 3 });
     try {
       const schema = freshSchema();
       const store = await createPostgresStore({ pool, schema });
-      const other = await createPostgresStore({ connectionString, schema, poolSize: 1 });
+      const other = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 1 });
       const events: StoreEvent[] = [];
       store.subscribe((event) => events.push(event));
       await other.createJobs([newJob({ queue: 'app' })]);
@@ -334,14 +324,14 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
 
   it('rejects invalid options with a ValidationError naming the option and the value, before connecting', async () => {
     const cases: [PostgresStoreOptions, RegExp][] = [
-      [{ connectionString, schema: 'bad-name' }, /schema.*"bad-name"/],
-      [{ connectionString, schema: 'x"; DROP TABLE y; --' }, /schema.*DROP TABLE/],
-      [{ connectionString, schema: '' }, /schema.*""/],
-      [{ connectionString, schema: 'a'.repeat(49) }, /schema/],
-      [{ connectionString, poolSize: 0 }, /poolSize.*0/],
-      [{ connectionString, poolSize: 2.5 }, /poolSize.*2\.5/],
-      [{ connectionString, statementTimeout: -1 }, /statementTimeout.*-1/],
-      [{ connectionString, statementTimeout: '5s' as unknown as number }, /statementTimeout.*"5s"/],
+      [{ connectionString: TEST_DATABASE_URL, schema: 'bad-name' }, /schema.*"bad-name"/],
+      [{ connectionString: TEST_DATABASE_URL, schema: 'x"; DROP TABLE y; --' }, /schema.*DROP TABLE/],
+      [{ connectionString: TEST_DATABASE_URL, schema: '' }, /schema.*""/],
+      [{ connectionString: TEST_DATABASE_URL, schema: 'a'.repeat(49) }, /schema/],
+      [{ connectionString: TEST_DATABASE_URL, poolSize: 0 }, /poolSize.*0/],
+      [{ connectionString: TEST_DATABASE_URL, poolSize: 2.5 }, /poolSize.*2\.5/],
+      [{ connectionString: TEST_DATABASE_URL, statementTimeout: -1 }, /statementTimeout.*-1/],
+      [{ connectionString: TEST_DATABASE_URL, statementTimeout: '5s' as unknown as number }, /statementTimeout.*"5s"/],
       [{ connectionString: '' }, /connectionString.*""/],
       [{ connectionString: 42 as unknown as string }, /connectionString.*42/],
       [{ pool: {} as pg.Pool }, /pool.*an object/],
@@ -368,7 +358,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
 
   it('uses DATABASE_URL by default', async () => {
     const saved = process.env.DATABASE_URL;
-    process.env.DATABASE_URL = connectionString;
+    process.env.DATABASE_URL = TEST_DATABASE_URL;
     try {
       const store = await createPostgresStore({ schema: freshSchema() });
       await store.close();
@@ -399,7 +389,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       await insert('Processing', null, null, null);
       await insert('Enqueued', '{"tenant":"acme"}', '{"attempts":2}', null);
     });
-    const store = await createPostgresStore({ connectionString, schema });
+    const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
     try {
       const [bogus, shapes, leaseless, sound] = await store.listJobs({ limit: 10 }).then((jobs) => jobs.reverse());
       assert.equal(bogus!.state, 'Failed');
@@ -445,10 +435,10 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
 
   it('refuses a schema written by a newer Pilotlight, and leaks no connection', async () => {
     const schema = freshSchema();
-    await (await createPostgresStore({ connectionString, schema })).close();
+    await (await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema })).close();
     await withClient((client) => client.query(`INSERT INTO "${schema}".migrations (version) VALUES (99)`));
     const before = new Set(process.getActiveResourcesInfo());
-    await assert.rejects(createPostgresStore({ connectionString, schema }), /version 99, newer than/);
+    await assert.rejects(createPostgresStore({ connectionString: TEST_DATABASE_URL, schema }), /version 99, newer than/);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(
       activeHandles().filter((handle) => !before.has(handle)),
@@ -459,8 +449,8 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
   it('close() ends the listener, the pool and every timer: no handle is left', async () => {
     const baseline = activeHandles();
     const schema = freshSchema();
-    const store = await createPostgresStore({ connectionString, schema });
-    const other = await createPostgresStore({ connectionString, schema });
+    const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    const other = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
     await store.createJobs([newJob()]);
     // Kill the listener so a reconnect timer is pending when close() runs.
     await withClient((client) =>

@@ -1,31 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { createClient, createWorker, defineJob, JobTimeoutError, silentLogger } from 'pilotlight';
 import { createPostgresStore } from '../src/index.ts';
 import { waitFor } from '../../pilotlight/test/support/wait.ts';
-import { testSchema } from './support/schemas.ts';
+import { ownSchema, TEST_DATABASE_URL } from './support/schemas.ts';
 
-const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = testSchema();
-
-after(async () => {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-});
+const schema = ownSchema();
 
 describe('job timeouts on PostgreSQL', () => {
   it(
     'fails a hung attempt with JobTimeoutError under the retry policy; the per-call timeout travels in the stored retry options',
     { timeout: 30_000 },
     async () => {
-      const store = await createPostgresStore({ connectionString, schema, poolSize: 4 });
+      const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4 });
       const reasons: unknown[] = [];
       const hang = defineJob('pg.timeouts.hang', async (_: void, ctx) => {
         ctx.signal.addEventListener('abort', () => reasons.push(ctx.signal.reason));

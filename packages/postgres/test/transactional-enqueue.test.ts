@@ -1,32 +1,27 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createClient, createWorker, defineJob, silentLogger, ValidationError, type Client } from 'pilotlight';
 import { createPostgresStore, type PostgresStore } from '../src/index.ts';
 import { waitFor } from '../../pilotlight/test/support/wait.ts';
-import { testSchema } from './support/schemas.ts';
-
-const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = testSchema();
+import { ownSchema, TEST_DATABASE_URL } from './support/schemas.ts';
 
 /** The application's own pool and table, next to the jobs. */
-const app = new pg.Pool({ connectionString, max: 4 });
+const app = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
 let store: PostgresStore;
 let client: Client<pg.ClientBase>;
-
-before(async () => {
-  store = await createPostgresStore({ connectionString, schema, poolSize: 4 });
-  client = createClient({ store, logger: silentLogger });
-  await app.query(`CREATE TABLE "${schema}".orders (id SERIAL PRIMARY KEY, item TEXT NOT NULL)`);
-});
-
-after(async () => {
+const schema = ownSchema(async () => {
   try {
     await store?.close();
   } finally {
-    await app.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await app.end();
   }
+});
+
+before(async () => {
+  store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4 });
+  client = createClient({ store, logger: silentLogger });
+  await app.query(`CREATE TABLE "${schema}".orders (id SERIAL PRIMARY KEY, item TEXT NOT NULL)`);
 });
 
 const receipts: number[] = [];

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import pg from 'pg';
+import { describe, it } from 'node:test';
 import { createClient, createWorker, defineJob, silentLogger, type Client, type Logger } from 'pilotlight';
 import { createPostgresStore, type PostgresStore } from '../src/index.ts';
 import { waitFor } from '../../pilotlight/test/support/wait.ts';
-import { testSchema } from './support/schemas.ts';
+import { ownSchema, TEST_DATABASE_URL } from './support/schemas.ts';
 
-const connectionString = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = testSchema();
-
-after(async () => {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-});
+const schema = ownSchema();
 
 async function allInState(client: Client, ids: readonly string[], state: string): Promise<boolean> {
   for (const id of ids) if ((await client.getJob(id))?.state !== state) return false;
@@ -31,7 +19,7 @@ describe('PostgresStore with the engine (client and two workers on separate stor
     async () => {
       const stores: PostgresStore[] = [];
       const open = async () => {
-        const store = await createPostgresStore({ connectionString, schema, poolSize: 4 });
+        const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4 });
         stores.push(store);
         return store;
       };
