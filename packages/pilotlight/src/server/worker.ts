@@ -14,9 +14,9 @@ import { recordOutcome } from './record-outcome.ts';
 import { RepeatedFailures } from '../util/repeated-failures.ts';
 import { runMaintenance, type MaintenanceDeps } from './maintenance.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.ts';
-import { settlesWithin } from '../util/settles-within.ts';
 import { AttemptTimeouts } from './attempt-timeouts.ts';
-import { handBackAtShutdown } from './hand-back.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { drain, returnUnstarted, stopOnSignals, stopping } from './shutdown.ts';
 import { Zombies } from './zombies.ts';
 import { DEFAULTS } from '../config/defaults.ts';
 
@@ -65,8 +65,7 @@ export class Worker {
   #claiming = false;
   /** Changes whenever a claim starts or ends: tells whether a claim ran during some store call. */
   #claimEpoch = 0;
-  /** Ids the last heartbeat found held by this worker in the store but not running here. */
-  #strays = new Set<string>();
+  readonly #heartbeat: Heartbeat;
   /** Aborted when `stop()` gives up on outcomes the store keeps refusing. */
   readonly #outcomeRetries = new AbortController();
   /** Store calls under way outside jobs (claim, heartbeat, maintenance): `stop()` waits for them. */
@@ -116,6 +115,16 @@ export class Worker {
       failures: this.#failures,
       serverTimeout: resolved.serverTimeout,
     };
+    this.#heartbeat = new Heartbeat({
+      store: this.#store,
+      states: this.#states,
+      logger: resolved.logger,
+      workerName: this.name,
+      leaseDuration: resolved.leaseDuration,
+      running: this.#running,
+      claiming: () => this.#claiming,
+      claimEpoch: () => this.#claimEpoch,
+    });
   }
 
   /** How many jobs this worker is running now (prefetched jobs waiting for a slot not counted). */
@@ -158,15 +167,15 @@ export class Worker {
       heartbeatAt: now,
     };
     // A chore, so that a stop() called meanwhile waits for it; then nothing is armed.
-    await this.#chore(this.#heartbeat());
+    await this.#chore(this.#beat());
     if (this.#status !== 'running') return;
     this.#unsubscribe = this.#store.subscribe((event) => this.#onStoreEvent(event));
     this.#timers.push(
-      setInterval(() => this.#chore(this.#heartbeat()), this.#options.heartbeatInterval),
+      setInterval(() => this.#chore(this.#beat()), this.#options.heartbeatInterval),
       setInterval(() => this.#scheduleFetch(), this.#options.pollInterval),
     );
     this.#scheduleMaintenance(0);
-    if (this.#options.handleSignals) this.#installSignalHandlers();
+    if (this.#options.handleSignals) this.#removeSignalHandlers = stopOnSignals(this.name, this.#logger, () => void this.stop());
     this.#scheduleFetch();
   }
 
@@ -187,35 +196,16 @@ export class Worker {
     for (const timer of this.#timers) clearInterval(timer);
     clearTimeout(this.#maintenanceTimer);
     this.#removeSignalHandlers?.();
-    // Prefetched jobs that have not started go back at once; running ones get shutdownTimeout.
-    for (const attempt of this.#running.values()) {
-      if (!attempt.started) attempt.cancel(new JobCancelledError('shutdown', `Worker ${this.name} is stopping`));
-    }
-    await Promise.all(this.#chores);
-    // Waits until nothing runs or is being handed back, including jobs a commit in flight when
-    // stop() began still claimed (they are handed back without starting, see #run()), and zombies.
-    const finished = async (): Promise<void> => {
-      while (this.#running.size > 0 || this.#zombies.size > 0) {
-        await Promise.all([...[...this.#running.values()].map((attempt) => attempt.done), this.#zombies.settled()]);
-      }
-    };
-    if (!(await settlesWithin(finished(), this.#options.shutdownTimeout))) {
-      for (const attempt of this.#running.values()) {
-        attempt.cancel(new JobCancelledError('shutdown', `Worker ${this.name} is stopping`));
-      }
-      // A handler that ignores its signal is left behind: its job is handed back without waiting.
-      if (!(await settlesWithin(finished(), Math.min(1_000, this.#options.shutdownTimeout)))) {
-        // Outcomes the store still refuses are given up: the heartbeat stops, so their leases expire.
-        this.#outcomeRetries.abort();
-        await this.#handBackStuckJobs();
-        await settlesWithin(finished(), 1_000);
-      }
-    }
-    if (this.#zombies.size > 0) {
-      this.#logger.warn(
-        `Worker ${this.name} stopped with handlers still running that ignore their abort signal (their jobs' outcomes are recorded): ${this.#zombies.describeAll()}`,
-      );
-    }
+    await drain({
+      workerName: this.name,
+      logger: this.#logger,
+      shutdownTimeout: this.#options.shutdownTimeout,
+      running: this.#running,
+      zombies: this.#zombies,
+      chores: this.#chores,
+      outcomeRetries: this.#outcomeRetries,
+      handBack: this.#attemptDeps,
+    });
     this.#unsubscribe?.();
     try {
       await this.#store.removeServer(this.name);
@@ -223,23 +213,6 @@ export class Worker {
       this.#logger.warn(`Worker ${this.name} could not remove its server record`, { error });
     }
     this.#status = 'stopped';
-  }
-
-  async #handBackStuckJobs(): Promise<void> {
-    await Promise.all(
-      [...this.#running.values()].map(async (attempt) => {
-        if (attempt.finishing) return;
-        attempt.finishing = true;
-        const { job } = attempt;
-        const what = `Worker ${this.name} stopped; its handler ignored the abort signal`;
-        try {
-          await handBackAtShutdown(job, what, this.#attemptDeps);
-        } catch (error) {
-          this.#logger.error(`Worker ${this.name} could not hand back job ${job.id}; its lease will expire`, { error });
-        }
-        this.#running.delete(job.id);
-      }),
-    );
   }
 
   /** Coalesces fetch requests made in one turn of the event loop (many jobs finishing at once). */
@@ -319,7 +292,7 @@ export class Worker {
     const attempt = new RunningAttempt(job);
     this.#running.set(job.id, attempt);
     // Claimed by a commit that was in flight when stop() began: it goes back without starting.
-    if (this.#status !== 'running') attempt.cancel(new JobCancelledError('shutdown', `Worker ${this.name} is stopping`));
+    if (this.#status !== 'running') attempt.cancel(stopping(this.name));
     attempt.done = this.#runInSlot(attempt)
       .catch((error: unknown) =>
         this.#logger.error(
@@ -335,7 +308,7 @@ export class Worker {
 
   /** Runs the attempt once a slot is free; one cancelled before that is handed back or dropped. */
   async #runInSlot(attempt: RunningAttempt): Promise<void> {
-    if (!(await this.#slots.acquire(attempt.controller.signal))) return this.#returnUnstarted(attempt);
+    if (!(await this.#slots.acquire(attempt.controller.signal))) return returnUnstarted(attempt, this.#attemptDeps);
     attempt.started = true;
     const run = runAttempt(attempt, this.#attemptDeps);
     // The slot is the handler's: it frees up once the handler has settled, while the outcome may
@@ -356,18 +329,6 @@ export class Worker {
     }
   }
 
-  /**
-   * A prefetched job cancelled before it started: on shutdown it goes back to its queue with its
-   * attempt given back (it never ran); deleted or lost, it is already elsewhere.
-   */
-  async #returnUnstarted(attempt: RunningAttempt): Promise<void> {
-    if ((attempt.controller.signal.reason as JobCancelledError).reason !== 'shutdown') return;
-    attempt.finishing = true;
-    const { job } = attempt;
-    const reason = `Worker ${this.name} stopped before starting it; job handed back`;
-    await this.#states.change(job, { name: 'Enqueued', reason }, { expectServer: this.name, attempt: job.attempt - 1 });
-  }
-
   #onStoreEvent(event: StoreEvent): void {
     if (event.type === 'wake') return this.#scheduleFetch();
     if (event.from !== 'Processing') return;
@@ -379,35 +340,13 @@ export class Worker {
     );
   }
 
-  /** Records the heartbeat, renews leases, and aborts jobs this worker no longer holds. */
-  async #heartbeat(): Promise<void> {
+  /** Records the heartbeat (see `Heartbeat`); a failure is logged and retried at the next one. */
+  async #beat(): Promise<void> {
     if (!this.#server) return;
     const now = new Date();
     this.#zombies.check(now.getTime());
-    const before = [...this.#running.values()];
-    const epoch = this.#claimEpoch;
-    const claimingBefore = this.#claiming;
     try {
-      const held = new Set(
-        await this.#store.heartbeat({ ...this.#server, heartbeatAt: now }, new Date(now.getTime() + this.#options.leaseDuration)),
-      );
-      // Jobs held in this worker's name that it does not run: a claim committed although its reply
-      // was lost (the connection broke after COMMIT). The heartbeat would renew their leases
-      // forever; hand them back. Only when no claim ran meanwhile (its jobs are not running yet),
-      // and seen at two heartbeats in a row (a job finishing now is seen once).
-      if (!claimingBefore && !this.#claiming && epoch === this.#claimEpoch) {
-        const strays = [...held].filter((id) => !this.#running.has(id));
-        for (const id of strays) if (this.#strays.has(id)) await this.#handBackStray(id);
-        this.#strays = new Set(strays);
-      }
-      for (const attempt of before) {
-        if (held.has(attempt.job.id) || attempt.finishing || this.#running.get(attempt.job.id) !== attempt) continue;
-        const current = await this.#store.getJob(attempt.job.id);
-        const reason = current?.state === 'Deleted' ? 'deleted' : 'lost';
-        attempt.cancel(
-          new JobCancelledError(reason, `Job ${attempt.job.id} is no longer held by worker ${this.name} (now ${current?.state ?? 'gone'})`),
-        );
-      }
+      await this.#heartbeat.beat({ ...this.#server, heartbeatAt: now });
       this.#failures.succeeded('heartbeat', `Worker ${this.name} records its heartbeat again`);
     } catch (error) {
       this.#storeFailed('heartbeat', `Worker ${this.name} could not record its heartbeat; retrying`, error);
@@ -430,23 +369,6 @@ export class Worker {
     void this.stop();
   }
 
-  /** Hands back job `id` if it is still held by this worker in the store and still not running here. */
-  async #handBackStray(id: string): Promise<void> {
-    const epoch = this.#claimEpoch;
-    const job = await this.#store.getJob(id); // (a failure is the heartbeat's: retried at the next one)
-    if (job?.state !== 'Processing' || job.serverName !== this.name) return;
-    if (this.#running.has(id) || this.#claiming || epoch !== this.#claimEpoch) return; // claimed meanwhile
-    this.#logger.warn(`Worker ${this.name} holds job ${id} (attempt ${job.attempt}) without running it; handing it back`);
-    // Guarded by state, attempt and worker: a no-op if the job moved on meanwhile. It never started
-    // here, so it gets its attempt back.
-    const reason = `Worker ${this.name} held it without running it (a claim whose reply was lost); job handed back`;
-    try {
-      await this.#states.change(job, { name: 'Enqueued', reason }, { expectServer: this.name, attempt: job.attempt - 1 });
-    } catch (error) {
-      this.#logger.error(`Worker ${this.name} could not hand back job ${id}; retrying at the next heartbeat`, { error });
-    }
-  }
-
   #scheduleMaintenance(delay: number): void {
     this.#maintenanceTimer = setTimeout(() => {
       this.#chore(runMaintenance(this.#maintenanceDeps)).then(() => {
@@ -459,19 +381,6 @@ export class Worker {
   #chore(work: Promise<void>): Promise<void> {
     this.#chores.add(work);
     return work.finally(() => this.#chores.delete(work));
-  }
-
-  #installSignalHandlers(): void {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      this.#logger.info(`Worker ${this.name} received ${signal}; stopping`);
-      void this.stop();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-    this.#removeSignalHandlers = () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    };
   }
 }
 
