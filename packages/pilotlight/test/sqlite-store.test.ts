@@ -19,14 +19,12 @@ function freshPath(): string {
   return join(dir, `store-${++files}.db`);
 }
 
-/** The checks migration 2 adds, as triggers (see migrations.ts). */
-const CHECK_TRIGGERS = ['jobs_check_insert', 'jobs_check_state', 'jobs_check_json'];
 
-/** Runs `sql` on the store's file through a connection of its own, the schema's checks dropped first. */
+/** Runs `sql` on the store's file through a connection of its own that ignores the schema's CHECK constraints. */
 function corrupt(path: string, sql: string): void {
   const db = new DatabaseSync(path);
   try {
-    for (const trigger of CHECK_TRIGGERS) db.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
+    db.exec('PRAGMA ignore_check_constraints = ON'); // for this connection only
     db.exec(sql);
   } finally {
     db.close();
@@ -265,7 +263,7 @@ describe('SqliteStore (SQLite specifics)', () => {
       assert.match(due?.stateReason ?? '', /^Unreadable row: column run_at is not a time in epoch milliseconds \("tomorrow"\)$/);
     }));
 
-  it('migration 2 fails the legacy rows it cannot read (naming the column), gives lease-less Processing jobs an expired lease, then its triggers refuse such rows', () =>
+  it('migration 2 fails the legacy rows it cannot read (naming the column), gives lease-less Processing jobs an expired lease, then its CHECK constraints refuse such rows', () =>
     withStores(async (open) => {
       const path = freshPath();
       // A file at version 1, as the previous release left it, with rows no version can run.
@@ -282,6 +280,9 @@ describe('SqliteStore (SQLite specifics)', () => {
       insert.run('Enqueued', 0, 'nope', '{bad');
       insert.run('Processing', 0, null, null);
       insert.run('Enqueued', 0, '{"attempts":2}', '{"tenant":"acme"}');
+      // The newest job deleted: AUTOINCREMENT must not hand its id out again after the table's rebuild.
+      const newest = Number(insert.run('Succeeded', 0, null, null).lastInsertRowid);
+      legacy.exec(`DELETE FROM jobs WHERE id = ${newest}`);
       legacy.close();
 
       const store = open(path);
@@ -315,19 +316,21 @@ describe('SqliteStore (SQLite specifics)', () => {
       );
       assert.equal(sound!.state, 'Enqueued');
       assert.deepEqual(sound!.metadata, { tenant: 'acme' });
+      const [created] = await store.createJobs([newJob()]);
+      assert.ok(Number(created!.id) > newest, `a new id (${created!.id}) above the deleted job's (${newest})`);
 
       const db = new DatabaseSync(path);
       try {
         const refused = (sql: string, message: RegExp) => assert.throws(() => db.exec(sql), message);
-        refused(`UPDATE jobs SET state = 'Bogus' WHERE id = ${sound!.id}`, /column state must be one of the 7 states/);
-        refused(`UPDATE jobs SET lease_until = NULL WHERE id = ${leaseless!.id}`, /a Processing job must have a lease_until/);
-        refused(`UPDATE jobs SET run_at = 'soon' WHERE id = ${sound!.id}`, /column run_at must be an integer/);
-        refused(`UPDATE jobs SET metadata = '{bad' WHERE id = ${sound!.id}`, /column metadata must be a JSON object/);
-        refused(`UPDATE jobs SET retry = '[]' WHERE id = ${sound!.id}`, /column retry must be a JSON object/);
+        refused(`UPDATE jobs SET state = 'Bogus' WHERE id = ${sound!.id}`, /CHECK constraint failed: state_is_one_of_the_7_states/);
+        refused(`UPDATE jobs SET lease_until = NULL WHERE id = ${leaseless!.id}`, /CHECK constraint failed: processing_has_lease_until/);
+        refused(`UPDATE jobs SET run_at = 'soon' WHERE id = ${sound!.id}`, /CHECK constraint failed: run_at_is_integer_epoch_ms/);
+        refused(`UPDATE jobs SET metadata = '{bad' WHERE id = ${sound!.id}`, /CHECK constraint failed: metadata_is_a_json_object/);
+        refused(`UPDATE jobs SET retry = '[]' WHERE id = ${sound!.id}`, /CHECK constraint failed: retry_is_a_json_object/);
         refused(
           `INSERT INTO jobs (type, method, args, queue, priority, state, run_at, created_at, state_changed_at, history)
            VALUES ('T', '', '[]', 'default', 0, 'Processing', 0, 0, 0, '')`,
-          /a Processing job must have a lease_until/,
+          /CHECK constraint failed: processing_has_lease_until/,
         );
       } finally {
         db.close();
