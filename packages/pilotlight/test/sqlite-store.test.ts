@@ -19,7 +19,6 @@ function freshPath(): string {
   return join(dir, `store-${++files}.db`);
 }
 
-
 /** Runs `sql` on the store's file through a connection of its own that ignores the schema's CHECK constraints. */
 function corrupt(path: string, sql: string): void {
   const db = new DatabaseSync(path);
