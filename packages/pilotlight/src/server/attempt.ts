@@ -34,19 +34,11 @@ export class RunningAttempt {
   }
   set finishing(value: true) {
     this.#finishing = value;
-    this.#handlerDone();
+    this.#freeSlotIfDone();
   }
   #finishing = false;
-  #handlerDone!: () => void;
-  /** Resolves when `finishing` is set. */
-  readonly handlerDone = new Promise<void>((resolve) => (this.#handlerDone = resolve));
   /** Settles when the attempt is over, its final state applied and `onPerformed` run. */
   done: Promise<void> = Promise.resolve();
-  /**
-   * Settles when the handler has (it may outlive its attempt: a handler that ignores its signal
-   * when it times out or is deleted keeps running). Settled if the handler never started.
-   */
-  handlerSettled: Promise<void> = Promise.resolve();
   /** Whether the handler was started and has not settled yet. */
   get handlerRunning(): boolean {
     return this.#handlerRunning;
@@ -54,24 +46,92 @@ export class RunningAttempt {
   #handlerRunning = false;
   /** When the signal aborted (`Date.now()`), if it did. */
   abortedAt: number | undefined;
+  /** Rejects the attempt's `watch()` promise on an abort that ends the attempt. */
+  #onAbort: ((reason: unknown) => void) | undefined;
+  /** Frees the attempt's slot (see `takeSlot()`); cleared once called. */
+  #releaseSlot: (() => void) | undefined;
+  #runEnded = false;
+  /** Made only when asked for (a zombie's): most handlers settle before anyone waits on them. */
+  #handlerSettled: Promise<void> | undefined;
+  #settleHandler: (() => void) | undefined;
 
   constructor(job: JobRecord) {
     this.job = job;
+  }
+
+  /**
+   * Settles when the handler has (it may outlive its attempt: a handler that ignores its signal
+   * when it times out or is deleted keeps running), after its slot is freed. Settled if the
+   * handler never started.
+   */
+  get handlerSettled(): Promise<void> {
+    if (!this.#handlerRunning) return Promise.resolve();
+    this.#handlerSettled ??= new Promise<void>((resolve) => (this.#settleHandler = resolve));
+    return this.#handlerSettled;
   }
 
   cancel(reason: JobCancelledError | JobTimeoutError): void {
     if (this.controller.signal.aborted) return;
     this.abortedAt = Date.now();
     this.controller.abort(reason);
+    this.#onAbort?.(reason);
   }
 
-  /** Follows the running handler. */
-  watch(handler: Promise<unknown>): void {
+  /**
+   * The attempt holds a slot (`release` frees it): it frees up once the handler is done (the
+   * outcome may still be being recorded) or the attempt is over, and not before the handler has
+   * settled, so that a handler that outlives its attempt keeps its slot until it does.
+   */
+  takeSlot(release: () => void): void {
+    this.#releaseSlot = release;
+  }
+
+  /** The attempt (`runAttempt()`) is over, whether or not it got as far as the handler. */
+  ended(): void {
+    this.#runEnded = true;
+    this.#freeSlotIfDone();
+  }
+
+  /**
+   * Follows the running handler: its outcome or, as soon as the signal aborts for a timeout, a
+   * deletion or a loss, that reason: the attempt ends then, whether or not the handler stops (one
+   * that ignores its signal runs on, holding its slot, as a zombie). A shutdown waits for the
+   * handler: the worker gives it `shutdownTimeout` and hands its job back.
+   */
+  watch<T>(handler: Promise<T>): Promise<T> {
     this.#handlerRunning = true;
-    this.handlerSettled = handler.then(
-      () => void (this.#handlerRunning = false),
-      () => void (this.#handlerRunning = false),
-    );
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (reason: unknown): void => {
+        if (!(reason instanceof JobCancelledError && reason.reason === 'shutdown')) reject(reason);
+      };
+      const signal = this.controller.signal;
+      if (signal.aborted) onAbort(signal.reason);
+      else this.#onAbort = onAbort;
+      handler.then(
+        (value) => {
+          this.#handlerEnded();
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#handlerEnded();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #handlerEnded(): void {
+    this.#handlerRunning = false;
+    this.#onAbort = undefined;
+    this.#freeSlotIfDone();
+    this.#settleHandler?.();
+  }
+
+  #freeSlotIfDone(): void {
+    if (this.#releaseSlot === undefined || this.#handlerRunning || !(this.#finishing || this.#runEnded)) return;
+    const release = this.#releaseSlot;
+    this.#releaseSlot = undefined;
+    release();
   }
 }
 
@@ -101,15 +161,14 @@ export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Pr
     const args = parseArgs(job);
     const perform = async () => invoke(args, jobContext(job, deps, signal));
     if (timeout) timer = setTimeout(() => attempt.cancel(AttemptTimeouts.error(job, timeout)), timeout.ms);
-    const handler = (async () => (pipeline.hasWrappers ? pipeline.wrap(performing, perform) : perform()))();
-    attempt.watch(handler);
-    result = await untilAborted(handler, signal);
+    const handler = pipeline.hasWrappers ? (async () => pipeline.wrap(performing, perform))() : perform();
+    result = await attempt.watch(handler);
   } catch (thrown) {
     failed = true;
     // Timed out: the timeout is the error, whatever the handler threw on its way out (an AbortError).
     error = signal.aborted && signal.reason instanceof JobTimeoutError ? signal.reason : thrown;
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
   attempt.finishing = true;
 
@@ -130,23 +189,6 @@ export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Pr
   if (pipeline.has('onPerformed')) {
     await pipeline.run('onPerformed', { ...performing, result, error, failed, cancelled, finalState });
   }
-}
-
-/**
- * The handler's outcome or, as soon as the signal aborts for a timeout, a deletion or a loss, that
- * reason: the attempt ends then, whether or not the handler stops (one that ignores its signal runs
- * on, holding its slot, as a zombie). A shutdown waits for the handler: the worker gives it
- * `shutdownTimeout` and hands its job back.
- */
-function untilAborted<T>(handler: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      if (!(signal.reason instanceof JobCancelledError && signal.reason.reason === 'shutdown')) reject(signal.reason);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    void handler.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 function parseArgs(job: JobRecord): unknown[] {

@@ -310,22 +310,17 @@ export class Worker {
   async #runInSlot(attempt: RunningAttempt): Promise<void> {
     if (!(await this.#slots.acquire(attempt.controller.signal))) return returnUnstarted(attempt, this.#attemptDeps);
     attempt.started = true;
-    const run = runAttempt(attempt, this.#attemptDeps);
     // The slot is the handler's: it frees up once the handler has settled, while the outcome may
     // still be being recorded (batched with other attempts' outcomes), so that the next job starts
     // meanwhile. A handler that outlives its attempt (timed out, or its job deleted, and ignoring
     // its signal) keeps the slot until it settles: its work really goes on.
-    const handlerSettled = Promise.race([attempt.handlerDone, run])
-      .then(
-        () => attempt.handlerSettled,
-        () => attempt.handlerSettled,
-      )
-      .finally(() => this.#slots.release());
+    attempt.takeSlot(() => this.#slots.release());
     try {
-      await run;
+      await runAttempt(attempt, this.#attemptDeps);
     } finally {
+      attempt.ended();
       // The attempt is over and its job no longer held here; its handler is a zombie until it settles.
-      if (attempt.handlerRunning) this.#zombies.add(attempt, handlerSettled, () => this.#scheduleFetch());
+      if (attempt.handlerRunning) this.#zombies.add(attempt, attempt.handlerSettled, () => this.#scheduleFetch());
     }
   }
 

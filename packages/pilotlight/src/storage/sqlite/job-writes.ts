@@ -68,32 +68,39 @@ export function applyTransition(connection: SqliteConnection, change: Transition
   const pinned = isPinned(change);
   let row: JobRow | Pick<JobRow, 'has_continuations' | 'progress'> | undefined;
   try {
+    // Plain `?` placeholders, a guard's value bound twice: node:sqlite binds them positionally with
+    // no name lookups (named parameters cost a lookup per key per call), and before 22.20 it
+    // skipped ?NNN placeholders (nodejs/node#59350).
+    const expectAttempt = expect.attempt ?? null;
+    const expectServer = expect.serverName ?? null;
     row = connection
       .statement(
         `UPDATE jobs
-       SET state = :to, state_reason = :reason, state_changed_at = :at,
-           run_at = coalesce(:runAt, run_at), retry_count = coalesce(:retryCount, retry_count),
-           attempt = coalesce(:attempt, attempt), expires_at = :expiresAt,
-           server_name = NULL, lease_until = NULL, history = history || :entry
-       WHERE id = :id AND state = :expectState
-         AND (:expectAttempt IS NULL OR attempt = :expectAttempt)
-         AND (:expectServer IS NULL OR server_name = :expectServer)
+       SET state = ?, state_reason = ?, state_changed_at = ?,
+           run_at = coalesce(?, run_at), retry_count = coalesce(?, retry_count),
+           attempt = coalesce(?, attempt), expires_at = ?,
+           server_name = NULL, lease_until = NULL, history = history || ?
+       WHERE id = ? AND state = ?
+         AND (? IS NULL OR attempt = ?)
+         AND (? IS NULL OR server_name = ?)
        RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`,
       )
-      .get({
-        to: to.name,
-        reason: to.reason ?? null,
-        at: to.at.getTime(),
-        runAt: change.runAt?.getTime() ?? null,
-        retryCount: change.retryCount ?? null,
-        attempt: change.attempt ?? null,
-        expiresAt: change.expiresAt?.getTime() ?? null,
-        id: toRowId(change.id) ?? null,
-        expectState: expect.state,
-        expectAttempt: expect.attempt ?? null,
-        expectServer: expect.serverName ?? null,
-        entry: `,${historyEntry(to)}`,
-      }) as JobRow | undefined;
+      .get(
+        to.name,
+        to.reason ?? null,
+        to.at.getTime(),
+        change.runAt?.getTime() ?? null,
+        change.retryCount ?? null,
+        change.attempt ?? null,
+        change.expiresAt?.getTime() ?? null,
+        `,${historyEntry(to)}`,
+        toRowId(change.id) ?? null,
+        expect.state,
+        expectAttempt,
+        expectAttempt,
+        expectServer,
+        expectServer,
+      ) as JobRow | undefined;
   } catch (error) {
     // The job would become a second unfinished holder of its dedup key. SQLite undid just this
     // statement; the other changes of the batch (other callers') go on.
