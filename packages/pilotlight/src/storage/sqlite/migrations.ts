@@ -123,7 +123,11 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     queue TEXT NOT NULL,
     priority INTEGER NOT NULL,
     state TEXT NOT NULL
-      CONSTRAINT state_is_one_of_the_7_states CHECK (state IN ('Enqueued', 'Scheduled', 'Awaiting', 'Processing', 'Succeeded', 'Failed', 'Deleted')),
+      -- OR, not IN: a CHECK with IN (list) builds a lookup table each time a statement runs.
+      CONSTRAINT state_is_one_of_the_7_states CHECK (
+        state = 'Enqueued' OR state = 'Scheduled' OR state = 'Awaiting' OR state = 'Processing'
+        OR state = 'Succeeded' OR state = 'Failed' OR state = 'Deleted'
+      ),
     state_reason TEXT,
     run_at INTEGER NOT NULL CONSTRAINT run_at_is_integer_epoch_ms CHECK (typeof(run_at) = 'integer'),
     created_at INTEGER NOT NULL,
