@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Packages whose types another package's build reads, built first. */
-const BUILT_BEFORE: Record<string, readonly string[]> = { postgres: ['pilotlight'] };
+const BUILT_BEFORE: Record<string, readonly string[]> = { postgres: ['pilotlight'], dashboard: ['pilotlight', 'postgres'] };
 const tsc = join(root, 'node_modules', '.bin', 'tsc');
 
 const built = new Set<string>();
