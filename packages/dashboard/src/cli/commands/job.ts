@@ -1,0 +1,113 @@
+/**
+ * `pilotlight job ID`: one job, its arguments and metadata, and its history oldest first, with each
+ * state's reason and each failed attempt's exception (type, message, stack).
+ */
+import type { ErrorDetails, JobRecord, StateRecord } from 'pilotlight';
+import { usageError } from '../args.ts';
+import type { Command } from '../command.ts';
+import { dateText, heading, jobName, print, relativeText, stateText, table } from '../format.ts';
+import { jobJson, parsedArgs, printJson, stateJson } from '../records.ts';
+
+const NAME = 'job';
+
+export const jobCommand: Command = {
+  name: NAME,
+  summary: 'one job: its arguments, metadata and history, with the exception of each failed attempt',
+  usage: 'ID [--json]',
+  details: ['Exits 1 when there is no job ID.', '', 'Example: pilotlight job 42 --sqlite pilotlight.db'].join('\n'),
+  options: {},
+  json: true,
+  positionals: true,
+  prepare({ values, positionals }) {
+    if (positionals.length !== 1) {
+      throw usageError(NAME, `give exactly one job id; received ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
+    }
+    const id = positionals[0]!;
+    return async ({ store }) => {
+      const job = await store.getJob(id);
+      if (!job) {
+        if (values.json === true) printJson({ job: null, history: [] });
+        process.stderr.write(`pilotlight job: there is no job ${id}\n`);
+        return 1;
+      }
+      const history = await store.getHistory(id);
+      if (values.json === true) printJson({ job: jobJson(job), history: history.map(stateJson) });
+      else printJob(job, history);
+      return 0;
+    };
+  },
+};
+
+function printJob(job: JobRecord, history: readonly StateRecord[]): void {
+  const now = Date.now();
+  print(`${heading(`Job ${job.id}`)}  ${stateText(job.state)}${job.stateReason ? `  ${job.stateReason}` : ''}`);
+  const fields: [string, string | undefined][] = [
+    ['job', jobName(job)],
+    ['queue', job.queue],
+    ['priority', String(job.priority)],
+    ['attempt', `${job.attempt} (${job.retryCount} ${job.retryCount === 1 ? 'retry' : 'retries'})`],
+    ['created', `${dateText(job.createdAt)}  (${relativeText(job.createdAt, now)})`],
+    ['state since', `${dateText(job.stateChangedAt)}  (${relativeText(job.stateChangedAt, now)})`],
+    ['due', `${dateText(job.runAt)}  (${relativeText(job.runAt, now)})`],
+    ['parent', job.parentId],
+    ['continuations', job.hasContinuations ? 'yes' : undefined],
+    ['dedup key', job.dedupKey],
+    ['recurring', job.recurringId],
+    ['worker', job.serverName],
+    ['lease until', job.leaseUntil && dateText(job.leaseUntil)],
+    ['progress', job.progress && `${job.progress.value}${job.progress.message ? `  ${job.progress.message}` : ''}`],
+  ];
+  const shown = fields.filter((field): field is [string, string] => field[1] !== undefined);
+  const width = Math.max(...shown.map(([label]) => label.length));
+  for (const [label, value] of shown) print(`  ${label.padEnd(width)}  ${value}`);
+
+  print();
+  print(heading('Arguments'));
+  const args = parsedArgs(job);
+  print(indent(args === undefined ? `(not a JSON array, the job fails when run) ${job.argsJson}` : JSON.stringify(args, null, 2)));
+
+  const metadata = Object.entries(job.metadata);
+  if (metadata.length > 0) {
+    print();
+    print(heading('Metadata'));
+    print(
+      table(
+        [{ header: 'KEY' }, { header: 'VALUE' }],
+        metadata.map(([key, value]) => [key, value]),
+        '  ',
+      ),
+    );
+  }
+
+  print();
+  print(heading('History (oldest first)'));
+  for (const state of history) {
+    const details = [
+      state.reason,
+      state.attempt !== undefined ? `attempt ${state.attempt}` : undefined,
+      state.serverName !== undefined ? `on ${state.serverName}` : undefined,
+      state.name === 'Scheduled' && state.runAt ? `due ${dateText(state.runAt)}` : undefined,
+    ].filter((detail) => detail !== undefined);
+    print(`  ${dateText(state.at)}  ${stateText(state.name)}${details.length > 0 ? `  ${details.join(', ')}` : ''}`);
+    if (state.error) {
+      print(indent(`${state.error.type}: ${state.error.message}`, '      '));
+      const frames = stackFrames(state.error);
+      if (frames !== undefined) print(indent(frames, '      '));
+    }
+  }
+}
+
+function indent(text: string, by = '  '): string {
+  return text
+    .split('\n')
+    .map((line) => by + line)
+    .join('\n');
+}
+
+/** The stack without its first lines when they repeat the message (`Error: message`), printed above it. */
+function stackFrames({ message, stack }: ErrorDetails): string | undefined {
+  if (stack === undefined) return undefined;
+  const at = message === '' ? -1 : stack.indexOf(message);
+  const frames = at === -1 ? stack : stack.slice(at + message.length).replace(/^\r?\n/, '');
+  return frames.trim() === '' ? undefined : frames;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * The `pilotlight` command: `pilotlight <command> [options]` (`pilotlight --help` lists them).
+ *
+ * Exit codes: 0 done; 1 the command ran but something was not found, or the store failed;
+ * 2 a mistake in the command line or a store that cannot be opened as given. Mistakes and store
+ * failures print their message alone; only an unexpected error prints its stack.
+ */
+import { readFileSync } from 'node:fs';
+import { createClient, ErrorCodes, PilotlightError, ValidationError } from 'pilotlight';
+import { parseCommandArgs } from './args.ts';
+import { allOptions, commandHelp, mainHelp, type Command } from './command.ts';
+import { deleteCommand } from './commands/delete.ts';
+import { jobCommand } from './commands/job.ts';
+import { recurringCommand } from './commands/recurring.ts';
+import { requeueCommand } from './commands/requeue.ts';
+import { errorMessage, openStore, storeChoice } from './store.ts';
+
+const COMMANDS: readonly Command[] = [jobCommand, requeueCommand, deleteCommand, recurringCommand];
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stderr.write(mainHelp(COMMANDS));
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp(COMMANDS));
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${manifest.version}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (command === undefined) {
+    throw new ValidationError(
+      `unknown command '${name}': the commands are ${COMMANDS.map((candidate) => candidate.name).join(', ')}.\nRun 'pilotlight --help' for what each does.`,
+    );
+  }
+  const args = parseCommandArgs(command.name, rest, allOptions(command), command.positionals);
+  if (args.values.help === true) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+  const run = command.prepare(args);
+  const store = await openStore(storeChoice(command.name, args.values));
+  try {
+    return await run({ store, client: createClient({ store }) });
+  } finally {
+    await store.close();
+  }
+}
+
+/** Prints why the command failed and returns its exit code. */
+function report(error: unknown): number {
+  if (error instanceof PilotlightError) {
+    process.stderr.write(`pilotlight: ${error.message}\n`);
+    return error.code === ErrorCodes.VALIDATION ? 2 : 1;
+  }
+  // A system or database error (a connection lost, a file that is not a database) carries a code:
+  // its message says what happened; a stack would say nothing more to an operator.
+  if (typeof (error as { code?: unknown } | undefined)?.code === 'string') {
+    process.stderr.write(`pilotlight: ${errorMessage(error)}\n`);
+    return 1;
+  }
+  process.stderr.write(`pilotlight: unexpected error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 1;
+}
+
+process.exitCode = await main(process.argv.slice(2)).catch(report);
