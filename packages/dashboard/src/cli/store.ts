@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ValidationError, type Store } from 'pilotlight';
+import { PilotlightError, ValidationError, type Store } from 'pilotlight';
 import { createSqliteStore } from 'pilotlight/sqlite';
 import { stringOption, usageError, type OptionSpecs, type OptionValues } from './args.ts';
 
@@ -58,7 +58,14 @@ export function storeChoice(command: string, values: OptionValues, env: NodeJS.P
 
 /** Opens the chosen store (PostgreSQL: after checking that its schema exists). */
 export async function openStore(choice: StoreChoice): Promise<Store<unknown>> {
-  if (choice.kind === 'sqlite') return createSqliteStore({ path: choice.path });
+  if (choice.kind === 'sqlite') {
+    try {
+      return createSqliteStore({ path: choice.path });
+    } catch (error) {
+      if (error instanceof PilotlightError) throw error; // a newer schema, an old Node.js: said in full already
+      throw new ValidationError(`--sqlite ${choice.path}: SQLite cannot open it as a store (${errorMessage(error)})`, { cause: error });
+    }
+  }
   const { createPostgresStore, pg } = await loadPostgres();
   const where = `the PostgreSQL database at ${redactUrl(choice.url)} (${choice.source})`;
   const client = new pg.Client({ connectionString: choice.url });
