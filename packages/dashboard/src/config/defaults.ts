@@ -1,0 +1,43 @@
+/**
+ * Every default and fixed limit of the dashboard in one place. `DashboardOptions` documents the
+ * defaults with `@default`; `resolveOptions()` reads them from here, and so does every page and
+ * route that applies a limit.
+ */
+export const DEFAULTS = {
+  /** Mounted at the root of the server. */
+  basePath: '',
+  /** Actions shown and accepted. */
+  readOnly: false,
+} as const;
+
+/** Fixed limits no option changes. */
+export const LIMITS = {
+  /** Jobs per page of the jobs list (and matches per search page). */
+  pageSize: 50,
+  /** How often the overview asks `/api/overview` for fresh numbers, in ms. */
+  pollInterval: 2_000,
+  /** Minutes of the overview's succeeded/failed chart, the current one included. */
+  chartMinutes: 60,
+  /** Jobs read per batch by a bulk action over a filter (`listJobs` with `before`). */
+  bulkBatchSize: 500,
+  /** Job ids one bulk request may name. */
+  maxSelectedIds: 500,
+  /** Bytes of a POST body; larger bodies are answered 413. */
+  maxBodyBytes: 64 * 1024,
+  /** Characters of a job id, recurring id, queue, type or search text in a URL or form. */
+  maxParamLength: 200,
+  /** A worker whose last heartbeat is older than this (ms) is not counted alive (a worker's default `serverTimeout`). */
+  workerAliveMs: 60_000,
+  /** `Processing` jobs read to show what each worker is running. */
+  maxRunningListed: 1_000,
+  /** Characters of a result message carried to the next page. */
+  maxFlashLength: 300,
+} as const;
+
+/** Names of the cookies the dashboard sets, each scoped to its `basePath`. */
+export const COOKIES = {
+  /** The CSRF token (double-submit: every form carries the same value in `_csrf`). */
+  csrf: 'pilotlight_csrf',
+  /** The result of the last action, shown once by the page the action redirects to. */
+  flash: 'pilotlight_flash',
+} as const;

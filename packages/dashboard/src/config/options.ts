@@ -1,0 +1,159 @@
+import type { IncomingMessage } from 'node:http';
+import { createClient, consoleLogger, ValidationError, type Client, type JobRecord, type Logger, type Store } from 'pilotlight';
+import { DEFAULTS } from './defaults.ts';
+
+/**
+ * What `authorize` answers for a request: `true` (everything), `'read-only'` (every page, no
+ * action), `false` (403).
+ */
+export type DashboardAccess = boolean | 'read-only';
+
+/** Options of `createDashboard()`. Give `store` or `client`. */
+export interface DashboardOptions<Request extends IncomingMessage = IncomingMessage> {
+  /** The store to show and act on; the dashboard makes a client of its own for it. Give this or `client`. */
+  readonly store?: Store<unknown>;
+  /**
+   * Your application's client instead of `store`: the dashboard's actions (requeue, delete,
+   * trigger) then run through its filters and tracing, like your own calls. Give this or `store`.
+   */
+  readonly client?: Client<unknown>;
+  /**
+   * The path the dashboard is mounted under (`'/admin/jobs'`): its links are generated under it, and
+   * a request whose URL starts with it has it stripped (a framework that strips the mount path
+   * itself, like Express's `app.use(path, handler)`, works as well). `''` or a path of segments of
+   * letters, digits, `-`, `_`, `.`, `~`, without a trailing `/`.
+   * @default '' (the root)
+   */
+  readonly basePath?: string;
+  /**
+   * Who may see and do what, for each request (your session or token check): `true`, `'read-only'`
+   * or `false` (answered 403), or a promise of it. Without it, only requests from the machine itself
+   * are served (remote address `127.0.0.1`, `::1` or `::ffff:127.0.0.1`), as Hangfire's
+   * `LocalRequestsOnlyAuthorizationFilter` does; behind a proxy on the same machine every request
+   * looks local, so give `authorize` there.
+   * @default undefined: local requests only, with every action
+   */
+  readonly authorize?: (request: Request) => DashboardAccess | Promise<DashboardAccess>;
+  /**
+   * Hide every action (requeue, delete, trigger, remove, bulk) and refuse every POST with 403, for
+   * everyone; a banner says so.
+   * @default false
+   */
+  readonly readOnly?: boolean;
+  /**
+   * What the job page shows in place of a job's arguments: it receives them parsed (or, when what is
+   * stored is not JSON, the stored text) and the job; its result is shown as JSON. Hide secrets and
+   * personal data here (`(args, job) => job.type === 'email.send' ? '[hidden]' : args`).
+   * @default the arguments as stored
+   */
+  readonly redact?: (args: unknown, job: JobRecord) => unknown;
+  /**
+   * Where errors go: a store failing a page (answered 500), a throwing `authorize` or `redact`.
+   * @default console warnings and errors, prefixed `[pilotlight]`
+   */
+  readonly logger?: Logger;
+}
+
+/** The options after validation, with their defaults applied. */
+export interface DashboardConfig {
+  readonly client: Client<unknown>;
+  readonly store: Store<unknown>;
+  readonly basePath: string;
+  readonly authorize: ((request: IncomingMessage) => DashboardAccess | Promise<DashboardAccess>) | undefined;
+  readonly readOnly: boolean;
+  readonly redact: (args: unknown, job: JobRecord) => unknown;
+  readonly logger: Logger;
+}
+
+const BASE_PATH = /^(?:\/[\w.~-]+)*$/;
+const OPTION_NAMES = new Set(['store', 'client', 'basePath', 'authorize', 'readOnly', 'redact', 'logger']);
+
+export function resolveOptions<Request extends IncomingMessage>(options: DashboardOptions<Request>): DashboardConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new ValidationError(`createDashboard() takes an options object with a store or a client; received ${describe(options)}`);
+  }
+  const unknown = Object.keys(options).filter((key) => !OPTION_NAMES.has(key));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      `createDashboard() has no option ${unknown.map((key) => `'${key}'`).join(', ')}: the options are ${[...OPTION_NAMES].join(', ')}`,
+    );
+  }
+  const logger = options.logger ?? consoleLogger;
+  if (!isObject(logger) || typeof logger.error !== 'function') {
+    throw new ValidationError(
+      `createDashboard() options.logger must be a Logger ({ debug, info, warn, error }); received ${describe(logger)}`,
+    );
+  }
+  return {
+    ...storeAndClient(options, logger),
+    basePath: resolveBasePath(options.basePath),
+    authorize: optionalFunction(options.authorize, 'authorize') as DashboardConfig['authorize'],
+    readOnly: resolveReadOnly(options.readOnly),
+    redact: optionalFunction(options.redact, 'redact') ?? ((args: unknown) => args),
+    logger,
+  };
+}
+
+function storeAndClient(options: Pick<DashboardOptions, 'store' | 'client'>, logger: Logger): Pick<DashboardConfig, 'client' | 'store'> {
+  const { store, client } = options;
+  if (store !== undefined && client !== undefined) {
+    throw new ValidationError(
+      'createDashboard() takes options.store or options.client, not both: pass only the client to reuse its filters (its store is client.store)',
+    );
+  }
+  if (client !== undefined) {
+    if (!isObject(client) || !isObject(client.store) || !isObject(client.recurring)) {
+      throw new ValidationError(
+        `createDashboard() options.client must be a Client (createClient() from 'pilotlight'); received ${describe(client)}`,
+      );
+    }
+    return { client, store: client.store };
+  }
+  if (!isObject(store) || typeof store.listJobs !== 'function' || typeof store.getJob !== 'function') {
+    throw new ValidationError(
+      `createDashboard() needs options.store (a Store, e.g. createSqliteStore()) or options.client (your Client); received store ${describe(store)}`,
+    );
+  }
+  return { client: createClient({ store, logger }), store };
+}
+
+function resolveBasePath(basePath: unknown): string {
+  if (basePath === undefined) return DEFAULTS.basePath;
+  if (typeof basePath !== 'string' || !BASE_PATH.test(basePath) || /\/\.{1,2}(?:\/|$)/.test(basePath)) {
+    const hint =
+      typeof basePath === 'string' && basePath.endsWith('/')
+        ? `drop the trailing '/' (${describe(basePath.replace(/\/+$/, ''))})`
+        : `pass '' or a path such as '/admin/jobs': segments of letters, digits, '-', '_', '.', '~', each after a '/', no trailing '/'`;
+    throw new ValidationError(`createDashboard() options.basePath must be a URL path; received ${describe(basePath)}: ${hint}`);
+  }
+  return basePath;
+}
+
+function resolveReadOnly(readOnly: unknown): boolean {
+  if (readOnly === undefined) return DEFAULTS.readOnly;
+  if (typeof readOnly !== 'boolean') {
+    throw new ValidationError(`createDashboard() options.readOnly must be true or false; received ${describe(readOnly)}`);
+  }
+  return readOnly;
+}
+
+function optionalFunction<F>(value: F | undefined, option: string): F | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new ValidationError(
+      `createDashboard() options.${option} must be a function; received ${describe(value)}: pass a function or leave it out`,
+    );
+  }
+  return value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** A value as an error message shows it: short and typed, never a whole object. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'function') return 'a function';
+  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value;
+}

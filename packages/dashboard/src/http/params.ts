@@ -1,0 +1,87 @@
+import { ValidationError, type StateName } from 'pilotlight';
+import type { JobAction } from '../actions/applies.ts';
+import type { BulkTarget } from '../actions/bulk.ts';
+import { LIMITS } from '../config/defaults.ts';
+import { STATE_NAMES } from '../data/overview.ts';
+import type { JobsFilter } from '../html/links.ts';
+
+/**
+ * Values of URLs and forms, checked before anything reads the store: a bad one is a
+ * `ValidationError`, answered 400 with its message.
+ */
+
+/** A job id, recurring id, queue, type or search text: at most `LIMITS.maxParamLength` characters; `undefined` when empty or absent. */
+export function optionalText(value: string | null, name: string): string | undefined {
+  if (value === null || value === '') return undefined;
+  if (value.length > LIMITS.maxParamLength) {
+    throw new ValidationError(`${name} must be at most ${LIMITS.maxParamLength} characters; received ${value.length}`);
+  }
+  return value;
+}
+
+export function requiredText(value: string | null | undefined, name: string): string {
+  const text = optionalText(value ?? null, name);
+  if (text === undefined) throw new ValidationError(`${name} is required`);
+  return text;
+}
+
+/** `state`: a state name, or `all`; the jobs list shows `Enqueued` without it. */
+export function stateParam(value: string | null): StateName | undefined {
+  if (value === null || value === '') return 'Enqueued';
+  if (value === 'all') return undefined;
+  if ((STATE_NAMES as readonly string[]).includes(value)) return value as StateName;
+  throw new ValidationError(`state must be one of ${STATE_NAMES.join(', ')} or all; received ${JSON.stringify(value.slice(0, 60))}`);
+}
+
+export function jobsFilter(query: URLSearchParams): JobsFilter {
+  return {
+    state: stateParam(query.get('state')),
+    queue: optionalText(query.get('queue'), 'queue'),
+    type: optionalText(query.get('type'), 'type'),
+    q: optionalText(query.get('q')?.trim() ?? null, 'q'),
+    before: optionalText(query.get('before'), 'before'),
+  };
+}
+
+export function actionParam(value: string | null): JobAction {
+  if (value === 'requeue' || value === 'delete') return value;
+  throw new ValidationError(`action must be requeue or delete; received ${JSON.stringify(value)}`);
+}
+
+/** A bulk form's jobs: `id` repeated (at most `LIMITS.maxSelectedIds`), or `scope=filter` with `state`, `queue`, `type`. */
+export function bulkTarget(form: URLSearchParams): BulkTarget {
+  if (form.get('scope') === 'filter') {
+    return {
+      kind: 'filter',
+      state: stateParam(requiredText(form.get('state'), 'state')),
+      queue: optionalText(form.get('queue'), 'queue'),
+      type: optionalText(form.get('type'), 'type'),
+    };
+  }
+  const ids = [...new Set(form.getAll('id'))].map((id) => requiredText(id, 'id'));
+  if (ids.length === 0) throw new ValidationError('Select at least one job (or use the buttons for every job of the filter)');
+  if (ids.length > LIMITS.maxSelectedIds) {
+    throw new ValidationError(
+      `At most ${LIMITS.maxSelectedIds} jobs can be selected at once; received ${ids.length}: use the buttons for every job of the filter`,
+    );
+  }
+  return { kind: 'ids', ids };
+}
+
+/** `confirm`: the count the confirmation page showed; `undefined` before confirmation. */
+export function confirmParam(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (!/^\d{1,9}$/.test(value))
+    throw new ValidationError(
+      `confirm must be the number of jobs the confirmation page showed; received ${JSON.stringify(value.slice(0, 60))}`,
+    );
+  return Number(value);
+}
+
+/**
+ * `_return`: the page a form came from (a path under the base path), where the action redirects
+ * to. Anything else (another host: `//evil.example`, a scheme, a backslash) falls back to `fallback`.
+ */
+export function returnPath(value: string | null, fallback: string): string {
+  return value !== null && /^\/(?![/\\])[^\\\s]*$/.test(value) && value.length <= 2_000 ? value : fallback;
+}

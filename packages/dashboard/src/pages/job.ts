@@ -1,0 +1,156 @@
+import { JobNotFoundError, type JobRecord, type StateRecord } from 'pilotlight';
+import { actionApplies } from '../actions/applies.ts';
+import type { DashboardConfig } from '../config/options.ts';
+import type { PageContext } from '../html/context.ts';
+import { actionButton, jobName, stateBadge, timeTag } from '../html/elements.ts';
+import { formatCount, formatDuration, formatJson } from '../html/format.ts';
+import type { Page } from '../html/layout.ts';
+import { html, type HtmlValue, type SafeHtml } from '../html/template.ts';
+
+/** W3C Trace Context `traceparent`: version, trace id, parent span id, flags. */
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
+
+/**
+ * One job: what it runs, where, its arguments (through `redact`), metadata and trace, its history
+ * as a timeline with the exception of each failed attempt, and the actions that apply to it.
+ */
+export async function jobPage(ctx: PageContext, config: DashboardConfig, id: string): Promise<Page> {
+  const [job, history] = await Promise.all([config.store.getJob(id), config.store.getHistory(id)]);
+  if (!job) throw new JobNotFoundError(id);
+  const actions = [
+    actionApplies('requeue', job.state) &&
+      actionButton(ctx, { action: ctx.links.jobAction(job.id, 'requeue'), label: 'Requeue', testId: 'action-requeue' }),
+    actionApplies('delete', job.state) &&
+      actionButton(ctx, { action: ctx.links.jobAction(job.id, 'delete'), label: 'Delete', testId: 'action-delete', tone: 'danger' }),
+  ];
+  const body = html`<div class="page-head">
+      <h1>Job ${job.id} <span class="job-name">${jobName(job)}</span></h1>
+      <div class="actions">${actions}</div>
+    </div>
+    <div class="columns">
+      <section class="card" aria-labelledby="summary-title">
+        <h2 id="summary-title">Summary</h2>
+        ${summary(ctx, job, history)}
+      </section>
+      <section class="card" aria-labelledby="arguments-title">
+        <h2 id="arguments-title">Arguments</h2>
+        <pre class="code" data-testid="arguments">${shownArguments(config, job)}</pre>
+        <h2>Metadata</h2>
+        ${metadata(job)}
+        <h2>Trace</h2>
+        ${trace(job)}
+      </section>
+    </div>
+    <section class="card" aria-labelledby="history-title">
+      <h2 id="history-title">History</h2>
+      ${timeline(ctx, history)}
+    </section>`;
+  return { title: `Job ${job.id}`, section: 'jobs', body };
+}
+
+function summary(ctx: PageContext, job: JobRecord, history: readonly StateRecord[]): SafeHtml {
+  const { links, now } = ctx;
+  const worker = job.serverName ?? history.findLast((entry) => entry.serverName !== undefined)?.serverName;
+  const attempts =
+    job.retry.attempts === undefined ? formatCount(job.attempt) : `${formatCount(job.attempt)} of ${formatCount(job.retry.attempts)}`;
+  const rows: [string, HtmlValue][] = [
+    [
+      'State',
+      html`${stateBadge(job.state, 'job-state')} ${job.stateReason ? html`<span class="reason-text">${job.stateReason}</span>` : ''}`,
+    ],
+    ['Type', html`<code>${job.type}</code>`],
+    ['Method', job.method ? html`<code>${job.method}</code>` : html`<span class="muted">none (a function job)</span>`],
+    ['Queue', html`<a href="${links.jobs({ state: job.state, queue: job.queue })}">${job.queue}</a>`],
+    ['Priority', formatCount(job.priority)],
+    ['Created', timeTag(job.createdAt, now)],
+    ['State changed', timeTag(job.stateChangedAt, now)],
+    ['Due', timeTag(job.runAt, now)],
+    ['Attempt', attempts],
+    ['Retries', formatCount(job.retryCount)],
+    ['Worker', worker === undefined ? html`<span class="muted">not run yet</span>` : html`<a href="${links.workers()}">${worker}</a>`],
+  ];
+  if (job.leaseUntil) rows.push(['Lease until', timeTag(job.leaseUntil, now)]);
+  if (job.progress) {
+    rows.push([
+      'Progress',
+      html`<progress max="100" value="${job.progress.value}">${job.progress.value}%</progress> ${formatCount(job.progress.value)}%
+        ${job.progress.message ?? ''}`,
+    ]);
+  }
+  if (typeof job.retry.timeout === 'number') rows.push(['Timeout', formatDuration(job.retry.timeout)]);
+  if (job.parentId) rows.push(['Parent', html`<a href="${links.job(job.parentId)}">Job ${job.parentId}</a> (this job continues it)`]);
+  if (job.hasContinuations) rows.push(['Continuations', 'Jobs wait for this one to succeed']);
+  if (job.recurringId) rows.push(['Recurring job', html`<a href="${links.recurringJob(job.recurringId)}">${job.recurringId}</a>`]);
+  if (job.dedupKey) rows.push(['Dedup key', html`<code>${job.dedupKey}</code>`]);
+  return html`<dl class="facts">
+    ${rows.map(
+      ([term, value]) =>
+        html`<dt>${term}</dt>
+          <dd>${value}</dd>`,
+    )}
+  </dl>`;
+}
+
+/** The arguments as `redact` lets them be seen, as indented JSON; what is stored is never shown when `redact` throws. */
+function shownArguments(config: DashboardConfig, job: JobRecord): string {
+  let args: unknown;
+  try {
+    args = JSON.parse(job.argsJson);
+  } catch {
+    args = job.argsJson;
+  }
+  try {
+    return formatJson(config.redact(args, job));
+  } catch (error) {
+    config.logger.error(`dashboard: options.redact threw for job ${job.id}; its arguments are not shown`, { error });
+    return '[hidden: options.redact threw an error, logged by the dashboard]';
+  }
+}
+
+function metadata(job: JobRecord): SafeHtml {
+  const entries = Object.entries(job.metadata);
+  if (entries.length === 0) return html`<p class="muted" data-testid="metadata">None.</p>`;
+  return html`<dl class="facts" data-testid="metadata">
+    ${entries.map(
+      ([key, value]) =>
+        html`<dt><code>${key}</code></dt>
+          <dd><code>${value}</code></dd>`,
+    )}
+  </dl>`;
+}
+
+/** Where the job's trace will be shown: its trace id for now, from the trace context stored with it. */
+function trace(job: JobRecord): SafeHtml {
+  const match = TRACEPARENT.exec(job.metadata.traceparent ?? '');
+  if (!match) {
+    return html`<p class="muted" data-testid="trace">No trace context was stored with this job (it was created without tracing).</p>`;
+  }
+  return html`<p data-testid="trace">
+    Trace <code>${match[1]!}</code> (created in span <code>${match[2]!}</code>); traces appear here once the dashboard receives OTLP.
+  </p>`;
+}
+
+/** The history, oldest first, as a timeline; a failed attempt's entry shows its exception. */
+function timeline(ctx: PageContext, history: readonly StateRecord[]): SafeHtml {
+  if (history.length === 0) return html`<p class="muted">No history.</p>`;
+  const entries = history.map((entry) => {
+    const details: HtmlValue[] = [
+      entry.serverName && html`<span>on <strong>${entry.serverName}</strong></span>`,
+      entry.attempt !== undefined && html`<span>attempt ${formatCount(entry.attempt)}</span>`,
+      entry.runAt && html`<span>due ${timeTag(entry.runAt, ctx.now)}</span>`,
+    ];
+    const error = entry.error
+      ? html`<div class="exception" data-testid="exception">
+          <p><strong class="exception-type">${entry.error.type}</strong>: <span class="exception-message">${entry.error.message}</span></p>
+          ${entry.error.stack ? html`<pre class="code stack">${entry.error.stack}</pre>` : ''}
+        </div>`
+      : '';
+    return html`<li class="entry state-${entry.name}" data-testid="history-entry">
+      <div class="entry-head">${stateBadge(entry.name)} ${timeTag(entry.at, ctx.now)} ${details}</div>
+      ${entry.reason ? html`<p class="reason-text">${entry.reason}</p>` : ''}${error}
+    </li>`;
+  });
+  return html`<ol class="timeline">
+    ${entries}
+  </ol>`;
+}
