@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { Page } from 'playwright-core';
+import type { StateName } from 'pilotlight';
+import { cellUnder, expectNumber, expectText, wholeNumber } from './support/expect.ts';
+import { startFixture } from './support/fixture.ts';
+import { FAILED_FEED, RECURRING_ID, SEEDED, SEEDED_COUNTS } from './support/seed.ts';
+
+const { seed, browser, serve } = await startFixture();
+const dashboard = await serve();
+const { client, ids, worker } = seed;
+
+function rowIds(page: Page): Promise<string[]> {
+  return page.getByTestId('job-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job-id') ?? ''));
+}
+
+const STATES = Object.keys(SEEDED_COUNTS) as StateName[];
+
+/** Each seeded queue has its row, with its count in the column of each state shown; `required` columns must be. */
+async function expectQueueRows(page: Page, required: readonly StateName[]): Promise<void> {
+  for (const [queue, counts] of Object.entries(SEEDED)) {
+    const row = page.locator(`[data-testid=queue-row][data-queue="${queue}"]`);
+    for (const state of STATES) {
+      const cell = await cellUnder(row, state);
+      if (cell === undefined && !required.includes(state)) continue;
+      assert.match(cell ?? `no ${state} column`, wholeNumber(counts[state] ?? 0), `queue ${queue}, ${state}`);
+    }
+  }
+}
+
+it('the overview shows the count of every state and queue, the per-minute chart and the live worker', async () => {
+  const page = await browser.open(dashboard);
+  for (const [state, count] of Object.entries(SEEDED_COUNTS)) await expectNumber(page.getByTestId(`count-${state}`), count);
+  await expectQueueRows(page, ['Enqueued']);
+  await expectNumber(page.getByTestId('workers-alive'), 1);
+  // The chart says what it draws: the seed's 55 successes and its one failure, all in the last hour.
+  await page.getByTestId('chart').waitFor();
+  await page.getByRole('img', { name: /55 jobs succeeded, 1 failed/ }).waitFor();
+  const bars = page.getByTestId('chart').locator('title', { hasText: /[1-9]\d* succeeded/ });
+  assert.ok((await bars.count()) > 0, 'a minute with successes has its bar');
+});
+
+it('lists the jobs of a state, newest first, and filters them by queue, type and text', async () => {
+  const page = await browser.open(`${dashboard}/jobs?state=Enqueued`);
+  assert.deepEqual(await rowIds(page), [...ids.mail, ...ids.reports].reverse());
+
+  const filter = async (fill: () => Promise<unknown>, expected: readonly string[]) => {
+    await page.getByRole('link', { name: 'Reset' }).click();
+    await fill();
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/[?&](queue|type|q)=[^&]/);
+    assert.deepEqual(await rowIds(page), [...expected].reverse());
+  };
+  await filter(() => page.getByLabel('Queue').selectOption('mail'), ids.mail);
+  await filter(() => page.getByLabel('Type').fill('invoice.pdf'), ids.reports);
+  await filter(() => page.getByLabel('Search').fill('carol@'), [ids.mail[2]!]);
+});
+
+it('pages through more than 50 jobs with the "Older" link', async () => {
+  const page = await browser.open(`${dashboard}/jobs?state=Succeeded`);
+  const newestFirst = [...ids.succeeded].reverse();
+  assert.deepEqual(await rowIds(page), newestFirst.slice(0, 50));
+  await page.getByRole('link', { name: 'Older' }).click();
+  await page.waitForURL(/before=/);
+  assert.deepEqual(await rowIds(page), newestFirst.slice(50));
+  assert.equal(await page.getByRole('link', { name: 'Older' }).count(), 0, 'the last page has no "Older" link');
+});
+
+it("shows a failed job's arguments, metadata, history, exceptions and the worker that ran it", async () => {
+  const page = await browser.open(`${dashboard}/jobs/${ids.failed}`);
+  await expectText(page.getByTestId('job-state'), 'Failed');
+  await expectText(page.getByTestId('arguments'), FAILED_FEED);
+  await expectText(page.getByTestId('metadata'), /tenant[\s\S]*acme/);
+  const history = await client.getHistory(ids.failed);
+  const entries = page.getByTestId('history-entry');
+  assert.equal(await entries.count(), history.length);
+  for (const [n, entry] of history.entries()) await expectText(entries.nth(n), entry.name);
+  const exceptions = page.getByTestId('exception');
+  assert.equal(await exceptions.count(), history.filter((entry) => entry.error).length, 'one exception per failed attempt');
+  for (const exception of await exceptions.all()) {
+    await expectText(exception, 'TypeError');
+    await expectText(exception, `feed ${FAILED_FEED} answered 503 Service Unavailable`);
+    await expectText(exception, /at fetchFeed \(.*seed\.ts/); // the stack
+  }
+  await expectText(page.locator('main'), worker.name);
+});
+
+it('shows the recurring job: job, schedule, time zone, misfire policy', async () => {
+  const page = await browser.open(`${dashboard}/recurring`);
+  const row = page.locator(`[data-testid=recurring-row][data-recurring-id="${RECURRING_ID}"]`);
+  for (const text of ['digest.send', '0 3 1 1 *', 'Europe/Paris', 'run-once']) await expectText(row, text);
+});
+
+it('shows the worker alive, its queues and the job it is running', async () => {
+  const page = await browser.open(`${dashboard}/workers`);
+  const row = page.getByTestId('worker-row').filter({ hasText: worker.name });
+  assert.equal(await cellUnder(row, 'Queues'), 'default');
+  await expectText(row, 'alive');
+  await row.locator(`a[href="${new URL(dashboard).pathname}/jobs/${ids.processing}"]`).waitFor();
+});
+
+it('shows every queue with its depth per state and the age of its oldest waiting job', async () => {
+  const page = await browser.open(`${dashboard}/queues`);
+  await expectQueueRows(page, STATES);
+  const mail = page.locator('[data-testid=queue-row][data-queue="mail"]');
+  assert.match((await cellUnder(mail, 'Oldest waiting')) ?? '', /\d/);
+});
+
+// Last: it changes the counts the tests above check.
+it('the overview follows the store live, without reloading', async () => {
+  const page = await browser.open(dashboard);
+  const count = page.getByTestId('count-Enqueued');
+  await expectNumber(count, SEEDED_COUNTS.Enqueued);
+  await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }));
+  await client.enqueue(seed.jobs.email, { to: 'erin@example.com' });
+  // The page polls at least every 2 s: 4 s leaves a loaded machine time to answer.
+  await expectNumber(count, SEEDED_COUNTS.Enqueued + 1, 4_000);
+  assert.equal(await page.evaluate(() => 'sameDocument' in globalThis), true, 'the page was reloaded');
+});
