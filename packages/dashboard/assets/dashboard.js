@@ -97,7 +97,9 @@
 
   /** The jobs list: a "select all" box, and the buttons for the selection enabled only when something is selected. */
   function startSelection(selectAll) {
-    const boxes = () => [...document.querySelectorAll('input[type="checkbox"][form="bulk-selection"]')];
+    // By attribute: the form's own `id` property is shadowed by its controls named "id".
+    const selector = 'input[type="checkbox"][form="bulk-selection"]';
+    const boxes = () => [...document.querySelectorAll(selector)];
     const buttons = document.querySelectorAll('[data-needs-selection]');
     const sync = () => {
       const all = boxes();
@@ -112,7 +114,7 @@
       sync();
     });
     document.addEventListener('change', (event) => {
-      if (event.target instanceof HTMLInputElement && event.target.form?.id === 'bulk-selection') sync();
+      if (event.target instanceof Element && event.target.matches(selector)) sync();
     });
     sync();
   }

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createClient, createWorker, defineJob, silentLogger } from 'pilotlight';
+import { html } from '../src/html/template.ts';
+import { request, serve, tempStore, waitFor } from './http-support.ts';
+
+/** What an attacker puts in job data: markup, a script URL, attribute breakers. */
+const PAYLOADS = [
+  '<script>alert(1)</script>',
+  '<img src=x onerror=alert(1)>',
+  `"'><svg onload=alert(1)>`,
+  'javascript:alert(1)',
+  '`${x}` &amp;',
+];
+/** Queue names are letters, digits and `_ - . :`: the nearest to a payload is a script scheme. */
+const QUEUE = 'javascript:alert';
+
+describe('the html template', () => {
+  it('escapes every interpolated value, in text and in attributes', () => {
+    const value = `<a href="x" onclick='y'>&\`</a>`;
+    assert.equal(
+      html`<p title="${value}">${value}</p>`.toString(),
+      '<p title="&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&#96;&lt;/a&gt;">&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&#96;&lt;/a&gt;</p>',
+    );
+  });
+
+  it('keeps HTML built by html as it is, renders lists and numbers, and nothing for null, undefined and false', () => {
+    const inner = html`<b>${'<i>'}</b>`;
+    assert.equal(html`${inner}${[1, html`<br />`, '<']}${null}${undefined}${false}${0}`.toString(), '<b>&lt;i&gt;</b>1<br>&lt;0');
+  });
+
+  it('is the only way the source makes HTML: every interpolation into an attribute is quoted', () => {
+    const src = join(import.meta.dirname, '../src');
+    const files = readdirSync(src, { recursive: true, withFileTypes: true }).filter(
+      (entry) => entry.isFile() && entry.name.endsWith('.ts'),
+    );
+    assert.ok(files.length > 20);
+    for (const file of files) {
+      const source = readFileSync(join(file.parentPath, file.name), 'utf8');
+      assert.doesNotMatch(source, /\s[\w:-]+=\$\{/, `${file.name}: an unquoted attribute value`);
+      assert.doesNotMatch(source, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, file.name);
+    }
+  });
+});
+
+describe('job data carrying markup', async () => {
+  const store = tempStore();
+  const client = createClient({ store, logger: silentLogger });
+  const jobs = PAYLOADS.map((payload) =>
+    defineJob(
+      payload,
+      (_args: { note: string }) => {
+        throw new TypeError(payload);
+      },
+      { retry: { attempts: 1 } },
+    ),
+  );
+  const worker = createWorker({ store, jobs, serverName: PAYLOADS[2], pollInterval: 20, maintenanceInterval: 20, logger: silentLogger });
+  after(() => worker.stop());
+  await worker.start();
+  const ids: string[] = [];
+  for (const [n, payload] of PAYLOADS.entries()) {
+    ids.push(await client.enqueue(jobs[n]!, { note: payload }, { metadata: { [`key ${payload}`]: payload } }));
+    await client.enqueue(jobs[n]!, { note: payload }, { queue: QUEUE });
+    await client.recurring.addOrUpdate(payload, '0 3 1 1 *', jobs[n]!, { note: payload }, { queue: QUEUE });
+  }
+  await waitFor(async () => (await store.countJobs()).Failed === PAYLOADS.length, 'the payload jobs to fail');
+  const { url } = await serve({ store });
+
+  /** The page holds no payload as markup, and each as escaped text. */
+  async function expectEscaped(path: string, shown: readonly string[] = PAYLOADS) {
+    const { status, body } = await request(url + path);
+    assert.equal(status, 200, path);
+    for (const payload of PAYLOADS) {
+      if (/[<>"']/.test(payload)) assert.ok(!body.includes(payload), `${path}: ${payload} as markup`);
+    }
+    for (const payload of shown) {
+      const escaped = payload
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&#39;')
+        .replace(/`/g, '&#96;');
+      assert.ok(body.includes(escaped), `${path}: ${payload} shown as text`);
+    }
+    assert.doesNotMatch(body, /(?:href|src|action)="\s*javascript:/i, `${path}: a script URL`);
+    // Only the page's own script and chart.
+    assert.doesNotMatch(body, /<(?:script|img|svg)\b(?![^>]*\b(?:src="\/assets\/|class="chart"))/i, `${path}: an injected element`);
+    return body;
+  }
+
+  it('is escaped on the overview and the queues page (the queue name)', async () => {
+    await expectEscaped('/', [QUEUE]);
+    await expectEscaped('/queues', [QUEUE]);
+  });
+
+  it('is escaped in the jobs lists (types, reasons) and their filters', async () => {
+    await expectEscaped('/jobs?state=Failed');
+    await expectEscaped(`/jobs?state=Enqueued&queue=${encodeURIComponent(QUEUE)}`);
+    for (const payload of PAYLOADS) {
+      await expectEscaped(`/jobs?${new URLSearchParams({ state: 'all', type: payload, q: payload })}`, [payload]);
+    }
+  });
+
+  it("is escaped on each job's page: type, arguments, metadata, exception, reason, worker", async () => {
+    for (const id of ids) await expectEscaped(`/jobs/${id}`, [(await store.getJob(id))!.type, PAYLOADS[2]!]);
+  });
+
+  it('is escaped on the recurring page (ids, types) and the workers page (its name)', async () => {
+    await expectEscaped('/recurring');
+    await expectEscaped('/workers', [PAYLOADS[2]!]);
+  });
+
+  it('goes into links only percent-encoded, after the base path', async () => {
+    const { body } = await request(`${url}/recurring`);
+    assert.match(body, /action="\/recurring\/%3Cscript%3Ealert\(1\)%3C%2Fscript%3E\/trigger"/);
+    assert.match(body, /action="\/recurring\/javascript%3Aalert\(1\)\/remove"/);
+    const { body: overview } = await request(`${url}/`);
+    assert.match(overview, /href="\/jobs\?state=Enqueued&amp;queue=javascript%3Aalert"/);
+  });
+});
