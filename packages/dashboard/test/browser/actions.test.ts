@@ -86,6 +86,11 @@ it('reaches the requeue button with Tab and presses it with Enter', async () => 
     assert.ok(presses < 40, 'the requeue button is not reachable with Tab');
     await page.keyboard.press('Tab');
   }
+  const style = await focused.evaluate((button) => {
+    const { outlineStyle, boxShadow } = button.ownerDocument.defaultView.getComputedStyle(button);
+    return { outlineStyle, boxShadow };
+  });
+  assert.ok(style.outlineStyle !== 'none' || style.boxShadow !== 'none', `the focused button shows its focus: ${JSON.stringify(style)}`);
   await page.keyboard.press('Enter');
   await expectText(page.getByTestId('flash'), /requeued/i);
   await waitFor(

@@ -74,7 +74,10 @@ it("shows a failed job's arguments, metadata, history, exceptions and the worker
   const history = await client.getHistory(ids.failed);
   const entries = page.getByTestId('history-entry');
   assert.equal(await entries.count(), history.length);
-  for (const [n, entry] of history.entries()) await expectText(entries.nth(n), entry.name);
+  for (const [n, entry] of history.entries()) {
+    await expectText(entries.nth(n), entry.name);
+    if (entry.reason) await expectText(entries.nth(n), entry.reason);
+  }
   const exceptions = page.getByTestId('exception');
   assert.equal(await exceptions.count(), history.filter((entry) => entry.error).length, 'one exception per failed attempt');
   for (const exception of await exceptions.all()) {

@@ -64,7 +64,7 @@ export async function seedStore(dir: string): Promise<Seed> {
     jobs: Object.values(jobs),
     queues: [WORKED_QUEUE],
     concurrency: 4,
-    serverName: `browser-test-worker-${process.pid}`,
+    serverName: 'worker-1', // one worker per store (each test file has its own): a stable name for the screenshots
     pollInterval: 50,
     maintenanceInterval: 50,
     logger: silentLogger,
