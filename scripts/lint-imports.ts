@@ -1,10 +1,11 @@
 /**
  * Checks the import rules of the packages (`npm run lint`; no dependencies):
  *
- * - in `packages/pilotlight/src`, every relative import points down the layers of `LAYERS`: a file
- *   may import from its own folder or from a strictly lower layer, never from a higher one nor from a
- *   sibling of its own layer; every file must sit in a folder (or be a root file) that the table
- *   places, so a new folder has to be given its layer;
+ * - in `packages/pilotlight/src` and `packages/dashboard/src`, every relative import points down the
+ *   layers of the package's table in `LAYER_TABLES`: a file may import from its own folder or from a
+ *   strictly lower layer, never from a higher one nor from a sibling of its own layer; every file must
+ *   sit in a folder (or be a root file) that the table places, so a new folder has to be given its
+ *   layer;
  * - in every `packages/<name>/src`, no relative import leaves that `src` (another package is reached
  *   through its name), and an import of a workspace package by name uses one of its `exports`.
  *
@@ -15,31 +16,54 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/**
- * The layers of `packages/pilotlight/src`, bottom first. An entry is a folder (the files directly in
- * it; a sub-folder is an entry of its own) or a file at the root of `src`.
- */
-const LAYERS: readonly (readonly string[])[] = [
-  /* 0 */ ['types.ts', 'errors.ts'], // records and terminology, error classes and codes
-  /* 1 */ ['util'], // logger, batcher, error details and other small helpers
-  /* 2 */ ['validation'], // input checks and the fixed limits they apply
-  /* 3 */ ['config'], // every default, option resolution
-  /* 4 */ ['jobs', 'recurring', 'storage'], // job definitions, cron schedules, the Store interface and its helpers
-  /* 5 */ ['storage/sqlite', 'storage/contract', 'filters'], // the SQLite store, the store contract suite, the filter API
-  /* 6 */ ['states', 'telemetry'], // the state machine and its filters, tracing
-  /* 7 */ ['engine'], // what clients and workers share: job creation, recurring occurrences, the built-in pipeline
-  /* 8 */ ['client', 'server', 'tasks'], // the client, the worker, the in-process task manager
-  /* 9 */ ['index.ts', 'sqlite.ts', 'store-kit.ts', 'testing.ts', 'semconv.ts'], // the entry points (package.json exports)
-];
+interface LayerTable {
+  /** Bottom first. An entry is a folder (the files directly in it) or a file at the root of `src`. */
+  readonly layers: readonly (readonly string[])[];
+  /** A folder's sub-folders belong to its entry (`cli/commands` is `cli`); otherwise each sub-folder is an entry of its own. */
+  readonly wholeFolders: boolean;
+}
 
-/** The package whose `src` is layered by `LAYERS`. */
-const LAYERED_PACKAGE = 'pilotlight';
+/** The layered packages, by folder name under `packages/`. */
+const LAYER_TABLES: Readonly<Record<string, LayerTable>> = {
+  pilotlight: {
+    layers: [
+      /* 0 */ ['types.ts', 'errors.ts'], // records and terminology, error classes and codes
+      /* 1 */ ['util'], // logger, batcher, error details and other small helpers
+      /* 2 */ ['validation'], // input checks and the fixed limits they apply
+      /* 3 */ ['config'], // every default, option resolution
+      /* 4 */ ['jobs', 'recurring', 'storage'], // job definitions, cron schedules, the Store interface and its helpers
+      /* 5 */ ['storage/sqlite', 'storage/contract', 'filters'], // the SQLite store, the store contract suite, the filter API
+      /* 6 */ ['states', 'telemetry'], // the state machine and its filters, tracing
+      /* 7 */ ['engine'], // what clients and workers share: job creation, recurring occurrences, the built-in pipeline
+      /* 8 */ ['client', 'server', 'tasks'], // the client, the worker, the in-process task manager
+      /* 9 */ ['index.ts', 'sqlite.ts', 'store-kit.ts', 'testing.ts', 'semconv.ts'], // the entry points (package.json exports)
+    ],
+    wholeFolders: false,
+  },
+  dashboard: {
+    layers: [
+      /* 0 */ ['config'], // every default and limit, the options and their validation
+      /* 1 */ ['html'], // the escaping template and what pages are made of: layout, links, formats, the chart
+      /* 2 */ ['data'], // reads shaped for display (the overview, also sent as JSON)
+      /* 3 */ ['actions'], // requeue, delete, trigger, remove, bulk: through the Client
+      /* 4 */ ['pages'], // one file per page
+      /* 5 */ ['http'], // routing, access, CSRF and origin checks, forms, assets, the handler
+      /* 6 */ ['index.ts'], // the entry point
+      /* 7 */ ['cli'], // the command line (the `pilotlight` bin), on top of everything
+    ],
+    wholeFolders: true,
+  },
+};
 
 const root = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, '..'));
 const packagesDir = path.join(root, 'packages');
 
-const layerOf = new Map<string, number>();
-LAYERS.forEach((entries, layer) => entries.forEach((entry) => layerOf.set(entry, layer)));
+const layerOf = new Map<LayerTable, Map<string, number>>(
+  Object.values(LAYER_TABLES).map((table) => [
+    table,
+    new Map(table.layers.flatMap((entries, layer) => entries.map((entry) => [entry, layer] as const))),
+  ]),
+);
 
 /** `import … from '…'` and `export … from '…'` (also spread over several lines), `import '…'`, `import('…')`. */
 const STATIC_IMPORT = /^[ \t]*(?:import|export)\s+(?:type\s+)?[\w$*{},\s]*?\bfrom\s*(['"])([^'"\n]+)\1/gm;
@@ -69,14 +93,15 @@ function tsFiles(dir: string): string[] {
     .sort();
 }
 
-/** A file's entry in `LAYERS`: its folder relative to `src`, or its own name at the root. */
-function unitOf(relativeToSrc: string): string {
+/** A file's entry in its table: its folder relative to `src` (or the top one, with `wholeFolders`), or its own name at the root. */
+function unitOf(relativeToSrc: string, table: LayerTable | undefined): string {
   const dir = path.posix.dirname(relativeToSrc);
-  return dir === '.' ? relativeToSrc : dir;
+  if (dir === '.') return relativeToSrc;
+  return table?.wholeFolders ? dir.split('/')[0]! : dir;
 }
 
-function describeLayer(unit: string): string {
-  const layer = layerOf.get(unit);
+function describeLayer(unit: string, table: LayerTable): string {
+  const layer = layerOf.get(table)!.get(unit);
   return layer === undefined ? `${unit}, not in the layer table` : `layer ${layer}: ${unit}`;
 }
 
@@ -107,14 +132,14 @@ const workspace = workspacePackages(packageNames);
 
 for (const packageName of packageNames) {
   const src = path.join(packagesDir, packageName, 'src');
-  const layered = packageName === LAYERED_PACKAGE;
+  const table = LAYER_TABLES[packageName];
   for (const file of tsFiles(src)) {
     fileCount++;
     const shown = path.relative(root, file).split(path.sep).join('/');
     const fromPath = path.relative(src, file).split(path.sep).join('/');
-    const fromUnit = unitOf(fromPath);
-    const fromLayer = layerOf.get(fromUnit);
-    if (layered && fromLayer === undefined) {
+    const fromUnit = unitOf(fromPath, table);
+    const fromLayer = table && layerOf.get(table)!.get(fromUnit);
+    if (table && fromLayer === undefined) {
       violations.push(`${shown}:1 is in ${fromUnit}, which the layer table of scripts/lint-imports.ts does not place: add it to a layer`);
     }
     for (const { specifier, line } of importsOf(readFileSync(file, 'utf8'))) {
@@ -137,14 +162,14 @@ for (const packageName of packageNames) {
         violations.push(`${shown}:${line} imports ${specifier}, outside its package's src: import another package by its name`);
         continue;
       }
-      if (!layered || fromLayer === undefined) continue;
-      const toUnit = unitOf(target);
+      if (!table || fromLayer === undefined) continue;
+      const toUnit = unitOf(target, table);
       if (toUnit === fromUnit) continue;
-      const toLayer = layerOf.get(toUnit);
+      const toLayer = layerOf.get(table)!.get(toUnit);
       if (toLayer !== undefined && toLayer < fromLayer) continue;
       const why =
         toLayer === undefined ? '' : toLayer === fromLayer ? ' (siblings in one layer may not import each other)' : ' (a higher layer)';
-      violations.push(`${shown}:${line} imports ${target} (${describeLayer(toUnit)}) from ${describeLayer(fromUnit)}${why}`);
+      violations.push(`${shown}:${line} imports ${target} (${describeLayer(toUnit, table)}) from ${describeLayer(fromUnit, table)}${why}`);
     }
   }
 }

@@ -51,7 +51,7 @@ describe('scripts/lint-imports.ts', () => {
   it('passes this repository', () => {
     const { status, lines } = lint();
     assert.equal(status, 0, lines.join('\n'));
-    assert.match(lines[0]!, /^lint-imports: \d+ files of 3 packages/);
+    assert.match(lines[0]!, /^lint-imports: \d+ files of \d+ packages, \d+ imports, every one pointing down the layers$/);
   });
 
   it('passes a tree whose imports all point down, with a one-line summary', () => {
@@ -100,6 +100,31 @@ describe('scripts/lint-imports.ts', () => {
     assert.deepEqual(lines.slice(0, -1), [
       'packages/pilotlight/src/client/uses-thing.ts:1 imports newfolder/thing.ts (newfolder, not in the layer table) from layer 8: client',
       'packages/pilotlight/src/newfolder/thing.ts:1 is in newfolder, which the layer table of scripts/lint-imports.ts does not place: add it to a layer',
+    ]);
+  });
+
+  it("lays out the dashboard by top folder: a sub-folder is its folder's, an import up or into an unplaced folder is reported", () => {
+    const dashboard = {
+      'packages/dashboard/package.json': manifest('@pilotlight/dashboard', ['.']),
+      'packages/dashboard/src/html/template.ts': 'export const html = 1;\n',
+      'packages/dashboard/src/cli/format.ts': "export { html } from '../html/template.ts';\n",
+      'packages/dashboard/src/cli/commands/jobs.ts':
+        "export { html } from '../format.ts';\nexport const run = () => import('../../index.ts');\n",
+      'packages/dashboard/src/index.ts': "export { html } from './html/template.ts';\n",
+    };
+    const { status, lines } = lint(tree({ ...clean, ...dashboard }));
+    assert.equal(status, 0, lines.join('\n'));
+    const root = tree({
+      ...clean,
+      ...dashboard,
+      'packages/dashboard/src/html/layout.ts': "export { run } from '../cli/commands/jobs.ts';\n",
+      'packages/dashboard/src/widgets/chart.ts': 'export const chart = 1;\n',
+    });
+    const failed = lint(root);
+    assert.equal(failed.status, 1);
+    assert.deepEqual(failed.lines.slice(0, -1), [
+      'packages/dashboard/src/html/layout.ts:1 imports cli/commands/jobs.ts (layer 7: cli) from layer 1: html (a higher layer)',
+      'packages/dashboard/src/widgets/chart.ts:1 is in widgets, which the layer table of scripts/lint-imports.ts does not place: add it to a layer',
     ]);
   });
 
