@@ -88,6 +88,19 @@ it("shows a failed job's arguments, metadata, history, exceptions and the worker
   await expectText(page.locator('main'), worker.name);
 });
 
+it('shows when a scheduled job is due, and links a continuation to the job it waits for', async () => {
+  const page = await browser.open(`${dashboard}/jobs?state=Scheduled`);
+  const row = page.locator(`[data-testid=job-row][data-job-id="${ids.scheduled}"]`);
+  assert.match((await cellUnder(row, 'Due')) ?? 'no Due column', /^in /);
+  assert.match((await row.locator('time').last().getAttribute('title')) ?? 'no title', /\d{4}-\d{2}-\d{2}/, 'the absolute time, on hover');
+
+  await page.goto(`${dashboard}/jobs/${ids.awaiting}`);
+  await expectText(page.getByTestId('job-state'), 'Awaiting');
+  await page.locator(`main a[href="${new URL(dashboard).pathname}/jobs/${ids.mail[0]}"]`).click();
+  await page.waitForURL(`${dashboard}/jobs/${ids.mail[0]}`);
+  await expectText(page.getByTestId('job-state'), 'Enqueued');
+});
+
 it('shows the recurring job: job, schedule, time zone, misfire policy', async () => {
   const page = await browser.open(`${dashboard}/recurring`);
   const row = page.locator(`[data-testid=recurring-row][data-recurring-id="${RECURRING_ID}"]`);

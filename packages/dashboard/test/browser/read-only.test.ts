@@ -27,8 +27,18 @@ const ACTIONS = [
   'recurring-remove',
 ];
 
-/** The pages that hold actions: a failed job, a list of jobs, the recurring jobs. */
-const PAGES_WITH_ACTIONS = [`/jobs/${ids.failed}`, '/jobs?state=Failed', '/recurring'];
+/** The pages that hold actions (a failed job, a list of jobs, the recurring jobs), each with an element it always shows. */
+const PAGES_WITH_ACTIONS: Readonly<Record<string, string>> = {
+  [`/jobs/${ids.failed}`]: 'job-state',
+  '/jobs?state=Failed': 'job-row',
+  '/recurring': 'recurring-row',
+};
+const PAGES: Readonly<Record<string, string>> = {
+  '': 'count-Enqueued',
+  '/workers': 'worker-row',
+  '/queues': 'queue-row',
+  ...PAGES_WITH_ACTIONS,
+};
 
 /** Every POST the dashboard answers, each of which would change the store. */
 const POSTS: readonly (readonly [string, Record<string, string>])[] = [
@@ -42,7 +52,7 @@ const POSTS: readonly (readonly [string, Record<string, string>])[] = [
 
 async function actionsOn(dashboard: string): Promise<string[]> {
   const found = new Set<string>();
-  for (const path of PAGES_WITH_ACTIONS) {
+  for (const path of Object.keys(PAGES_WITH_ACTIONS)) {
     const page = await browser.open(dashboard + path);
     for (const action of ACTIONS) if ((await page.getByTestId(action).count()) > 0) found.add(action);
   }
@@ -80,8 +90,9 @@ it('the writable dashboard has every action, and a POST from its page works (wha
 for (const [name, dashboard] of Object.entries(readOnlyDashboards)) {
   describe(`read-only (${name})`, () => {
     it('says so on every page, and shows no action', async () => {
-      for (const path of ['', '/workers', '/queues', ...PAGES_WITH_ACTIONS]) {
+      for (const [path, content] of Object.entries(PAGES)) {
         const page = await browser.open(dashboard + path);
+        await page.getByTestId(content).first().waitFor(); // the page itself, not an error page
         await expectText(page.getByTestId('read-only-banner'), /read-only/i);
         for (const action of ACTIONS) await expectAbsent(page.getByTestId(action), `${action} on ${path || '/'}`);
       }

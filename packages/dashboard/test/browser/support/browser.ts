@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -45,6 +45,9 @@ export class TestBrowser {
   }
 
   static async launch(): Promise<TestBrowser> {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`The browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does it in CI)`);
+    }
     const profile = mkdtempSync(join(tmpdir(), 'pilotlight-chromium-'));
     try {
       // launch() refuses --user-data-dir among its args: a profile of our own takes the persistent form.
