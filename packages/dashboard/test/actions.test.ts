@@ -163,9 +163,8 @@ describe('bulk actions', () => {
     assert.deepEqual(await Promise.all(jobs.map(stateOf)), ['Enqueued', 'Deleted', 'Deleted'], 'newest first');
   });
 
-  it('requeues every failed job of a filter; a count of 0 says there is nothing to do', async () => {
-    const failing = defineJob('idle.job', () => {});
-    const id = await client.enqueue(failing, undefined, { queue: 'requeue-me' });
+  it('requeues every deleted job of a filter; a count of 0 says there is nothing to do', async () => {
+    const id = await client.enqueue(idle, { n: 0 }, { queue: 'requeue-me' });
     await client.delete(id);
     const fields = { action: 'requeue', scope: 'filter', state: 'Deleted', queue: 'requeue-me' };
     const confirm = squash((await session.post('/jobs/bulk', fields)).body);

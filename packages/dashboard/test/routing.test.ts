@@ -99,9 +99,27 @@ describe('mounting', () => {
       assert.equal((await request(`${server.origin}/admin/jobs/nowhere`)).status, 404, 'under the base path: the dashboard answers');
       const elsewhere = await request(`${server.origin}/api/users`);
       assert.deepEqual([elsewhere.status, elsewhere.body], [418, 'the next handler'], 'outside the base path: next()');
+      assert.equal(elsewhere.headers['content-security-policy'], undefined, "the dashboard's headers stay on its own responses");
       assert.deepEqual(passed, ['/api/users']);
     } finally {
       await server.close();
+    }
+  });
+  it('answers 404 to a request outside the base path when there is no next handler', async () => {
+    const dashboard = createDashboard({ store, basePath: '/admin/jobs' });
+    const server = createServer((req, res) => {
+      Object.assign(req, { originalUrl: req.url });
+      dashboard(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      assert.equal((await request(`${origin}/api/users`)).status, 404);
+      assert.equal((await request(`${origin}/admin/jobs/queues`)).status, 200);
+    } finally {
+      await dashboard.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

@@ -4,7 +4,7 @@ import type { Flash } from '../html/context.ts';
 import type { JobAction } from './applies.ts';
 
 /** The reasons the job's history records for the dashboard's actions. */
-export const REASONS: Readonly<Record<JobAction, string>> = {
+const REASONS: Readonly<Record<JobAction, string>> = {
   requeue: 'Requeued from the dashboard',
   delete: 'Deleted from the dashboard',
 };

@@ -27,10 +27,6 @@ export interface ActionButton {
   readonly testId: string;
   /** `danger` for what cannot be undone. */
   readonly tone?: 'danger';
-  /** Extra fields, posted as they are. */
-  readonly fields?: Readonly<Record<string, string>>;
-  /** Where the result is shown; this page by default. */
-  readonly returnTo?: string;
 }
 
 /** The hidden fields every dashboard form carries: the CSRF token and the page to return to. */
@@ -38,16 +34,11 @@ export function formFields(ctx: PageContext, returnTo = ctx.current): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${ctx.csrf}" /><input type="hidden" name="_return" value="${returnTo}" />`;
 }
 
-/** One action as a POST form of its own with one button (nothing in read-only mode). */
+/** One action as a POST form of its own with one button, returning to this page (nothing in read-only mode). */
 export function actionButton(ctx: PageContext, button: ActionButton): SafeHtml | undefined {
   if (ctx.readOnly) return undefined;
-  const fields = Object.entries(button.fields ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`);
   return html`<form method="post" action="${button.action}" class="inline">
-    ${formFields(ctx, button.returnTo)}${fields}<button
-      type="submit"
-      class="${button.tone === 'danger' ? 'button danger' : 'button'}"
-      data-testid="${button.testId}"
-    >
+    ${formFields(ctx)}<button type="submit" class="${button.tone === 'danger' ? 'button danger' : 'button'}" data-testid="${button.testId}">
       ${button.label}
     </button>
   </form>`;

@@ -18,18 +18,18 @@ export interface JobsFilter {
  * never choose a scheme or a host.
  */
 export class Links {
-  readonly basePath: string;
+  readonly #basePath: string;
   readonly #assets: Readonly<Record<string, string>>;
 
   /** `assets`: the URL path (after `/assets/`) of each asset file, versioned. */
   constructor(basePath: string, assets: Readonly<Record<string, string>>) {
-    this.basePath = basePath;
+    this.#basePath = basePath;
     this.#assets = assets;
   }
 
   /** A dashboard path (`/jobs?state=Failed`) under the base path. */
   to(path: string): string {
-    return `${this.basePath}${path}`;
+    return `${this.#basePath}${path}`;
   }
 
   overview(): string {

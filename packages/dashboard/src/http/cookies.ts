@@ -32,7 +32,7 @@ export function isHttps(req: IncomingMessage): boolean {
 }
 
 /** The first `X-Forwarded-Proto` value: what the client used before a TLS-terminating proxy. */
-export function forwardedProto(req: IncomingMessage): string | undefined {
+function forwardedProto(req: IncomingMessage): string | undefined {
   const header = req.headers['x-forwarded-proto'];
   const value = Array.isArray(header) ? header[0] : header;
   return value?.split(',')[0]?.trim().toLowerCase() || undefined;

@@ -79,9 +79,9 @@ async function serve(
   res: ServerResponse,
   next: ((error?: unknown) => void) | undefined,
 ): Promise<void> {
-  setSecurityHeaders(res);
   const location = locate(req, config.basePath);
   if (location === 'outside' && next) return next();
+  setSecurityHeaders(res);
   const cookieToken = csrfCookieToken(req);
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
   const place = typeof location === 'string' ? undefined : location;
@@ -102,11 +102,12 @@ async function serve(
   };
   try {
     if (closed) return refuse(exchange, 503, 'Shutting down', 'The dashboard is shutting down.');
-    if (place === undefined) return refuse(exchange, 400, 'Bad request', 'The address is not a valid path.');
+    if (location === 'outside') return refuse(exchange, 404, 'Not found', 'No such page.');
+    if (location === 'malformed') return refuse(exchange, 400, 'Bad request', 'The address is not a valid path.');
     const access = await checkAccess(req, config);
     if ('denied' in access) return refuse(exchange, 403, 'Forbidden', access.denied);
     const ctx = { ...exchange.ctx, readOnly: access.granted === 'read-only' };
-    await route({ ...exchange, ctx }, method, place, cookieToken);
+    await route({ ...exchange, ctx }, method, location, cookieToken);
   } catch (error) {
     fail(exchange, error);
   }

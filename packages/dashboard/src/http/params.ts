@@ -80,8 +80,9 @@ export function confirmParam(value: string | null): number | undefined {
 
 /**
  * `_return`: the page a form came from (a path under the base path), where the action redirects
- * to. Anything else (another host: `//evil.example`, a scheme, a backslash) falls back to `fallback`.
+ * to. Anything else (another host: `//evil.example`, `/\\evil.example`, a scheme, white space or
+ * characters a `Location` header cannot carry) falls back to `fallback`.
  */
 export function returnPath(value: string | null, fallback: string): string {
-  return value !== null && /^\/(?![/\\])[^\\\s]*$/.test(value) && value.length <= 2_000 ? value : fallback;
+  return value !== null && value.length <= 2_000 && /^\/(?![/\\])[\x21-\x5b\x5d-\x7e]*$/.test(value) ? value : fallback;
 }

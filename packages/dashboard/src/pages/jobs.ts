@@ -29,12 +29,10 @@ export async function jobsPage(ctx: PageContext, store: Store<unknown>, filter: 
     store.queueStats(),
     filter.q
       ? store.searchJobs({ ...query, text: filter.q, limit: LIMITS.pageSize })
-      : store
-          .listJobs({ ...query, limit: LIMITS.pageSize + 1 })
-          .then((jobs): JobsList => ({
-            jobs: jobs.slice(0, LIMITS.pageSize),
-            next: jobs.length > LIMITS.pageSize ? jobs[LIMITS.pageSize - 1]!.id : undefined,
-          })),
+      : store.listJobs({ ...query, limit: LIMITS.pageSize + 1 }).then((jobs): JobsList => ({
+          jobs: jobs.slice(0, LIMITS.pageSize),
+          next: jobs.length > LIMITS.pageSize ? jobs[LIMITS.pageSize - 1]!.id : undefined,
+        })),
   ]);
   const inTab =
     filter.state === undefined ? STATE_NAMES.reduce((sum, state) => sum + (counts[state] ?? 0), 0) : (counts[filter.state] ?? 0);
