@@ -1,7 +1,8 @@
 /**
- * Human output: aligned tables, dates, ages and state colours. Colours go through `node:util`
- * `styleText`, which leaves text plain when stdout is not a terminal (a pipe, a file) or when
- * `NO_COLOR` is set; widths are measured on the plain text.
+ * Human output: aligned tables and state colours (dates, durations and job names are written as the
+ * dashboard's pages write them: `html/format.ts`, `html/elements.ts`). Colours go through
+ * `node:util` `styleText`, which leaves text plain when stdout is not a terminal (a pipe, a file) or
+ * when `NO_COLOR` is set; widths are measured on the plain text.
  */
 import { styleText } from 'node:util';
 import type { StateName } from 'pilotlight';
@@ -78,52 +79,6 @@ export function stateStyle(text: string): Style | undefined {
 export function stateText(state: StateName): string {
   const style = stateStyle(state);
   return style ? styleText(style, state, { stream: process.stdout }) : state;
-}
-
-/** `2025-12-01 09:23:11Z`: UTC to the second. */
-export function dateText(date: Date | undefined): string {
-  return date === undefined
-    ? ''
-    : date
-        .toISOString()
-        .replace('T', ' ')
-        .replace(/\.\d{3}Z$/, 'Z');
-}
-
-const UNITS: readonly (readonly [string, number])[] = [
-  ['d', 86_400],
-  ['h', 3_600],
-  ['m', 60],
-  ['s', 1],
-];
-
-/** A duration, in its two largest units: `45s`, `3m 12s`, `2h 5m`, `4d 3h`, `0s`. */
-export function durationText(ms: number): string {
-  let rest = Math.max(0, Math.round(ms / 1000));
-  const counts = UNITS.map(([unit, size]) => {
-    const count = Math.floor(rest / size);
-    rest -= count * size;
-    return { count, unit };
-  });
-  const first = counts.findIndex(({ count }) => count > 0);
-  if (first === -1) return '0s';
-  return counts
-    .slice(first, first + 2)
-    .filter(({ count }) => count > 0)
-    .map(({ count, unit }) => `${count}${unit}`)
-    .join(' ');
-}
-
-/** How long ago (or, for a future date, in how long) `date` is: `3m 12s ago`, `in 2h 5m`. */
-export function relativeText(date: Date | undefined, now = Date.now()): string {
-  if (date === undefined) return '';
-  const ms = now - date.getTime();
-  return ms >= 0 ? `${durationText(ms)} ago` : `in ${durationText(-ms)}`;
-}
-
-/** A job's type with its method (class jobs): `TenantService.provision`. */
-export function jobName(job: { readonly type: string; readonly method: string }): string {
-  return job.method === '' ? job.type : `${job.type}.${job.method}`;
 }
 
 /** `text` cut to `max` characters, on one line. */

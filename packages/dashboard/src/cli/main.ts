@@ -10,13 +10,14 @@ import { readFileSync } from 'node:fs';
 import { createClient, ErrorCodes, PilotlightError, ValidationError } from 'pilotlight';
 import { parseCommandArgs } from './args.ts';
 import { allOptions, commandHelp, mainHelp, type Command } from './command.ts';
+import { dashboardCommand } from './commands/dashboard.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { jobCommand } from './commands/job.ts';
 import { recurringCommand } from './commands/recurring.ts';
 import { requeueCommand } from './commands/requeue.ts';
 import { errorMessage, openStore, storeChoice } from './store.ts';
 
-const COMMANDS: readonly Command[] = [jobCommand, requeueCommand, deleteCommand, recurringCommand];
+const COMMANDS: readonly Command[] = [dashboardCommand, jobCommand, requeueCommand, deleteCommand, recurringCommand];
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -5,7 +5,9 @@
 import type { ErrorDetails, JobRecord, StateRecord } from 'pilotlight';
 import { usageError } from '../args.ts';
 import type { Command } from '../command.ts';
-import { dateText, heading, jobName, print, relativeText, stateText, table } from '../format.ts';
+import { heading, print, stateText, table } from '../format.ts';
+import { formatAbsolute, formatRelative } from '../../html/format.ts';
+import { jobName } from '../../html/elements.ts';
 import { jobJson, parsedArgs, printJson, stateJson } from '../records.ts';
 
 const NAME = 'job';
@@ -39,22 +41,22 @@ export const jobCommand: Command = {
 };
 
 function printJob(job: JobRecord, history: readonly StateRecord[]): void {
-  const now = Date.now();
+  const now = new Date();
   print(`${heading(`Job ${job.id}`)}  ${stateText(job.state)}${job.stateReason ? `  ${job.stateReason}` : ''}`);
   const fields: [string, string | undefined][] = [
     ['job', jobName(job)],
     ['queue', job.queue],
     ['priority', String(job.priority)],
     ['attempt', `${job.attempt} (${job.retryCount} ${job.retryCount === 1 ? 'retry' : 'retries'})`],
-    ['created', `${dateText(job.createdAt)}  (${relativeText(job.createdAt, now)})`],
-    ['state since', `${dateText(job.stateChangedAt)}  (${relativeText(job.stateChangedAt, now)})`],
-    ['due', `${dateText(job.runAt)}  (${relativeText(job.runAt, now)})`],
+    ['created', `${formatAbsolute(job.createdAt)}  (${formatRelative(job.createdAt, now)})`],
+    ['state since', `${formatAbsolute(job.stateChangedAt)}  (${formatRelative(job.stateChangedAt, now)})`],
+    ['due', `${formatAbsolute(job.runAt)}  (${formatRelative(job.runAt, now)})`],
     ['parent', job.parentId],
     ['continuations', job.hasContinuations ? 'yes' : undefined],
     ['dedup key', job.dedupKey],
     ['recurring', job.recurringId],
     ['worker', job.serverName],
-    ['lease until', job.leaseUntil && dateText(job.leaseUntil)],
+    ['lease until', job.leaseUntil && formatAbsolute(job.leaseUntil)],
     ['progress', job.progress && `${job.progress.value}${job.progress.message ? `  ${job.progress.message}` : ''}`],
   ];
   const shown = fields.filter((field): field is [string, string] => field[1] !== undefined);
@@ -86,9 +88,9 @@ function printJob(job: JobRecord, history: readonly StateRecord[]): void {
       state.reason,
       state.attempt !== undefined ? `attempt ${state.attempt}` : undefined,
       state.serverName !== undefined ? `on ${state.serverName}` : undefined,
-      state.name === 'Scheduled' && state.runAt ? `due ${dateText(state.runAt)}` : undefined,
+      state.name === 'Scheduled' && state.runAt ? `due ${formatAbsolute(state.runAt)}` : undefined,
     ].filter((detail) => detail !== undefined);
-    print(`  ${dateText(state.at)}  ${stateText(state.name)}${details.length > 0 ? `  ${details.join(', ')}` : ''}`);
+    print(`  ${formatAbsolute(state.at)}  ${stateText(state.name)}${details.length > 0 ? `  ${details.join(', ')}` : ''}`);
     if (state.error) {
       print(indent(`${state.error.type}: ${state.error.message}`, '      '));
       const frames = stackFrames(state.error);

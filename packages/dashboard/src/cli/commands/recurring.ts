@@ -1,6 +1,8 @@
 /** `pilotlight recurring`: the recurring jobs, with their schedule and their next and last runs. */
 import type { Command } from '../command.ts';
-import { dateText, jobName, print, relativeText, table } from '../format.ts';
+import { print, table } from '../format.ts';
+import { formatAbsolute, formatRelative } from '../../html/format.ts';
+import { jobName } from '../../html/elements.ts';
 import { printJson, recurringJson } from '../records.ts';
 
 export const recurringCommand: Command = {
@@ -23,7 +25,7 @@ export const recurringCommand: Command = {
         print('No recurring jobs.');
         return 0;
       }
-      const now = Date.now();
+      const now = new Date();
       print(
         table(
           [
@@ -42,8 +44,8 @@ export const recurringCommand: Command = {
             job.timeZone,
             jobName(job),
             job.queue,
-            `${dateText(job.nextRunAt)} (${relativeText(job.nextRunAt, now)})`,
-            job.lastRunAt ? `${dateText(job.lastRunAt)} (${relativeText(job.lastRunAt, now)})` : 'never',
+            `${formatAbsolute(job.nextRunAt)} (${formatRelative(job.nextRunAt, now)})`,
+            job.lastRunAt ? `${formatAbsolute(job.lastRunAt)} (${formatRelative(job.lastRunAt, now)})` : 'never',
             job.lastJobId ?? '',
           ]),
         ),
