@@ -1,6 +1,6 @@
 import { JobNotFoundError, type Client, type JobRecord, type StateName, type Store } from 'pilotlight';
 import { LIMITS } from '../config/defaults.ts';
-import { STATE_NAMES } from '../data/overview.ts';
+import { STATE_NAMES, totalOf } from '../data/overview.ts';
 import type { Flash } from '../html/context.ts';
 import { plural } from '../html/format.ts';
 import { actionApplies, type JobAction } from './applies.ts';
@@ -28,9 +28,8 @@ export interface BulkEstimate {
 export async function estimateBulk(store: Store<unknown>, action: JobAction, target: BulkTarget): Promise<BulkEstimate> {
   if (target.kind === 'ids') return { count: target.ids.length, upto: undefined };
   const counts = await store.countJobs({ ...(target.queue && { queue: target.queue }), ...(target.type && { type: target.type }) });
-  const count = STATE_NAMES.filter(
-    (state) => (target.state === undefined || state === target.state) && actionApplies(action, state),
-  ).reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+  const states = STATE_NAMES.filter((state) => (target.state === undefined || state === target.state) && actionApplies(action, state));
+  const count = totalOf(counts, states);
   const [newest] = count === 0 ? [] : await store.listJobs({ ...filterQuery(target), limit: 1 });
   return { count, upto: newest?.id };
 }

@@ -31,6 +31,11 @@ export interface OverviewSnapshot {
 
 export const STATE_NAMES: readonly StateName[] = Object.values(JobStates);
 
+/** How many jobs `counts` has in `states` (every state by default). */
+export function totalOf(counts: Readonly<Record<StateName, number>>, states: readonly StateName[] = STATE_NAMES): number {
+  return states.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+}
+
 /** Reads the overview from the store: counters, queue statistics, outcomes per minute, workers. */
 export async function readOverview(store: Store<unknown>, links: Links, now: Date): Promise<OverviewSnapshot> {
   const since = new Date(now.getTime() - (LIMITS.chartMinutes - 1) * 60_000);

@@ -49,7 +49,9 @@ export function createDashboard<Request extends IncomingMessage = IncomingMessag
   const pending = new Set<Promise<void>>();
   let closed = false;
   const handler = (req: Request, res: ServerResponse, next?: (error?: unknown) => void): void => {
-    const work = serve(config, links, closed, req, res, next).finally(() => pending.delete(work));
+    const work = serve(config, links, closed, req, res, next)
+      .catch((error: unknown) => config.logger.error('dashboard: answering a request failed', { error }))
+      .finally(() => pending.delete(work));
     pending.add(work);
   };
   return Object.assign(handler, {

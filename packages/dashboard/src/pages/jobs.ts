@@ -1,7 +1,7 @@
 import type { JobRecord, StateName, Store } from 'pilotlight';
 import { actionApplies, type JobAction } from '../actions/applies.ts';
 import { LIMITS } from '../config/defaults.ts';
-import { STATE_NAMES } from '../data/overview.ts';
+import { STATE_NAMES, totalOf } from '../data/overview.ts';
 import type { PageContext } from '../html/context.ts';
 import { emptyRow, formFields, jobName, stateBadge, timeTag } from '../html/elements.ts';
 import { formatCount, plural } from '../html/format.ts';
@@ -34,8 +34,7 @@ export async function jobsPage(ctx: PageContext, store: Store<unknown>, filter: 
           next: jobs.length > LIMITS.pageSize ? jobs[LIMITS.pageSize - 1]!.id : undefined,
         })),
   ]);
-  const inTab =
-    filter.state === undefined ? STATE_NAMES.reduce((sum, state) => sum + (counts[state] ?? 0), 0) : (counts[filter.state] ?? 0);
+  const inTab = totalOf(counts, filter.state === undefined ? STATE_NAMES : [filter.state]);
   const body = html`<div class="page-head"><h1>Jobs</h1></div>
     ${tabs(ctx, filter, counts)} ${filters(ctx, filter, queues.map((stats) => stats.queue).sort())} ${bulkBar(ctx, filter, inTab)}
     ${jobsTable(ctx, filter, list.jobs)} ${pager(ctx, filter, list)}`;
@@ -43,7 +42,6 @@ export async function jobsPage(ctx: PageContext, store: Store<unknown>, filter: 
 }
 
 function tabs(ctx: PageContext, filter: JobsFilter, counts: Record<StateName, number>): SafeHtml {
-  const all = STATE_NAMES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
   const tab = (state: StateName | undefined, label: string, count: number) => {
     const current = state === filter.state ? html` aria-current="page"` : '';
     const href = ctx.links.jobs({ ...filter, state, before: undefined });
@@ -52,7 +50,7 @@ function tabs(ctx: PageContext, filter: JobsFilter, counts: Record<StateName, nu
     >`;
   };
   return html`<nav class="tabs" aria-label="States">
-    ${STATE_NAMES.map((state) => tab(state, state, counts[state] ?? 0))}${tab(undefined, 'All', all)}
+    ${STATE_NAMES.map((state) => tab(state, state, counts[state] ?? 0))}${tab(undefined, 'All', totalOf(counts))}
   </nav>`;
 }
 
