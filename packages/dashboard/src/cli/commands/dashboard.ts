@@ -77,7 +77,13 @@ async function dashboard({ client }: StoreContext, serve: Serve): Promise<number
     if (error instanceof ValidationError && /basePath/.test(error.message)) throw usageError(NAME, `--base-path: ${error.message}`);
     throw error;
   }
-  server.on('request', (request, response) => handler(request, response));
+  // Under a base path, the rest of the server is nobody's: 404, where the dashboard would take a URL
+  // outside its base path as one a framework had already stripped.
+  server.on('request', (request, response) => {
+    const path = (request.url ?? '/').split(/[?#]/, 1)[0]!;
+    if (serve.basePath === '' || path === serve.basePath || path.startsWith(`${serve.basePath}/`)) return handler(request, response);
+    response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`Not found. The dashboard is at ${serve.basePath}/\n`);
+  });
   const host = address.includes(':') ? `[${address}]` : address;
   print(`Pilotlight dashboard: http://${host}:${port}${serve.basePath}/`);
   if (!loopback) {
