@@ -6,11 +6,16 @@
  */
 export type {
   ClaimRequest,
+  CountJobsFilter,
   CreateJobResult,
   FireRecurring,
+  JobSearchPage,
   ListJobsQuery,
+  MinuteOutcomes,
   NewJob,
   NewRecurringJob,
+  QueueStats,
+  SearchJobsQuery,
   Store,
   StoreEvent,
   Transition,
@@ -50,3 +55,19 @@ export {
   type StoredRecurringRow,
 } from './storage/store-helpers.ts';
 export { isStateName, UNREADABLE_ROW } from './storage/unreadable-rows.ts';
+export { JobCountDeltas, type CountDelta, type OutcomeDelta } from './storage/count-deltas.ts';
+export {
+  emptyCounts,
+  invalidCursor,
+  minuteOf,
+  OUTCOME_RETENTION_MS,
+  QUERY_DEFAULTS,
+  QUERY_LIMITS,
+  resolveSearchJobsQuery,
+  searchPage,
+  TRANSIENT_STATES,
+  TRANSIENT_WALK_ROWS,
+  type ResolvedSearch,
+  type ScannedRow,
+  type SearchOutcome,
+} from './storage/job-queries.ts';

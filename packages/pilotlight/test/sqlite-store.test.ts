@@ -286,6 +286,16 @@ describe('SqliteStore (SQLite specifics)', () => {
 
       const store = open(path);
       const [bogus, runAt, json, leaseless, sound] = (await store.listJobs({})).reverse();
+      // Migration 3 counts the rows as migration 2 left them.
+      assert.deepEqual(await store.countJobs(), {
+        Enqueued: 1,
+        Scheduled: 0,
+        Awaiting: 0,
+        Processing: 1,
+        Succeeded: 0,
+        Failed: 3,
+        Deleted: 0,
+      });
       assert.equal(bogus!.state, 'Failed');
       assert.equal(
         bogus!.stateReason,
@@ -334,6 +344,76 @@ describe('SqliteStore (SQLite specifics)', () => {
       } finally {
         db.close();
       }
+    }));
+
+  it('migration 3 counts the jobs already there per queue and state, and the outcomes of their last 48 hours', () =>
+    withStores(async (open) => {
+      // A file at version 2, as the previous release left it, with jobs in every state.
+      const path = freshPath();
+      const legacy = new DatabaseSync(path);
+      legacy.exec(SQLITE_MIGRATIONS[0]!);
+      legacy.exec(SQLITE_MIGRATIONS[1]!);
+      legacy.exec('CREATE TABLE pilotlight_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      legacy.exec('INSERT INTO pilotlight_migrations VALUES (1, 0), (2, 0)');
+      const insert = legacy.prepare(
+        `INSERT INTO jobs (type, method, args, queue, priority, state, run_at, created_at, state_changed_at, lease_until, history)
+         VALUES ('Legacy', '', '["needle"]', ?, ?, ?, ?, 0, ?, ?, '{"name":"Enqueued","at":0}')`,
+      );
+      const minute = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+      const rows: [queue: string, priority: number, state: string, runAt: number, changedAt: number, lease: number | null][] = [
+        ['mail', 0, 'Enqueued', 5_000, 0, null],
+        ['mail', 3, 'Enqueued', 9_000, 0, null],
+        ['mail', -1, 'Enqueued', 3_000, 0, null],
+        ['mail', 0, 'Processing', 0, minute, minute + 30_000],
+        ['default', 0, 'Succeeded', 0, minute + 1_000, null],
+        ['default', 0, 'Succeeded', 0, minute + 59_000, null],
+        ['default', 0, 'Succeeded', 0, minute + 60_000, null],
+        ['default', 0, 'Failed', 0, minute + 2_000, null],
+        ['default', 0, 'Failed', 0, minute - 72 * 60 * 60_000, null],
+        ['reports', 0, 'Scheduled', 0, 0, null],
+        ['default', 0, 'Deleted', 0, minute, null],
+      ];
+      for (const row of rows) insert.run(...row);
+      legacy.close();
+
+      const store = open(path);
+      assert.deepEqual(migrationVersions(path), [1, 2, 3]);
+      assert.deepEqual(await store.countJobs(), {
+        Enqueued: 3,
+        Scheduled: 1,
+        Awaiting: 0,
+        Processing: 1,
+        Succeeded: 3,
+        Failed: 2,
+        Deleted: 1,
+      });
+      assert.deepEqual(
+        (await store.queueStats()).map((queue) => [queue.queue, queue.counts, queue.oldestEnqueuedAt]),
+        [
+          ['default', { Enqueued: 0, Scheduled: 0, Awaiting: 0, Processing: 0, Succeeded: 3, Failed: 2, Deleted: 1 }, undefined],
+          ['mail', { Enqueued: 3, Scheduled: 0, Awaiting: 0, Processing: 1, Succeeded: 0, Failed: 0, Deleted: 0 }, new Date(3_000)],
+          ['reports', { Enqueued: 0, Scheduled: 1, Awaiting: 0, Processing: 0, Succeeded: 0, Failed: 0, Deleted: 0 }, undefined],
+        ],
+      );
+      assert.deepEqual(await store.countOutcomesPerMinute(new Date(minute - 100 * 60 * 60_000)), [
+        { minute: new Date(minute), succeeded: 2, failed: 1 },
+        { minute: new Date(minute + 60_000), succeeded: 1, failed: 0 },
+      ]);
+      assert.equal((await store.listJobs({ state: 'Failed', limit: 1 })).length, 1);
+      assert.equal((await store.searchJobs({ text: 'needle', state: 'Succeeded' })).jobs.length, 3);
+
+      // From there on, the writes keep the counters.
+      await store.claimJobs({ queues: ['mail'], limit: 2, serverName: 'w', now: new Date(), leaseUntil: new Date(Date.now() + 30_000) });
+      assert.deepEqual((await store.queueStats())[1]!.counts, {
+        Enqueued: 1,
+        Scheduled: 0,
+        Awaiting: 0,
+        Processing: 3,
+        Succeeded: 0,
+        Failed: 0,
+        Deleted: 0,
+      });
+      assert.deepEqual((await store.queueStats())[1]!.oldestEnqueuedAt, new Date(3_000));
     }));
 
   it('refuses a database written by a newer Pilotlight', () => {

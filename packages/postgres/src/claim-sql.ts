@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { JobRecord } from 'pilotlight';
-import { historyEntry, unreadableFailure, type ClaimRequest } from 'pilotlight/store-kit';
+import { historyEntry, minuteOf, unreadableFailure, type ClaimRequest } from 'pilotlight/store-kit';
+import { deltaCtes } from './counters.ts';
 import { claimOrder, jobColumns, jobRowFromValues, readJob, type JobRow } from './rows.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
 
@@ -41,6 +42,10 @@ export function claimCtes(s: string, request: ClaimRequest, p: SqlParams): strin
      )`;
 }
 
+/** The count changes of the claim CTEs: each claimed job left Enqueued for Processing, in its queue. */
+export const CLAIMED_CHANGES = `SELECT queue, 'Enqueued'::text AS state, -1 AS delta FROM claimed
+         UNION ALL SELECT queue, 'Processing', 1 FROM claimed`;
+
 /**
  * The claim on its own (one statement: atomic by itself), with its jobs in claim order. Claimed rows
  * that cannot be read are failed right after (see `keepReadable()`), and the claim goes on for the
@@ -52,7 +57,10 @@ export async function claimJobs(db: pg.ClientBase | pg.Pool, s: string, request:
     const wanted = request.limit - claimed.length;
     const p = new SqlParams();
     const { rows } = await db.query(
-      preparedArrays(`WITH ${claimCtes(s, { ...request, limit: wanted }, p)} SELECT * FROM claimed`, p.values),
+      preparedArrays(
+        `WITH ${claimCtes(s, { ...request, limit: wanted }, p)}, ${deltaCtes(s, CLAIMED_CHANGES)} SELECT * FROM claimed`,
+        p.values,
+      ),
     );
     const readable = await keepReadable(
       db,
@@ -88,17 +96,27 @@ export async function keepReadable(
   const at = request.now;
   // No expiry: a failed job is kept until someone looks at it.
   await db.query(
-    `UPDATE ${s}.jobs AS j
-     SET state = 'Failed', state_reason = f.reason, state_changed_at = $4, server_name = NULL, lease_until = NULL, expires_at = NULL,
-         history = j.history || ',' || f.entry
-     FROM unnest($1::bigint[], $2::text[], $3::text[]) AS f(id, reason, entry)
-     WHERE j.id = f.id AND j.state = 'Processing' AND j.server_name = $5`,
+    `WITH failed AS (
+       UPDATE ${s}.jobs AS j
+       SET state = 'Failed', state_reason = f.reason, state_changed_at = $4, server_name = NULL, lease_until = NULL, expires_at = NULL,
+           history = j.history || ',' || f.entry
+       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS f(id, reason, entry)
+       WHERE j.id = f.id AND j.state = 'Processing' AND j.server_name = $5
+       RETURNING j.queue
+     ),
+     ${deltaCtes(
+       s,
+       `SELECT queue, 'Processing'::text AS state, -1 AS delta FROM failed UNION ALL SELECT queue, 'Failed', 1 FROM failed`,
+       `SELECT $6::timestamptz AS minute, 'Failed' AS state FROM failed`,
+     )}
+     SELECT count(*) FROM failed`,
     [
       failed.map((f) => f.id),
       failed.map((f) => f.reason),
       failed.map((f) => historyEntry(unreadableFailure(f.reason, at))),
       at,
       request.serverName,
+      new Date(minuteOf(at)),
     ],
   );
   return readable;

@@ -3,15 +3,17 @@ import { JobStates } from 'pilotlight';
 import type { JobRecord } from 'pilotlight';
 import type { ClaimRequest, Transition, TransitionAndClaimResult } from 'pilotlight/store-kit';
 import { historyEntry, isPinned, pinnedResult } from 'pilotlight/store-kit';
-import { claimCtes, claimJobs, keepReadable } from './claim-sql.ts';
+import { CLAIMED_CHANGES, claimCtes, claimJobs, keepReadable } from './claim-sql.ts';
+import { deltaCtes } from './counters.ts';
 import { JOB_COLUMNS, claimOrder, jobRowFromValues, toRowId, type JobRow } from './rows.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
 import { lockOrder } from './job-writes.ts';
 
 /**
- * A busy worker's batch (the attempts it just finished, and the jobs that take their slots) in one
- * statement: one round trip, no BEGIN/COMMIT, however many jobs the batch holds. A statement is
- * atomic by itself, so this is the transaction `transitionAndClaim()` promises.
+ * A busy worker's batch (the attempts it just finished, the jobs that take their slots, and what
+ * both change in the job counters) in one statement: one round trip, no BEGIN/COMMIT, however many
+ * jobs the batch holds. A statement is atomic by itself, so this is the transaction
+ * `transitionAndClaim()` promises.
  */
 
 type PinnedTransition = Transition & { readonly job: JobRecord };
@@ -68,8 +70,15 @@ export async function finishAndClaim(
        -- would let the planner read the Processing jobs through jobs_leases, whose dead entries (every
        -- job finished since the last VACUUM) it would walk each time. By id, it reads just these rows.
        WHERE j.id = c.id AND j.state = c.expect_state AND j.attempt = c.expect_attempt AND j.server_name = c.expect_server
-       RETURNING j.id, j.has_continuations, j.progress
-     )${claimed}
+       RETURNING j.id, j.has_continuations, j.progress, j.queue, c.state AS to_state, c.expect_state, c.at
+     )${claimed},
+     ${deltaCtes(
+       s,
+       `SELECT queue, to_state AS state, 1 AS delta FROM finished
+         UNION ALL SELECT queue, expect_state, -1 FROM finished${claim ? `\n         UNION ALL ${CLAIMED_CHANGES}` : ''}`,
+       `SELECT to_timestamp(floor(at / 60000) * 60) AS minute, to_state AS state FROM finished
+         WHERE (to_state = 'Succeeded' OR to_state = 'Failed') AND to_state <> expect_state`,
+     )}
      ${claim ? `SELECT false AS finished, ${JOB_COLUMNS.join(', ')} FROM claimed UNION ALL ` : ''}
      SELECT true AS finished, ${JOB_COLUMNS.map((name) => (FINISHED_COLUMNS.has(name) ? name : 'NULL')).join(', ')} FROM finished`,
       p.values,

@@ -1,12 +1,17 @@
 import pg from 'pg';
 import { JobStates } from 'pilotlight';
 import type { JobRecord, StateName } from 'pilotlight';
-import type { CreateJobResult, NewJob, Transition } from 'pilotlight/store-kit';
+import type { CreateJobResult, JobCountDeltas, NewJob, Transition } from 'pilotlight/store-kit';
 import { ErrorCodes, historyEntry, isPinned, JobNotFoundError, pinnedResult, PilotlightError, retryJson } from 'pilotlight/store-kit';
+import { deltaCtes } from './counters.ts';
 import { jobColumns, toJob, toRowId, type JobRow } from './rows.ts';
 import { prepared, SqlParams } from './sql-params.ts';
 
-/** The writes every job change goes through: inserting a job, applying a guarded transition. */
+/**
+ * The writes every job change goes through: inserting a job, applying a guarded transition. Each
+ * counts what it changed: in its own statement, or in the transaction's `deltas`, which the caller
+ * records before committing (see counters.ts).
+ */
 
 const COLUMNS = jobColumns();
 const FINISHED: readonly StateName[] = [JobStates.Succeeded, JobStates.Failed, JobStates.Deleted];
@@ -17,7 +22,13 @@ const UNIQUE_VIOLATION = '23505';
  * `wakeQueues` collects queues to NOTIFY on commit: those of Enqueued parents this insert locked.
  * A claim running meanwhile skipped that parent (SKIP LOCKED) and may have gone idle.
  */
-export async function insertJob(client: pg.ClientBase, s: string, job: NewJob, wakeQueues?: string[]): Promise<CreateJobResult> {
+export async function insertJob(
+  client: pg.ClientBase,
+  s: string,
+  job: NewJob,
+  deltas: JobCountDeltas,
+  wakeQueues?: string[],
+): Promise<CreateJobResult> {
   let parentState: StateName | undefined;
   let parentRowId: string | null = null;
   if (job.parentId !== undefined) {
@@ -62,6 +73,7 @@ export async function insertJob(client: pg.ClientBase, s: string, job: NewJob, w
     );
     if (rows[0]) {
       if (parentRowId !== null) await client.query(`UPDATE ${s}.jobs SET has_continuations = true WHERE id = $1`, [parentRowId]);
+      deltas.add(job.queue, job.state.name, 1);
       return { id: rows[0].id, created: true, ...(parentState && { parentState }) };
     }
     const existing = await client.query<{ id: string }>(`SELECT id FROM ${s}.jobs WHERE dedup_key = $1 AND state NOT IN ${FINISHED_SQL}`, [
@@ -112,7 +124,8 @@ export async function insertPlainJobs(
        ),
        woken AS (
          SELECT pg_notify(${p.add(channel, 'text')}, queue) FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'Enqueued') AS q
-       )
+       ),
+       ${deltaCtes(s, 'SELECT queue, state, 1 AS delta FROM inserted')}
        -- Naming woken is what makes it run. Identities are drawn in insertion order: by id is the order of jobs.
        SELECT id FROM inserted WHERE (SELECT count(*) FROM woken) >= 0 ORDER BY id`,
       p.values,
@@ -122,7 +135,12 @@ export async function insertPlainJobs(
 }
 
 /** Applies one guarded change; `s` is the quoted schema. */
-export async function applyTransition(client: pg.ClientBase, s: string, change: Transition): Promise<JobRecord | undefined> {
+export async function applyTransition(
+  client: pg.ClientBase,
+  s: string,
+  change: Transition,
+  deltas: JobCountDeltas,
+): Promise<JobRecord | undefined> {
   const { expect, to } = change;
   const rowId = toRowId(change.id);
   if (rowId === undefined) return undefined;
@@ -136,7 +154,7 @@ export async function applyTransition(client: pg.ClientBase, s: string, change: 
      WHERE id = $8 AND state = $9
        AND ($10::integer IS NULL OR attempt = $10)
        AND ($11::text IS NULL OR server_name = $11)
-     RETURNING ${pinned ? 'has_continuations, progress' : COLUMNS}`;
+     RETURNING ${pinned ? 'has_continuations, progress, queue' : COLUMNS}`;
   const params = [
     to.name,
     to.reason ?? null,
@@ -156,7 +174,7 @@ export async function applyTransition(client: pg.ClientBase, s: string, change: 
   // already in the index under the same key. So only those changes pay for a SAVEPOINT, which
   // undoes the failed UPDATE alone and lets the rest of the batch commit.
   const mayCollide = FINISHED.includes(expect.state) && !FINISHED.includes(to.name);
-  let rows: (JobRow | Pick<JobRow, 'has_continuations' | 'progress'>)[];
+  let rows: (JobRow | Pick<JobRow, 'has_continuations' | 'progress' | 'queue'>)[];
   if (mayCollide) {
     await client.query('SAVEPOINT pilotlight_transition');
     try {
@@ -172,6 +190,7 @@ export async function applyTransition(client: pg.ClientBase, s: string, change: 
   }
   const row = rows[0];
   if (!row) return undefined;
+  deltas.moved(row.queue, expect.state, to.name, to.at);
   if (!isPinned(change)) return toJob(row as JobRow);
   return pinnedResult(change, row.has_continuations, row.progress ?? undefined);
 }

@@ -112,6 +112,52 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
     ADD CONSTRAINT jobs_metadata_object CHECK (jsonb_typeof(metadata) = 'object'),
     ADD CONSTRAINT jobs_retry_object CHECK (jsonb_typeof(retry) = 'object');
   `,
+  /* 3: listing indexes, job counters, outcomes per minute */ (s) => `
+  -- Newest first by state, and by state within a queue or a type: a page deep into a million jobs is
+  -- a range of one of these. Enqueued and Processing are left out: every job passes through them, and
+  -- each UPDATE that changes the state writes an entry in every index whose predicate the new row
+  -- meets, so a job writes its entries here once, when it comes to rest. Those two states are listed
+  -- through jobs_fetch and jobs_leases, which hold them alone.
+  CREATE INDEX jobs_by_state ON ${s}.jobs (state, id) WHERE state <> 'Enqueued' AND state <> 'Processing';
+  CREATE INDEX jobs_by_queue ON ${s}.jobs (queue, state, id) WHERE state <> 'Enqueued' AND state <> 'Processing';
+  CREATE INDEX jobs_by_type ON ${s}.jobs (type, state, id) WHERE state <> 'Enqueued' AND state <> 'Processing';
+
+  -- Jobs per queue and state, as Hangfire's SQL Server storage keeps its statistics (Counter and
+  -- AggregatedCounter): every statement that inserts, deletes or moves jobs appends its changes to
+  -- job_count_deltas, one row per queue and state, in its own transaction; readers add the pending
+  -- deltas to job_counts, and maintenance folds them in (see counters.ts). No index on the deltas:
+  -- they are appended, read whole and emptied.
+  CREATE TABLE ${s}.job_counts (
+    queue TEXT NOT NULL,
+    state TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (queue, state)
+  );
+  CREATE TABLE ${s}.job_count_deltas (
+    queue TEXT NOT NULL,
+    state TEXT NOT NULL,
+    delta BIGINT NOT NULL
+  );
+  INSERT INTO ${s}.job_counts (queue, state, n) SELECT queue, state, count(*) FROM ${s}.jobs GROUP BY queue, state;
+
+  -- Jobs that reached Succeeded or Failed, per minute: they outlive the jobs. The same two tables.
+  -- Seeded from the finished jobs of the last 48 hours (those already deleted are not known).
+  CREATE TABLE ${s}.job_outcomes (
+    minute TIMESTAMPTZ PRIMARY KEY,
+    succeeded BIGINT NOT NULL,
+    failed BIGINT NOT NULL
+  );
+  CREATE TABLE ${s}.job_outcome_deltas (
+    minute TIMESTAMPTZ NOT NULL,
+    succeeded BIGINT NOT NULL,
+    failed BIGINT NOT NULL
+  );
+  INSERT INTO ${s}.job_outcomes (minute, succeeded, failed)
+    SELECT to_timestamp(floor(extract(epoch FROM state_changed_at) / 60) * 60),
+           count(*) FILTER (WHERE state = 'Succeeded'), count(*) FILTER (WHERE state = 'Failed')
+    FROM ${s}.jobs WHERE state IN ('Succeeded', 'Failed') AND state_changed_at >= now() - interval '48 hours'
+    GROUP BY 1;
+  `,
 ];
 
 /**

@@ -3,10 +3,15 @@ import { JobStates } from 'pilotlight';
 import type { JobProgress, JobRecord, ListJobsQuery, RecurringJobRecord, ServerRecord, StateName, StateRecord, Store } from 'pilotlight';
 import type {
   ClaimRequest,
+  CountJobsFilter,
   CreateJobResult,
   FireRecurring,
+  JobSearchPage,
+  MinuteOutcomes,
   NewJob,
   NewRecurringJob,
+  QueueStats,
+  SearchJobsQuery,
   StoreEvent,
   Transition,
   TransitionAndClaimResult,
@@ -15,10 +20,20 @@ import { migrate } from './migrations.ts';
 import { assertTransaction, inTransaction, retryDeadlock } from './transactions.ts';
 import { jobColumns, toJob, toRecurring, toRowId, toServer, type JobRow, type RecurringRow, type ServerRow } from './rows.ts';
 import { WakeListener } from './wake-listener.ts';
-import { isStateName, parseHistory, retryJson, StoreClosedError, StoreListeners } from 'pilotlight/store-kit';
+import {
+  isStateName,
+  JobCountDeltas,
+  parseHistory,
+  resolveSearchJobsQuery,
+  retryJson,
+  StoreClosedError,
+  StoreListeners,
+} from 'pilotlight/store-kit';
 import { applyTransition, insertJob, insertPlainJobs, isPlainJob, lockOrder } from './job-writes.ts';
 import { claimJobs } from './claim-sql.ts';
 import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';
+import { CounterReads, deltaCtes, foldCounters, writeDeltas } from './counters.ts';
+import { listJobs, searchJobs } from './job-listing.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -32,6 +47,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
   readonly #columns: string;
   readonly #listeners = new StoreListeners();
   readonly #wake: WakeListener;
+  readonly #counters: CounterReads;
   #closing: Promise<void> | undefined;
 
   /** Use `createPostgresStore()`, which validates the options and migrates. */
@@ -47,6 +63,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
     this.#s = quoteIdentifier(options.schema);
     this.#channel = `${options.schema}_wake`;
     this.#columns = jobColumns();
+    this.#counters = new CounterReads(options.pool, this.#s, options.schema);
     this.#wake = new WakeListener({
       channel: this.#channel,
       connect: options.connectListener,
@@ -87,7 +104,9 @@ export class PostgresStore implements Store<pg.ClientBase> {
     const insertEach = async (client: pg.ClientBase) => {
       lockedParents.length = 0; // (a retried transaction starts over)
       const created: CreateJobResult[] = [];
-      for (const job of jobs) created.push(await insertJob(client, this.#s, job, lockedParents));
+      const deltas = new JobCountDeltas();
+      for (const job of jobs) created.push(await insertJob(client, this.#s, job, deltas, lockedParents));
+      await writeDeltas(client, this.#s, deltas);
       await this.#notify(client, [...enqueuedQueues(jobs, created), ...lockedParents]);
       return created;
     };
@@ -129,21 +148,29 @@ export class PostgresStore implements Store<pg.ClientBase> {
   }
 
   async listJobs(query: ListJobsQuery): Promise<JobRecord[]> {
-    const { rows } = await this.#query<JobRow>(
-      `SELECT ${this.#columns} FROM ${this.#s}.jobs
-       WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR queue = $2) AND ($3::text IS NULL OR type = $3)
-       ORDER BY id DESC LIMIT $4 OFFSET $5`,
-      [query.state ?? null, query.queue ?? null, query.type ?? null, query.limit ?? 100, query.offset ?? 0],
-    );
-    return rows.map(toJob);
+    this.#assertOpen();
+    return listJobs(this.#pool, this.#s, query);
   }
 
-  async countJobs(): Promise<Record<StateName, number>> {
-    const counts = Object.fromEntries(Object.values(JobStates).map((state) => [state, 0])) as Record<StateName, number>;
-    const { rows } = await this.#query<{ state: StateName; n: string }>(`SELECT state, count(*) AS n FROM ${this.#s}.jobs GROUP BY state`);
-    // A state this version does not know (a row written around the schema's checks) is no key of its own.
-    for (const row of rows) if (Object.hasOwn(counts, row.state)) counts[row.state] = Number(row.n);
-    return counts;
+  async searchJobs(query: SearchJobsQuery): Promise<JobSearchPage> {
+    const search = resolveSearchJobsQuery(query);
+    this.#assertOpen();
+    return searchJobs(this.#pool, this.#s, search);
+  }
+
+  async countJobs(filter: CountJobsFilter = {}): Promise<Record<StateName, number>> {
+    this.#assertOpen();
+    return this.#counters.countJobs(filter);
+  }
+
+  async queueStats(): Promise<QueueStats[]> {
+    this.#assertOpen();
+    return this.#counters.queueStats();
+  }
+
+  async countOutcomesPerMinute(since: Date): Promise<MinuteOutcomes[]> {
+    this.#assertOpen();
+    return this.#counters.countOutcomesPerMinute(since);
   }
 
   async claimJobs(request: ClaimRequest): Promise<JobRecord[]> {
@@ -171,7 +198,9 @@ export class PostgresStore implements Store<pg.ClientBase> {
       // Rows are locked in ascending id order, whatever the order of the batch: two batches touching
       // the same jobs (a worker finishing them, maintenance requeueing them) then cannot deadlock.
       const transitioned: (JobRecord | undefined)[] = new Array(changes.length).fill(undefined);
-      for (const i of lockOrder(changes)) transitioned[i] = await applyTransition(client, this.#s, changes[i]!);
+      const deltas = new JobCountDeltas();
+      for (const i of lockOrder(changes)) transitioned[i] = await applyTransition(client, this.#s, changes[i]!, deltas);
+      await writeDeltas(client, this.#s, deltas);
       await this.#notify(client, enqueuedQueues(transitioned));
       const claimed = claim ? await this.#claim(client, claim) : [];
       return { transitioned, claimed };
@@ -245,13 +274,20 @@ export class PostgresStore implements Store<pg.ClientBase> {
 
   async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
     // SKIP LOCKED: two workers' maintenance delete different batches instead of waiting on each other.
-    const result = await this.#query(
-      `DELETE FROM ${this.#s}.jobs WHERE id IN (
-         SELECT id FROM ${this.#s}.jobs WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
-       )`,
+    const { rows } = await this.#query<{ n: string }>(
+      `WITH deleted AS (
+         DELETE FROM ${this.#s}.jobs WHERE id IN (
+           SELECT id FROM ${this.#s}.jobs WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+         )
+         RETURNING queue, state
+       ),
+       ${deltaCtes(this.#s, 'SELECT queue, state, -1 AS delta FROM deleted')}
+       SELECT count(*) AS n FROM deleted`,
       [now, limit],
     );
-    return result.rowCount ?? 0;
+    // Every worker's maintenance calls this on every pass: where the pending count changes are folded in.
+    await foldCounters(this.#pool, this.#s, this.schema, now);
+    return Number(rows[0]!.n);
   }
 
   async heartbeat(server: ServerRecord, leaseUntil: Date): Promise<string[]> {
@@ -348,7 +384,9 @@ export class PostgresStore implements Store<pg.ClientBase> {
       );
       if (won.rowCount === 0) return undefined;
       const created: CreateJobResult[] = [];
-      for (const job of fire.jobs) created.push(await insertJob(client, this.#s, job));
+      const deltas = new JobCountDeltas();
+      for (const job of fire.jobs) created.push(await insertJob(client, this.#s, job, deltas));
+      await writeDeltas(client, this.#s, deltas);
       const last = created.at(-1);
       if (last) await client.query(`UPDATE ${this.#s}.recurring_jobs SET last_job_id = $1 WHERE id = $2`, [last.id, fire.id]);
       await this.#notify(client, enqueued(created));

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { ValidationError } from 'pilotlight';
+import { ValidationError, type StateName } from 'pilotlight';
 import { type StoreEvent } from 'pilotlight/store-kit';
 import { newJob, storeContract } from 'pilotlight/testing';
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.ts';
 import { POSTGRES_MIGRATIONS } from '../src/migrations.ts';
 import { waitFor } from '../../pilotlight/test/support/wait.ts';
 import { dropSchemas, dropStaleTestSchemas, STALE_AFTER_MS, TEST_DATABASE_URL, testSchema } from './support/schemas.ts';
+
+const ALL_STATES: readonly StateName[] = ['Enqueued', 'Scheduled', 'Awaiting', 'Processing', 'Succeeded', 'Failed', 'Deleted'];
 
 /** Every schema a test created, dropped when the file is done. */
 const schemas = new Set<string>();
@@ -260,14 +262,14 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
           return rows;
         });
       const store = await open({ schema: freshSchema() });
-      await store.countJobs(); // a pool connection, at least
+      await store.listJobs({}); // a pool connection, at least
       const sessions = await sessionsOn(store.schema);
       assert.ok(
         sessions.some((row) => row.application_name === 'pilotlight listener' && row.query.startsWith('LISTEN')),
         JSON.stringify(sessions),
       );
       assert.ok(
-        sessions.some((row) => row.application_name === 'pilotlight' && row.query.includes('count(*)')),
+        sessions.some((row) => row.application_name === 'pilotlight' && row.query.includes('ORDER BY id DESC')),
         JSON.stringify(sessions),
       );
 
@@ -275,14 +277,14 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       const name = `billing-worker ${randomBytes(4).toString('hex')}`;
       url.searchParams.set('application_name', name);
       const named = await open({ schema: freshSchema(), connectionString: url.toString() });
-      await named.countJobs();
+      await named.listJobs({});
       const custom = await sessionsOn(named.schema);
       assert.ok(
         custom.some((row) => row.application_name === name && row.query.startsWith('LISTEN')),
         `the listener carries the connection string's name: ${JSON.stringify(custom)}`,
       );
       assert.ok(
-        custom.some((row) => row.application_name === name && row.query.includes('count(*)')),
+        custom.some((row) => row.application_name === name && row.query.includes('ORDER BY id DESC')),
         `a pool connection carries it: ${JSON.stringify(custom)}`,
       );
     }));
@@ -432,6 +434,133 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       await store.close();
     }
   });
+
+  it('migration 3 counts the jobs already there per queue and state, and the outcomes of their last 48 hours', async () => {
+    const schema = freshSchema();
+    // A schema at version 2, as the previous release left it, with jobs in every state.
+    const minute = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+    await withClient(async (client) => {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(
+        `CREATE TABLE "${schema}".migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+      );
+      await client.query(POSTGRES_MIGRATIONS[0]!(`"${schema}"`));
+      await client.query(POSTGRES_MIGRATIONS[1]!(`"${schema}"`));
+      await client.query(`INSERT INTO "${schema}".migrations (version) VALUES (1), (2)`);
+      const rows: [queue: string, priority: number, state: string, runAt: number, changedAt: number][] = [
+        ['mail', 0, 'Enqueued', 5_000, 0],
+        ['mail', 3, 'Enqueued', 9_000, 0],
+        ['mail', -1, 'Enqueued', 3_000, 0],
+        ['mail', 0, 'Processing', 0, minute],
+        ['default', 0, 'Succeeded', 0, minute + 1_000],
+        ['default', 0, 'Succeeded', 0, minute + 59_000],
+        ['default', 0, 'Succeeded', 0, minute + 60_000],
+        ['default', 0, 'Failed', 0, minute + 2_000],
+        ['default', 0, 'Failed', 0, minute - 72 * 60 * 60_000],
+        ['reports', 0, 'Scheduled', 0, 0],
+        ['default', 0, 'Deleted', 0, minute],
+      ];
+      for (const [queue, priority, state, runAt, changedAt] of rows) {
+        await client.query(
+          `INSERT INTO "${schema}".jobs (type, method, args, queue, priority, state, run_at, created_at, state_changed_at, lease_until, history)
+           VALUES ('Legacy', '', '["needle"]', $1, $2, $3, $4, now(), $5, CASE WHEN $3 = 'Processing' THEN now() END, '{"name":"Enqueued","at":0}')`,
+          [queue, priority, state, new Date(runAt), new Date(changedAt)],
+        );
+      }
+    });
+    const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    try {
+      assert.deepEqual(await store.countJobs(), {
+        Enqueued: 3,
+        Scheduled: 1,
+        Awaiting: 0,
+        Processing: 1,
+        Succeeded: 3,
+        Failed: 2,
+        Deleted: 1,
+      });
+      assert.deepEqual(
+        (await store.queueStats()).map((queue) => [queue.queue, queue.counts, queue.oldestEnqueuedAt]),
+        [
+          ['default', { Enqueued: 0, Scheduled: 0, Awaiting: 0, Processing: 0, Succeeded: 3, Failed: 2, Deleted: 1 }, undefined],
+          ['mail', { Enqueued: 3, Scheduled: 0, Awaiting: 0, Processing: 1, Succeeded: 0, Failed: 0, Deleted: 0 }, new Date(3_000)],
+          ['reports', { Enqueued: 0, Scheduled: 1, Awaiting: 0, Processing: 0, Succeeded: 0, Failed: 0, Deleted: 0 }, undefined],
+        ],
+      );
+      assert.deepEqual(await store.countOutcomesPerMinute(new Date(minute - 100 * 60 * 60_000)), [
+        { minute: new Date(minute), succeeded: 2, failed: 1 },
+        { minute: new Date(minute + 60_000), succeeded: 1, failed: 0 },
+      ]);
+      assert.equal((await store.searchJobs({ text: 'needle', state: 'Succeeded' })).jobs.length, 3);
+      await store.claimJobs({ queues: ['mail'], limit: 2, serverName: 'w', now: new Date(), leaseUntil: new Date(Date.now() + 30_000) });
+      assert.deepEqual((await store.countJobs({ queue: 'mail' })).Processing, 3);
+      assert.deepEqual((await store.queueStats())[1]!.oldestEnqueuedAt, new Date(3_000));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps exact counts while two stores claim, finish and fold at once', () =>
+    withStores(async (open) => {
+      const schema = freshSchema();
+      const stores = [await open({ schema, poolSize: 4 }), await open({ schema, poolSize: 4 })];
+      await stores[0]!.createJobs(Array.from({ length: 600 }, (_, i) => newJob({ queue: i % 2 === 0 ? 'even' : 'odd' })));
+      const outcomes = ['Succeeded', 'Failed', 'Deleted'] as const;
+      let finished = 0; // jobs that reached Succeeded or Failed
+      const worker = async (store: PostgresStore, name: string) => {
+        const claim = () => ({
+          queues: ['even', 'odd'],
+          limit: 7,
+          serverName: name,
+          now: new Date(),
+          leaseUntil: new Date(Date.now() + 60_000),
+        });
+        let running = await store.claimJobs(claim());
+        while (running.length > 0) {
+          const changes = running.map((job, i) => ({
+            id: job.id,
+            job,
+            expect: { state: 'Processing' as const, attempt: job.attempt, serverName: name },
+            to: { name: outcomes[(Number(job.id) + i) % 3]!, at: new Date() },
+            expiresAt: i % 2 === 0 ? new Date(0) : null,
+          }));
+          const result = await store.transitionAndClaim(changes, claim());
+          result.transitioned.forEach((job, i) => {
+            if (job && changes[i]!.to.name !== 'Deleted') finished++;
+          });
+          running = result.claimed;
+        }
+      };
+      let working = true;
+      const maintenance = async (store: PostgresStore) => {
+        while (working) await Promise.all([store.deleteExpiredJobs(new Date(), 50), store.countJobs(), store.queueStats()]);
+      };
+      const folding = [maintenance(stores[0]!), maintenance(stores[1]!)];
+      await Promise.all([worker(stores[0]!, 'a'), worker(stores[0]!, 'b'), worker(stores[1]!, 'c'), worker(stores[1]!, 'd')]);
+      working = false;
+      await Promise.all(folding);
+
+      const real = await withClient(
+        async (client) =>
+          (await client.query<{ state: StateName; n: number }>(`SELECT state, count(*)::int AS n FROM "${schema}".jobs GROUP BY state`))
+            .rows,
+      );
+      const expected = Object.fromEntries(ALL_STATES.map((state) => [state, real.find((row) => row.state === state)?.n ?? 0]));
+      assert.deepEqual(await stores[0]!.countJobs(), expected);
+      assert.deepEqual(await stores[1]!.countJobs(), expected);
+      await stores[1]!.deleteExpiredJobs(new Date(), 1_000);
+      const folded = await withClient(async (client) => ({
+        pending: (await client.query(`SELECT count(*)::int AS n FROM "${schema}".job_count_deltas`)).rows[0].n,
+        counts: (await client.query(`SELECT queue, state, n::int FROM "${schema}".job_counts WHERE n <> 0 ORDER BY queue, state`)).rows,
+        real: (
+          await client.query(`SELECT queue, state, count(*)::int AS n FROM "${schema}".jobs GROUP BY queue, state ORDER BY queue, state`)
+        ).rows,
+        outcomes: (await client.query(`SELECT sum(succeeded)::int AS s, sum(failed)::int AS f FROM "${schema}".job_outcomes`)).rows[0],
+      }));
+      assert.equal(folded.pending, 0, 'every delta folded');
+      assert.deepEqual(folded.counts, folded.real);
+      assert.equal(folded.outcomes.s + folded.outcomes.f, finished);
+    }));
 
   it('refuses a schema written by a newer Pilotlight, and leaks no connection', async () => {
     const schema = freshSchema();

@@ -31,9 +31,28 @@ export interface Store<Transaction = never> {
   getJob(id: string): Promise<JobRecord | undefined>;
   /** The job's state history, oldest first. */
   getHistory(id: string): Promise<StateRecord[]>;
+  /** Jobs newest first (highest id first), filtered; page deeper with `before` (keyset pagination). */
   listJobs(query: ListJobsQuery): Promise<JobRecord[]>;
-  /** How many jobs are in each state. */
-  countJobs(): Promise<Record<StateName, number>>;
+  /**
+   * Jobs whose id, type or arguments contain `query.text`, newest first. The scan is bounded: it
+   * examines at most `scanLimit` jobs (those the other filters select), so that a search costs the
+   * same whatever the store holds; `next` says where to continue.
+   */
+  searchJobs(query: SearchJobsQuery): Promise<JobSearchPage>;
+  /**
+   * How many jobs are in each state, in all queues or in `filter.queue`. Without `filter.type` this
+   * reads counters the store keeps up to date with every write (as fast with a million jobs as with
+   * ten); with it, an index.
+   */
+  countJobs(filter?: CountJobsFilter): Promise<Record<StateName, number>>;
+  /** Per queue that holds jobs: how many in each state and when its oldest `Enqueued` job became due. From counters. */
+  queueStats(): Promise<QueueStats[]>;
+  /**
+   * Jobs that reached `Succeeded` or `Failed`, per minute, for the minutes from `since` (rounded
+   * down to its minute) on, oldest first; minutes with neither are left out. Kept by the store as
+   * counters at least 24 hours, so they survive the jobs' own deletion.
+   */
+  countOutcomesPerMinute(since: Date): Promise<MinuteOutcomes[]>;
 
   /**
    * Atomically move up to `limit` `Enqueued` jobs (every enqueued job is due) of the given queues to
@@ -121,10 +140,55 @@ export interface ListJobsQuery {
   readonly state?: StateName;
   readonly queue?: string;
   readonly type?: string;
+  /** Only jobs older than this job id (the last id of the previous page): keyset pagination, fast at any depth. */
+  readonly before?: string;
   /** @default 100 */
   readonly limit?: number;
-  /** Skip this many (newest first). @default 0 */
+  /** Skip this many (newest first). Slow deep into a large store: prefer `before`. @default 0 */
   readonly offset?: number;
+}
+
+export interface SearchJobsQuery {
+  /** Matched as a case-sensitive substring of the job's id, type and JSON arguments. Not empty. */
+  readonly text: string;
+  readonly state?: StateName;
+  readonly queue?: string;
+  readonly type?: string;
+  /** Only jobs older than this job id: where the previous page's `next` said to continue. */
+  readonly before?: string;
+  /** At most this many matches. @default 50 */
+  readonly limit?: number;
+  /** At most this many jobs (selected by the other filters) are examined. @default 10000 */
+  readonly scanLimit?: number;
+}
+
+export interface JobSearchPage {
+  /** The matches, newest first. */
+  readonly jobs: JobRecord[];
+  /**
+   * The id to pass as `before` to search older jobs; `undefined` when the scan reached the oldest
+   * job (nothing older is left to examine).
+   */
+  readonly next: string | undefined;
+}
+
+export interface CountJobsFilter {
+  readonly queue?: string;
+  readonly type?: string;
+}
+
+export interface QueueStats {
+  readonly queue: string;
+  readonly counts: Record<StateName, number>;
+  /** When the queue's oldest waiting (`Enqueued`) job became due; `undefined` when none waits. */
+  readonly oldestEnqueuedAt: Date | undefined;
+}
+
+export interface MinuteOutcomes {
+  /** The start of the minute (UTC). */
+  readonly minute: Date;
+  readonly succeeded: number;
+  readonly failed: number;
 }
 
 export interface ClaimRequest {

@@ -1,10 +1,13 @@
 import { describe } from 'node:test';
 import type { Store } from '../store.ts';
 import { claimingContract } from './claiming.contract.ts';
+import { countersContract } from './counters.contract.ts';
 import { eventsContract } from './events.contract.ts';
 import { jobsContract } from './jobs.contract.ts';
+import { listingContract } from './listing.contract.ts';
 import { maintenanceContract } from './maintenance.contract.ts';
 import { recurringContract } from './recurring.contract.ts';
+import { searchContract } from './search.contract.ts';
 import { serversContract } from './servers.contract.ts';
 import { unreadableRowsContract, type CorruptRows } from './unreadable-rows.contract.ts';
 
@@ -32,6 +35,9 @@ export function storeContract(name: string, createStore: () => Store | Promise<S
     serversContract(createStore);
     recurringContract(createStore);
     eventsContract(createStore);
+    listingContract(createStore);
+    searchContract(createStore);
+    countersContract(createStore);
     if (options.corrupt) unreadableRowsContract(createStore, options.corrupt);
   });
 }

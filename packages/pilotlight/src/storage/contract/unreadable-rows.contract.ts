@@ -65,6 +65,8 @@ export function unreadableRowsContract(createStore: StoreFactory, corrupt: Corru
         error: { type: 'UnreadableRow', message: failedMetadata.stateReason },
       });
       assert.equal((await store.countJobs()).Failed, 2);
+      assert.equal((await store.countJobs()).Processing, 2);
+      assert.deepEqual(await store.countOutcomesPerMinute(at(0)), [{ minute: at(0), succeeded: 0, failed: 2 }]);
     });
 
     storeIt(createStore, 'a worker batch (transitionAndClaim) also fails them and claims the jobs behind them', async (store) => {
@@ -85,6 +87,8 @@ export function unreadableRowsContract(createStore: StoreFactory, corrupt: Corru
         failed.stateReason ?? '',
         /^Unreadable row: column metadata is not a JSON object of strings \(a string: "not an object"\)$/,
       );
+      const counts = await store.countJobs();
+      assert.deepEqual([counts.Enqueued, counts.Processing, counts.Succeeded, counts.Failed], [0, 1, 1, 1]);
     });
 
     storeIt(
@@ -114,9 +118,13 @@ export function unreadableRowsContract(createStore: StoreFactory, corrupt: Corru
         const [strange, normal] = await create(store, newJob(), newJob());
         await corrupt(store, `UPDATE jobs SET state = 'Bogus' WHERE id = ${strange}`);
 
-        const counts = await store.countJobs();
-        assert.deepEqual(Object.keys(counts).sort(), [...ALL_STATES].sort());
-        assert.equal(counts.Enqueued, 1);
+        // The counters keep counting a row changed around the store as the store last wrote it;
+        // a count by type reads the rows.
+        for (const counts of [await store.countJobs(), await store.countJobs({ type: 'Mailer' })]) {
+          assert.deepEqual(Object.keys(counts).sort(), [...ALL_STATES].sort());
+        }
+        assert.equal((await store.countJobs()).Enqueued, 2);
+        assert.equal((await store.countJobs({ type: 'Mailer' })).Enqueued, 1);
         const job = await mustGet(store, strange!);
         assert.equal(job.state, 'Failed');
         assert.match(job.stateReason ?? '', /^Unreadable row: column state holds "Bogus", not one of the 7 states/);

@@ -1,10 +1,12 @@
 /**
  * The SQLite store's statements that write jobs: insert (with its dedup key and continuation
- * parent), claim, and the guarded state transition. Each runs inside the caller's transaction.
+ * parent), claim, and the guarded state transition. Each runs inside the caller's transaction and
+ * adds what it changed to the transaction's `deltas`, which the caller writes before committing.
  */
 
 import { JobNotFoundError } from '../../errors.ts';
 import { JobStates, type JobRecord, type StateName } from '../../types.ts';
+import type { JobCountDeltas } from '../count-deltas.ts';
 import { historyEntry, isPinned, pinnedResult, retryJson, unreadableFailure } from '../store-helpers.ts';
 import type { ClaimRequest, CreateJobResult, NewJob, Transition } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
@@ -13,7 +15,7 @@ import { JOB_COLUMNS, progressOf, readJob, toJob, toRowId, type JobRow } from '.
 const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;
 
 /** Inserts `job`, or finds the unfinished job holding its dedup key. */
-export function insertJob(connection: SqliteConnection, job: NewJob): CreateJobResult {
+export function insertJob(connection: SqliteConnection, job: NewJob, deltas: JobCountDeltas): CreateJobResult {
   let parentState: StateName | undefined;
   let parentRowId: number | null = null;
   if (job.parentId !== undefined) {
@@ -57,16 +59,17 @@ export function insertJob(connection: SqliteConnection, job: NewJob): CreateJobR
   }
   // Same transaction as the parent's read: the parent cannot finish in between unseen.
   if (parentRowId !== null) connection.statement('UPDATE jobs SET has_continuations = 1 WHERE id = ?').run(parentRowId);
+  deltas.add(job.queue, job.state.name, 1);
   return { id: String(inserted.id), created: true, ...(parentState && { parentState }) };
 }
 
 /** Applies `change` if the job is still as `change.expect` says; the job after the change, or undefined. */
-export function applyTransition(connection: SqliteConnection, change: Transition): JobRecord | undefined {
+export function applyTransition(connection: SqliteConnection, change: Transition, deltas: JobCountDeltas): JobRecord | undefined {
   const to = change.to;
   const { expect } = change;
   // A worker finishing its own attempt knows the row: read back only what others may have changed.
   const pinned = isPinned(change);
-  let row: JobRow | Pick<JobRow, 'has_continuations' | 'progress'> | undefined;
+  let row: JobRow | Pick<JobRow, 'has_continuations' | 'progress' | 'queue'> | undefined;
   try {
     // Plain `?` placeholders, a guard's value bound twice: node:sqlite binds them positionally with
     // no name lookups (named parameters cost a lookup per key per call), and before 22.20 it
@@ -83,7 +86,7 @@ export function applyTransition(connection: SqliteConnection, change: Transition
        WHERE id = ? AND state = ?
          AND (? IS NULL OR attempt = ?)
          AND (? IS NULL OR server_name = ?)
-       RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`,
+       RETURNING ${pinned ? 'has_continuations, progress, queue' : JOB_COLUMNS}`,
       )
       .get(
         to.name,
@@ -108,6 +111,7 @@ export function applyTransition(connection: SqliteConnection, change: Transition
     throw error;
   }
   if (!row) return undefined;
+  deltas.moved(row.queue, expect.state, to.name, to.at);
   if (!isPinned(change)) return toJob(row as JobRow);
   return pinnedResult(change, row.has_continuations === 1, progressOf(row));
 }
@@ -118,7 +122,7 @@ export function applyTransition(connection: SqliteConnection, change: Transition
  * with the reason naming the column, and the claim reads on, so that one bad row never blocks the
  * jobs behind it nor fails the claim.
  */
-export function claimJobs(connection: SqliteConnection, request: ClaimRequest): JobRecord[] {
+export function claimJobs(connection: SqliteConnection, request: ClaimRequest, deltas: JobCountDeltas): JobRecord[] {
   const now = request.now.getTime();
   const select = connection.statement(
     `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${request.queues.map(() => '?').join(', ')})
@@ -138,6 +142,7 @@ export function claimJobs(connection: SqliteConnection, request: ClaimRequest): 
       const attempt = Number(row.attempt) + 1;
       const entry = `,{"name":"Processing","at":${now},"serverName":${server},"attempt":${Number.isSafeInteger(attempt) ? attempt : 'null'}}`;
       update.run(now, request.serverName, request.leaseUntil.getTime(), entry, row.id);
+      deltas.moved(row.queue, JobStates.Enqueued, JobStates.Processing, request.now);
       const { job, unreadable } = readJob({
         ...row,
         state: JobStates.Processing,
@@ -151,6 +156,7 @@ export function claimJobs(connection: SqliteConnection, request: ClaimRequest): 
       if (unreadable === undefined) claimed.push(job);
       else {
         failUnreadable(connection, row.id, unreadable, request.now);
+        deltas.moved(row.queue, JobStates.Processing, JobStates.Failed, request.now);
         failed++;
       }
     }

@@ -13,20 +13,29 @@ import {
 import { describe } from '../../validation/validate.ts';
 import type {
   ClaimRequest,
+  CountJobsFilter,
   CreateJobResult,
   FireRecurring,
+  JobSearchPage,
   ListJobsQuery,
+  MinuteOutcomes,
   NewJob,
   NewRecurringJob,
+  QueueStats,
+  SearchJobsQuery,
   Store,
   StoreEvent,
   Transition,
   TransitionAndClaimResult,
 } from '../store.ts';
+import { JobCountDeltas } from '../count-deltas.ts';
+import { resolveSearchJobsQuery } from '../job-queries.ts';
 import { parseHistory, retryJson, StoreListeners } from '../store-helpers.ts';
 import { isStateName } from '../unreadable-rows.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { SqliteConnection } from './connection.ts';
+import { countJobs, countOutcomesPerMinute, pruneOutcomes, queueStats, writeCountDeltas } from './counters.ts';
+import { listJobs, searchJobs } from './job-listing.ts';
 import { applyTransition, claimJobs, insertJob } from './job-writes.ts';
 import { migrate } from './migrations.ts';
 import { loadNodeSqlite } from './node-sqlite.ts';
@@ -119,7 +128,7 @@ export class SqliteStore implements Store {
         'options.transaction is not supported by the SQLite store: it writes to its own database file, outside any transaction of yours. Leave it out, or use @pilotlight/postgres',
       );
     }
-    const results = this.#connection.transaction(() => jobs.map((job) => insertJob(this.#connection, job)));
+    const results = this.#write((deltas) => jobs.map((job) => insertJob(this.#connection, job, deltas)));
     if (results.some((result, i) => result.created && jobs[i]!.state.name === JobStates.Enqueued)) this.#emit({ type: 'wake' });
     return results;
   }
@@ -136,31 +145,27 @@ export class SqliteStore implements Store {
   }
 
   async listJobs(query: ListJobsQuery): Promise<JobRecord[]> {
-    const rows = this.#stmt(
-      `SELECT ${JOB_COLUMNS} FROM jobs
-       WHERE (:state IS NULL OR state = :state) AND (:queue IS NULL OR queue = :queue) AND (:type IS NULL OR type = :type)
-       ORDER BY id DESC LIMIT :limit OFFSET :offset`,
-    ).all({
-      state: query.state ?? null,
-      queue: query.queue ?? null,
-      type: query.type ?? null,
-      limit: query.limit ?? 100,
-      offset: query.offset ?? 0,
-    });
-    return (rows as unknown as JobRow[]).map(toJob);
+    return listJobs(this.#connection, query);
   }
 
-  async countJobs(): Promise<Record<StateName, number>> {
-    const counts = Object.fromEntries(Object.values(JobStates).map((state) => [state, 0])) as Record<StateName, number>;
-    for (const row of this.#stmt('SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as { state: StateName; n: number }[]) {
-      // A state this version does not know (a row written around the schema's checks) is no key of its own.
-      if (Object.hasOwn(counts, row.state)) counts[row.state] = row.n;
-    }
-    return counts;
+  async searchJobs(query: SearchJobsQuery): Promise<JobSearchPage> {
+    return searchJobs(this.#connection, resolveSearchJobsQuery(query));
+  }
+
+  async countJobs(filter: CountJobsFilter = {}): Promise<Record<StateName, number>> {
+    return countJobs(this.#connection, filter);
+  }
+
+  async queueStats(): Promise<QueueStats[]> {
+    return queueStats(this.#connection);
+  }
+
+  async countOutcomesPerMinute(since: Date): Promise<MinuteOutcomes[]> {
+    return countOutcomesPerMinute(this.#connection, since);
   }
 
   async claimJobs(request: ClaimRequest): Promise<JobRecord[]> {
-    return this.#connection.transaction(() => claimJobs(this.#connection, request));
+    return this.#write((deltas) => claimJobs(this.#connection, request, deltas));
   }
 
   async transition(changes: readonly Transition[]): Promise<(JobRecord | undefined)[]> {
@@ -168,8 +173,12 @@ export class SqliteStore implements Store {
   }
 
   async transitionAndClaim(changes: readonly Transition[], claim: ClaimRequest | undefined): Promise<TransitionAndClaimResult> {
-    const [transitioned, claimed] = this.#connection.transaction(
-      () => [changes.map((change) => applyTransition(this.#connection, change)), claim ? claimJobs(this.#connection, claim) : []] as const,
+    const [transitioned, claimed] = this.#write(
+      (deltas) =>
+        [
+          changes.map((change) => applyTransition(this.#connection, change, deltas)),
+          claim ? claimJobs(this.#connection, claim, deltas) : [],
+        ] as const,
     );
     let wake = false;
     transitioned.forEach((job, i) => {
@@ -228,12 +237,15 @@ export class SqliteStore implements Store {
   }
 
   async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
-    const deleted = this.#run(
-      'DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)',
-      now.getTime(),
-      limit,
-    );
-    return Number(deleted.changes);
+    return this.#write((deltas) => {
+      const deleted = this.#stmt(
+        'DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING queue, state',
+      ).all(now.getTime(), limit) as { queue: string; state: string }[];
+      for (const { queue, state } of deleted) if (isStateName(state)) deltas.add(queue, state, -1);
+      // Maintenance calls this on every pass: the outcome counters are kept as long as the dashboard shows them.
+      pruneOutcomes(this.#connection, now);
+      return deleted.length;
+    });
   }
 
   async heartbeat(server: ServerRecord, leaseUntil: Date): Promise<string[]> {
@@ -305,7 +317,7 @@ export class SqliteStore implements Store {
   }
 
   async fireRecurring(fire: FireRecurring): Promise<CreateJobResult[] | undefined> {
-    const results = this.#connection.transaction(() => {
+    const results = this.#write((deltas) => {
       // Compare-and-set on next_run_at: of all processes that saw this occurrence due, one wins.
       const won = this.#stmt('UPDATE recurring_jobs SET next_run_at = ?, last_run_at = ? WHERE id = ? AND next_run_at = ?').run(
         fire.nextRunAt.getTime(),
@@ -314,7 +326,7 @@ export class SqliteStore implements Store {
         fire.expectNextRunAt.getTime(),
       );
       if (Number(won.changes) === 0) return undefined;
-      const created = fire.jobs.map((job) => insertJob(this.#connection, job));
+      const created = fire.jobs.map((job) => insertJob(this.#connection, job, deltas));
       const last = created.at(-1);
       if (last) this.#stmt('UPDATE recurring_jobs SET last_job_id = ? WHERE id = ?').run(Number(last.id), fire.id);
       return created;
@@ -329,6 +341,16 @@ export class SqliteStore implements Store {
 
   #stmt(sql: string): StatementSync {
     return this.#connection.statement(sql);
+  }
+
+  /** `work` in a write transaction, which records the changes of the job counters `work` adds to `deltas` before it commits. */
+  #write<T>(work: (deltas: JobCountDeltas) => T): T {
+    return this.#connection.transaction(() => {
+      const deltas = new JobCountDeltas();
+      const result = work(deltas);
+      writeCountDeltas(this.#connection, deltas);
+      return result;
+    });
   }
 
   /** Runs a write outside any transaction; a full disk fails it with a `StoreFullError`, as in a transaction. */

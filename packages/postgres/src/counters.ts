@@ -1,0 +1,223 @@
+import type pg from 'pg';
+import type { StateName } from 'pilotlight';
+import type { CountJobsFilter, JobCountDeltas, MinuteOutcomes, QueueStats } from 'pilotlight/store-kit';
+import { emptyCounts, isStateName, minuteOf, OUTCOME_RETENTION_MS } from 'pilotlight/store-kit';
+
+/**
+ * The PostgreSQL store's counters (migration 3): jobs per queue and state, outcomes per minute.
+ *
+ * Why deltas and not counter rows updated in place: every worker's batch changes the counts of its
+ * queue, so an `UPDATE job_counts SET n = n + …` in each of them would make all the workers' commits
+ * wait in line for the same few rows (and two batches touching two queues in opposite orders could
+ * deadlock). Hangfire's SQL Server storage meets the same problem for its statistics with two tables,
+ * `Counter` (rows appended by writers) and `AggregatedCounter` (CountersAggregator folds them in
+ * periodically: `DELETE … OUTPUT … MERGE`); this does the same. A write appends one row per queue and
+ * state it changed, in the statement that changes the jobs where it can (a CTE), else once at the
+ * end of its transaction: appends never wait for each other. A read adds the pending deltas to the
+ * folded counts, in one snapshot, so it is exact at once. Maintenance folds the deltas in (every
+ * worker's `deleteExpiredJobs()`), as does a read that found many of them.
+ */
+
+type Queryable = pg.Pool | pg.ClientBase;
+
+/**
+ * CTEs (to follow others in a WITH) appending count changes: `changes` selects `(queue, state,
+ * delta)` rows, summed here per queue and state; `outcomes` selects `(minute, state)`, one row per
+ * job that reached Succeeded or Failed. Data-modifying CTEs run whether or not the statement reads them.
+ */
+export function deltaCtes(s: string, changes: string, outcomes?: string): string {
+  const counted = `counted AS (
+       INSERT INTO ${s}.job_count_deltas (queue, state, delta)
+       SELECT queue, state, sum(delta) FROM (${changes}) AS change GROUP BY queue, state HAVING sum(delta) <> 0
+     )`;
+  if (outcomes === undefined) return counted;
+  return `${counted},
+     outcomes_counted AS (
+       INSERT INTO ${s}.job_outcome_deltas (minute, succeeded, failed)
+       SELECT minute, count(*) FILTER (WHERE state = 'Succeeded'), count(*) FILTER (WHERE state = 'Failed')
+       FROM (${outcomes}) AS outcome GROUP BY minute
+     )`;
+}
+
+/** Appends what a transaction summed in `deltas` (its inserts and transitions): one statement, or none. */
+export async function writeDeltas(client: pg.ClientBase, s: string, deltas: JobCountDeltas): Promise<void> {
+  const counts = deltas.counts();
+  const outcomes = deltas.outcomes();
+  if (counts.length === 0 && outcomes.length === 0) return;
+  await client.query(
+    `WITH counted AS (
+       INSERT INTO ${s}.job_count_deltas (queue, state, delta) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+     ),
+     outcomes_counted AS (
+       INSERT INTO ${s}.job_outcome_deltas (minute, succeeded, failed)
+       SELECT to_timestamp(minute / 1000), succeeded, failed FROM unnest($4::float8[], $5::bigint[], $6::bigint[]) AS o(minute, succeeded, failed)
+     )
+     SELECT 1`,
+    [
+      counts.map((c) => c.queue),
+      counts.map((c) => c.state),
+      counts.map((c) => c.delta),
+      outcomes.map((o) => o.minute),
+      outcomes.map((o) => o.succeeded),
+      outcomes.map((o) => o.failed),
+    ],
+  );
+}
+
+/** First half of the fold's advisory lock ('plct' in ASCII); the second is `hashtext(schema)`, as for migrations. */
+const FOLD_LOCK_CLASS = 0x706c6374;
+
+/**
+ * Moves the pending deltas into the counts, and forgets outcomes older than `OUTCOME_RETENTION_MS`,
+ * in one statement (one transaction: a reader sees the deltas either pending or folded, never both).
+ * One fold at a time per schema: a fold that finds another running (the advisory lock taken) does
+ * nothing, instead of waiting for rows the other one holds. Counts are folded in key order.
+ */
+export async function foldCounters(db: Queryable, s: string, schema: string, now: Date): Promise<void> {
+  await db.query(
+    `WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
+     moved AS (DELETE FROM ${s}.job_count_deltas WHERE (SELECT held FROM lock) RETURNING queue, state, delta),
+     folded AS (
+       INSERT INTO ${s}.job_counts AS c (queue, state, n)
+       SELECT queue, state, sum(delta) FROM moved GROUP BY queue, state ORDER BY queue, state
+       ON CONFLICT (queue, state) DO UPDATE SET n = c.n + excluded.n
+     ),
+     moved_outcomes AS (DELETE FROM ${s}.job_outcome_deltas WHERE (SELECT held FROM lock) RETURNING minute, succeeded, failed),
+     -- Deltas of minutes past retention are dropped, not folded: the prune below would take them.
+     folded_outcomes AS (
+       INSERT INTO ${s}.job_outcomes AS o (minute, succeeded, failed)
+       SELECT minute, sum(succeeded), sum(failed) FROM moved_outcomes WHERE minute >= $3 GROUP BY minute ORDER BY minute
+       ON CONFLICT (minute) DO UPDATE SET succeeded = o.succeeded + excluded.succeeded, failed = o.failed + excluded.failed
+     ),
+     pruned AS (DELETE FROM ${s}.job_outcomes WHERE minute < $3 AND (SELECT held FROM lock))
+     SELECT held FROM lock`,
+    [FOLD_LOCK_CLASS, schema, new Date(minuteOf(now.getTime() - OUTCOME_RETENTION_MS))],
+  );
+}
+
+/** A read that summed more pending deltas than this folds them, so that reads stay fast if no worker runs maintenance. */
+const FOLD_ON_READ = 10_000;
+
+/** The folded counts and the pending deltas, of all queues or of one, per queue and state; and how many deltas were pending. */
+async function readCounts(
+  db: Queryable,
+  s: string,
+  queue?: string,
+): Promise<{ rows: { queue: string; state: string; n: number }[]; pending: number }> {
+  const inQueue = queue === undefined ? '' : 'WHERE queue = $1';
+  const { rows } = await db.query<{ queue: string; state: string; n: string; pending: string }>(
+    `SELECT queue, state, sum(n) AS n, count(*) FILTER (WHERE pending) AS pending FROM (
+       SELECT queue, state, n, false AS pending FROM ${s}.job_counts ${inQueue}
+       UNION ALL
+       SELECT queue, state, delta, true FROM ${s}.job_count_deltas ${inQueue}
+     ) AS c GROUP BY queue, state ORDER BY queue`,
+    queue === undefined ? [] : [queue],
+  );
+  let pending = 0;
+  const counts = rows.map((row) => {
+    pending += Number(row.pending);
+    return { queue: row.queue, state: row.state, n: Number(row.n) };
+  });
+  return { rows: counts, pending };
+}
+
+/** The reads of a dashboard on the counters. */
+export class CounterReads {
+  readonly #pool: pg.Pool;
+  readonly #s: string;
+  readonly #schema: string;
+
+  constructor(pool: pg.Pool, s: string, schema: string) {
+    this.#pool = pool;
+    this.#s = s;
+    this.#schema = schema;
+  }
+
+  /** Jobs per state: from the counters without a type; with one, from the indexes (see `countByType()`). */
+  async countJobs(filter: CountJobsFilter): Promise<Record<StateName, number>> {
+    const counts = emptyCounts();
+    if (filter.type !== undefined) {
+      for (const row of await this.#countByType(filter.type, filter.queue)) if (isStateName(row.state)) counts[row.state] += Number(row.n);
+      return counts;
+    }
+    // A state this version does not know (a row written around the schema's checks) is no key of its own.
+    for (const row of await this.#counts(filter.queue)) if (isStateName(row.state)) counts[row.state] += row.n;
+    return counts;
+  }
+
+  /** Per queue holding jobs, by name: its counts, and when its oldest Enqueued job became due. */
+  async queueStats(): Promise<QueueStats[]> {
+    const byQueue = new Map<string, Record<StateName, number>>();
+    for (const row of await this.#counts()) {
+      if (row.n === 0 || !isStateName(row.state)) continue;
+      let counts = byQueue.get(row.queue);
+      if (!counts) byQueue.set(row.queue, (counts = emptyCounts()));
+      counts[row.state] = row.n;
+    }
+    const waiting = [...byQueue].filter(([, counts]) => counts.Enqueued > 0).map(([queue]) => queue);
+    const oldest = await this.#oldestEnqueued(waiting);
+    return [...byQueue].map(([queue, counts]) => ({ queue, counts, oldestEnqueuedAt: oldest.get(queue) }));
+  }
+
+  async countOutcomesPerMinute(since: Date): Promise<MinuteOutcomes[]> {
+    const { rows } = await this.#pool.query<{ minute: number; succeeded: string; failed: string }>(
+      `SELECT (extract(epoch FROM minute) * 1000)::float8 AS minute, sum(succeeded) AS succeeded, sum(failed) AS failed FROM (
+         SELECT minute, succeeded, failed FROM ${this.#s}.job_outcomes WHERE minute >= $1
+         UNION ALL
+         SELECT minute, succeeded, failed FROM ${this.#s}.job_outcome_deltas WHERE minute >= $1
+       ) AS o GROUP BY minute HAVING sum(succeeded) > 0 OR sum(failed) > 0 ORDER BY minute`,
+      [new Date(minuteOf(since))],
+    );
+    return rows.map((row) => ({ minute: new Date(row.minute), succeeded: Number(row.succeeded), failed: Number(row.failed) }));
+  }
+
+  async #counts(queue?: string): Promise<{ queue: string; state: string; n: number }[]> {
+    const { rows, pending } = await readCounts(this.#pool, this.#s, queue);
+    if (pending > FOLD_ON_READ) await foldCounters(this.#pool, this.#s, this.#schema, new Date());
+    return rows;
+  }
+
+  /**
+   * Jobs of a type per state: the listing index by type for the states at rest, the partial index of
+   * the Enqueued and of the Processing jobs, the only ones of those states, for the others.
+   */
+  async #countByType(type: string, queue: string | undefined): Promise<{ state: string; n: string }[]> {
+    const inQueue = queue === undefined ? '' : 'AND queue = $2';
+    const { rows } = await this.#pool.query<{ state: string; n: string }>(
+      `SELECT state, count(*) AS n FROM ${this.#s}.jobs
+       WHERE type = $1 AND state <> 'Enqueued' AND state <> 'Processing' ${inQueue} GROUP BY state
+       UNION ALL
+       SELECT 'Enqueued', count(*) FROM ${this.#s}.jobs WHERE state = 'Enqueued' AND type = $1 ${inQueue}
+       UNION ALL
+       SELECT 'Processing', count(*) FROM ${this.#s}.jobs WHERE state = 'Processing' AND type = $1 ${inQueue}`,
+      queue === undefined ? [type] : [type, queue],
+    );
+    return rows;
+  }
+
+  /**
+   * The earliest due time of each queue's Enqueued jobs, from jobs_fetch (queue, priority DESC,
+   * run_at, id) without reading all of them: the first entry of each priority holds that priority's
+   * earliest due time, and the priorities are found one index descent each (a skip scan, through a
+   * recursive CTE).
+   */
+  async #oldestEnqueued(queues: readonly string[]): Promise<Map<string, Date>> {
+    if (queues.length === 0) return new Map();
+    const s = this.#s;
+    const { rows } = await this.#pool.query<{ queue: string; oldest: Date | null }>(
+      `SELECT q.queue, o.oldest FROM unnest($1::text[]) AS q(queue), LATERAL (
+         WITH RECURSIVE priorities (priority) AS (
+           SELECT max(priority) FROM ${s}.jobs WHERE state = 'Enqueued' AND queue = q.queue
+           UNION ALL
+           SELECT (SELECT max(priority) FROM ${s}.jobs WHERE state = 'Enqueued' AND queue = q.queue AND priority < p.priority)
+           FROM priorities AS p WHERE p.priority IS NOT NULL
+         )
+         SELECT min((SELECT run_at FROM ${s}.jobs WHERE state = 'Enqueued' AND queue = q.queue AND priority = p.priority
+                     ORDER BY run_at LIMIT 1)) AS oldest
+         FROM priorities AS p WHERE p.priority IS NOT NULL
+       ) AS o`,
+      [queues],
+    );
+    return new Map(rows.flatMap((row) => (row.oldest === null ? [] : [[row.queue, row.oldest] as const])));
+  }
+}
