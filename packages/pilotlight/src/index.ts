@@ -58,7 +58,7 @@ export {
 export type { JobCancelReason, PilotlightErrorCode } from './errors.ts';
 export type { Logger } from './util/logger.ts';
 export { consoleLogger, silentLogger } from './util/logger.ts';
-export type { ListJobsQuery, Store } from './storage/store.ts';
+export type { CountJobsFilter, JobSearchPage, ListJobsQuery, MinuteOutcomes, QueueStats, SearchJobsQuery, Store } from './storage/store.ts';
 export { createTaskManager, defineTask, TaskCancelledError, TaskManager, TaskManagerStoppedError, TaskStatuses } from './tasks/index.ts';
 export type {
   KeepFinishedOptions,

@@ -5,7 +5,16 @@ import type { JobFilter } from '../filters/filter.ts';
 import { createPipeline } from '../engine/built-in-filters.ts';
 import type { JobClass, JobDefinition, JobMethodArgs, JobMethodName, JobOptions } from '../jobs/define-job.ts';
 import { StateMachine } from '../states/state-machine.ts';
-import type { ListJobsQuery, Store } from '../storage/store.ts';
+import type {
+  CountJobsFilter,
+  JobSearchPage,
+  ListJobsQuery,
+  MinuteOutcomes,
+  QueueStats,
+  SearchJobsQuery,
+  Store,
+} from '../storage/store.ts';
+import { resolveSearchJobsQuery, validateCountJobsFilter, validateListJobsQuery, validateSince } from '../storage/job-queries.ts';
 import type { JobRecord, Parenting, StateName, StateRecord } from '../types.ts';
 import { consoleLogger, type Logger } from '../util/logger.ts';
 import { readInvocation } from './invocation.ts';
@@ -13,7 +22,7 @@ import { JobCreator, type JobRequest } from '../engine/job-creator.ts';
 import { RecurringJobs } from './recurring-jobs.ts';
 import { validateMetadata } from '../validation/metadata.ts';
 import { LIMITS } from '../validation/limits.ts';
-import { describe, validateInteger, validateNonEmptyString } from '../validation/validate.ts';
+import { describe, validateNonEmptyString } from '../validation/validate.ts';
 import { PARENTING_METADATA_KEY } from '../telemetry/names.ts';
 import { resolveTracingOptions, type TracingOptions } from '../telemetry/tracing-options.ts';
 
@@ -172,14 +181,33 @@ export class Client<Transaction = never> {
     return this.store.getHistory(id);
   }
 
-  listJobs(query: ListJobsQuery = {}): Promise<JobRecord[]> {
-    if (query.limit !== undefined) validateInteger(query.limit, 'listJobs() limit', 1, 10_000);
-    if (query.offset !== undefined) validateInteger(query.offset, 'listJobs() offset', 0);
+  /** Jobs newest first, filtered; the next page starts `before` the last id of this one. */
+  async listJobs(query: ListJobsQuery = {}): Promise<JobRecord[]> {
+    validateListJobsQuery(query);
     return this.store.listJobs(query);
   }
 
-  countJobs(): Promise<Record<StateName, number>> {
-    return this.store.countJobs();
+  /** Jobs whose id, type or arguments contain `query.text`, examining at most `scanLimit` jobs; continue from `next`. */
+  async searchJobs(query: SearchJobsQuery): Promise<JobSearchPage> {
+    resolveSearchJobsQuery(query);
+    return this.store.searchJobs(query);
+  }
+
+  /** How many jobs are in each state, in all queues or in `filter.queue` (and of `filter.type`). */
+  async countJobs(filter: CountJobsFilter = {}): Promise<Record<StateName, number>> {
+    validateCountJobsFilter(filter);
+    return this.store.countJobs(filter);
+  }
+
+  /** Per queue holding jobs: its counts per state and when its oldest waiting job became due. */
+  queueStats(): Promise<QueueStats[]> {
+    return this.store.queueStats();
+  }
+
+  /** Jobs that reached `Succeeded` or `Failed`, per minute, from the minute of `since` on (kept 24 hours at least). */
+  async countOutcomesPerMinute(since: Date): Promise<MinuteOutcomes[]> {
+    validateSince(since);
+    return this.store.countOutcomesPerMinute(since);
   }
 
   /**
