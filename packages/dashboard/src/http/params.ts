@@ -26,7 +26,7 @@ export function requiredText(value: string | null | undefined, name: string): st
 }
 
 /** `state`: a state name, or `all`; the jobs list shows `Enqueued` without it. */
-export function stateParam(value: string | null): StateName | undefined {
+function stateParam(value: string | null): StateName | undefined {
   if (value === null || value === '') return 'Enqueued';
   if (value === 'all') return undefined;
   if ((STATE_NAMES as readonly string[]).includes(value)) return value as StateName;

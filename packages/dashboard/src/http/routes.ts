@@ -49,7 +49,7 @@ const jobId = (params: RouteRequest['params']) => requiredText(params.id, 'job i
 const recurringId = (params: RouteRequest['params']) => requiredText(params.id, 'recurring job id');
 
 /** Every route, relative to the base path. GET never changes anything; every change is a POST. */
-export const ROUTES: readonly Route[] = [
+const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     pattern: [],

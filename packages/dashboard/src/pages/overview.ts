@@ -27,7 +27,7 @@ export function overviewPage(ctx: PageContext, snapshot: OverviewSnapshot): Page
   const body = html`<div data-live="${links.api()}" data-live-interval="${LIMITS.pollInterval}">
     <div class="page-head">
       <h1>Overview</h1>
-      <p class="muted live-status" data-field="live-status" aria-live="polite">Updated <time datetime="${snapshot.at}">now</time></p>
+      <p class="muted live-status" data-field="live-status">Updated <time datetime="${snapshot.at}">now</time></p>
     </div>
     <div class="stats">${stats}</div>
     <div class="columns">
