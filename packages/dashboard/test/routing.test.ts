@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import type { Store } from 'pilotlight';
 import { createDashboard } from '../src/index.ts';
-import { request, serve, tempStore, textOf } from './http-support.ts';
+import { request, serve, Session, tempStore, textOf } from './http-support.ts';
 
 const store = tempStore();
 const mounted = await serve({ store, basePath: '/admin/jobs' });
@@ -105,6 +105,35 @@ describe('mounting', () => {
       await server.close();
     }
   });
+  it('takes a form body a framework has already parsed into req.body (express.urlencoded())', async () => {
+    const dashboard = createDashboard({ store });
+    const server = createServer(async (req, res) => {
+      if (req.method === 'POST') {
+        let text = '';
+        for await (const chunk of req) text += chunk;
+        const fields = new URLSearchParams(text);
+        Object.assign(req, {
+          body: Object.fromEntries(
+            [...fields.keys()].map((key) => [key, fields.getAll(key).length > 1 ? fields.getAll(key) : fields.get(key)]),
+          ),
+        });
+      }
+      dashboard(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const session = new Session({ origin, url: origin, dashboard });
+      const confirm = await session.post('/jobs/bulk', { action: 'delete', id: ['1', '2'] });
+      assert.equal(confirm.status, 200, textOf(confirm.body));
+      assert.match(textOf(confirm.body), /Delete 2 selected jobs\?/);
+    } finally {
+      await dashboard.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('answers 404 to a request outside the base path when there is no next handler', async () => {
     const dashboard = createDashboard({ store, basePath: '/admin/jobs' });
     const server = createServer((req, res) => {

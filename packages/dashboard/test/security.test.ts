@@ -128,6 +128,17 @@ describe('CSRF and origin', () => {
     );
   });
 
+  it('behind a TLS proxy (X-Forwarded-Proto: https): a Secure cookie, and the https origin expected', async () => {
+    const response = await request(`${served.url}/`, { headers: { 'x-forwarded-proto': 'https' } });
+    assert.match(response.headers['set-cookie']![0]!, /; Secure$/);
+    const id = await client.enqueue(idle, { n: 5 }, { queue: 'idle' });
+    const host = new URL(served.origin).host;
+    const http = await session.post(`/jobs/${id}/delete`, {}, { 'x-forwarded-proto': 'https' });
+    assert.equal(http.status, 403, 'http://host is not the origin when the client used https');
+    const https = await session.post(`/jobs/${id}/delete`, {}, { 'x-forwarded-proto': 'https', origin: `https://${host}` });
+    assert.equal(https.status, 303);
+  });
+
   it('takes Sec-Fetch-Site: same-origin in place of Origin', async () => {
     const id = await client.enqueue(idle, { n: 2 }, { queue: 'idle' });
     const form = new URLSearchParams({ _csrf: await session.token() });
