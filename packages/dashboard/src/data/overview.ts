@@ -1,4 +1,4 @@
-import { JobStates, type StateName, type Store } from 'pilotlight';
+import { JobStates, type QueueStats, type StateName, type Store } from 'pilotlight';
 import { LIMITS } from '../config/defaults.ts';
 import { chartGeometry, type ChartGeometry } from '../html/chart.ts';
 import { formatAbsolute, formatDuration } from '../html/format.ts';
@@ -54,7 +54,7 @@ export async function readOverview(store: Store<unknown>, links: Links, now: Dat
   };
 }
 
-export function queueRows(queues: Awaited<ReturnType<Store['queueStats']>>, links: Links, now: Date): QueueRow[] {
+export function queueRows(queues: readonly QueueStats[], links: Links, now: Date): QueueRow[] {
   return [...queues]
     .sort((a, b) => a.queue.localeCompare(b.queue))
     .map((stats) => ({

@@ -1,13 +1,7 @@
+import type { MinuteOutcomes } from 'pilotlight';
 import { LIMITS } from '../config/defaults.ts';
 import { formatCount, formatMinute, plural } from './format.ts';
 import { html, type SafeHtml } from './template.ts';
-
-/** Outcomes of one minute, as `store.countOutcomesPerMinute()` gives them. */
-export interface MinuteCounts {
-  readonly minute: Date;
-  readonly succeeded: number;
-  readonly failed: number;
-}
 
 export interface Bar {
   readonly y: number;
@@ -48,7 +42,7 @@ const HEIGHT = 160;
 const SLOT = (WIDTH - LEFT) / LIMITS.chartMinutes;
 
 /** The last `LIMITS.chartMinutes` minutes up to `now`'s, oldest first; minutes absent from `outcomes` count zero. */
-export function chartGeometry(outcomes: readonly MinuteCounts[], now: Date): ChartGeometry {
+export function chartGeometry(outcomes: readonly MinuteOutcomes[], now: Date): ChartGeometry {
   const byMinute = new Map(outcomes.map((entry) => [Math.floor(entry.minute.getTime() / 60_000), entry]));
   const last = Math.floor(now.getTime() / 60_000);
   const minutes = Array.from({ length: LIMITS.chartMinutes }, (_, i) => {
