@@ -1,7 +1,8 @@
 /**
- * The packages as a user gets them. `npm pack` packs pilotlight, @pilotlight/postgres and
- * @pilotlight/otel once (their prepack builds dist/); the tarballs must hold package.json, README.md,
- * LICENSE and dist/ only, with READMEs whose links work on the registry's page. A fresh application
+ * The packages as a user gets them. `npm pack` packs pilotlight, @pilotlight/postgres,
+ * @pilotlight/otel and @pilotlight/dashboard once (their prepack builds dist/); the tarballs must hold
+ * package.json, README.md, LICENSE and dist/ only (the dashboard: its assets/ too), with READMEs whose
+ * links work on the registry's page, and bins that are in them and start with a shebang. A fresh application
  * outside the repository then installs the tarballs, as a user would, next to what a user adds (pg,
  * the OpenTelemetry API and SDK, @types/node), and, with no trace of the repository's
  * `@pilotlight/source` condition in its environment:
@@ -11,6 +12,9 @@
  *   repository's Node.js and 26.10.0;
  * - runs a program under `node --import @pilotlight/otel/register` and reads its console trace tree;
  * - runs a program on the real PostgreSQL server, in a schema of its own (dropped afterwards);
+ * - runs the `pilotlight` command through `npx` on each of those Node.js versions: `stats --json` on a
+ *   SQLite store the application seeded, and `dashboard --port 0`, which serves GET / and exits 0 on
+ *   a Ctrl+C (SIGINT to its process group, npx included);
  * - type-checks a TypeScript program using every entry point, under `nodenext` and `bundler`
  *   resolution, strict, with skipLibCheck off (so the published .d.ts files are checked too);
  * - on Node.js 22.12.0 (too old for the SQLite store), checks the error that says so.
@@ -22,9 +26,22 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
-import { cleanEnv, describeOutput, FIXTURES, killAll, lastJsonLine, nodeBinary, npm, ROOT, run, type RunResult } from './support.ts';
+import {
+  cleanEnv,
+  describeOutput,
+  FIXTURES,
+  killAll,
+  lastJsonLine,
+  nodeBinary,
+  npm,
+  npx,
+  ROOT,
+  run,
+  stopGroup,
+  type RunResult,
+} from './support.ts';
 import { readTarball, relativeLinks } from './tarball.ts';
 
 /** The Node.js versions the programs run on: the lowest supported (the floor of every package's engines), the repository's, the newest 26. */
@@ -35,10 +52,12 @@ const ENGINES = `^${NODE_VERSIONS[0]} || ^24.0.0 || ^26.0.0`;
 const UNSUPPORTED_NODE = '22.12.0';
 /** The release the SQLite store's error names: the first with node:sqlite unflagged. */
 const SQLITE_MINIMUM_NODE = '22.13.0';
+/** `folders`: what the tarball holds beside package.json, README.md and LICENSE. */
 const PACKAGES = [
-  { name: 'pilotlight', folder: 'pilotlight' },
-  { name: '@pilotlight/postgres', folder: 'postgres' },
-  { name: '@pilotlight/otel', folder: 'otel' },
+  { name: 'pilotlight', folder: 'pilotlight', folders: ['dist'] },
+  { name: '@pilotlight/postgres', folder: 'postgres', folders: ['dist'] },
+  { name: '@pilotlight/otel', folder: 'otel', folders: ['dist'] },
+  { name: '@pilotlight/dashboard', folder: 'dashboard', folders: ['dist', 'assets'] },
 ] as const;
 const DATABASE_URL = process.env.PILOTLIGHT_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -94,7 +113,7 @@ function packAll(): Promise<Packed[]> {
 }
 
 test(
-  'npm pack: each tarball holds package.json, README.md, LICENSE and dist/ only, and a README whose links are absolute',
+  'npm pack: each tarball holds package.json, README.md, LICENSE and dist/ only (the dashboard: assets/ too), a README whose links are absolute, and its bins',
   { timeout: 240_000 },
   async (t) => {
     const started = performance.now();
@@ -108,17 +127,22 @@ test(
     }
 
     for (const [index, { name, files }] of packed.entries()) {
-      const folder = PACKAGES[index]!.folder;
+      const { folder, folders } = PACKAGES[index]!;
       await t.test(`${name}: engines states the tested Node.js versions, ${ENGINES}`, () => {
         const manifest = JSON.parse(files.get('package/package.json')!.toString('utf8')) as { engines?: { node?: string } };
         assert.equal(manifest.engines?.node, ENGINES);
       });
-      await t.test(`${name}: only package.json, README.md, LICENSE and dist/**`, () => {
+      await t.test(`${name}: only package.json, README.md, LICENSE and ${folders.map((dir) => `${dir}/**`).join(', ')}`, () => {
         const paths = [...files.keys()].sort();
+        const inFolders = new RegExp(`^package/(?:${folders.join('|')})/[^\\s]+$`);
         const unexpected = paths.filter(
-          (path) =>
-            !['package/package.json', 'package/README.md', 'package/LICENSE'].includes(path) && !/^package\/dist\/[^\s]+$/.test(path),
+          (path) => !['package/package.json', 'package/README.md', 'package/LICENSE'].includes(path) && !inFolders.test(path),
         );
+        for (const dir of folders)
+          assert.ok(
+            paths.some((path) => path.startsWith(`package/${dir}/`)),
+            `${dir}/ is in the tarball`,
+          );
         assert.deepEqual(unexpected, [], `unexpected files in the ${name} tarball`);
         assert.ok(files.has('package/package.json'), 'package.json');
         assert.ok(files.has('package/LICENSE'), 'LICENSE');
@@ -150,6 +174,14 @@ test(
             if (condition === '@pilotlight/source') continue; // the repository's own condition: src/ is not shipped
             assert.ok(files.has(`package/${file.replace(/^\.\//, '')}`), `exports["${entry}"].${condition} → ${file} is in the tarball`);
           }
+        }
+      });
+      await t.test(`${name}: every bin is in the tarball and starts with #!/usr/bin/env node`, () => {
+        const manifest = JSON.parse(files.get('package/package.json')!.toString('utf8')) as { bin?: Record<string, string> };
+        for (const [command, file] of Object.entries(manifest.bin ?? {})) {
+          const body = files.get(`package/${file.replace(/^\.\//, '')}`);
+          assert.ok(body, `bin ${command} → ${file} is in the tarball`);
+          assert.match(body.toString('utf8'), /^#!\/usr\/bin\/env node\n/, `bin ${command} (${file}) starts with a shebang`);
         }
       });
       await t.test(`${name}: README.md present, with no relative links`, () => {
@@ -194,7 +226,7 @@ function installApp(t: TestContext): Promise<void> {
       ),
     ];
     const args = ['install', ...packed.map(({ tarball }) => tarball), ...userPackages, '--no-audit', '--no-fund', '--prefer-offline'];
-    t.diagnostic(`in ${APP}: npm install <3 tarballs> ${userPackages.join(' ')}`);
+    t.diagnostic(`in ${APP}: npm install <${packed.length} tarballs> ${userPackages.join(' ')}`);
     const result = await npm(args, { cwd: APP, timeout: 240_000 });
     assert.equal(result.code, 0, `npm install in the fresh app failed\n${describeOutput(result)}`);
     t.diagnostic(`npm install: ${result.ms} ms; ${result.stdout.trim().split('\n').at(-1)}`);
@@ -202,7 +234,7 @@ function installApp(t: TestContext): Promise<void> {
   return installing;
 }
 
-test('a fresh application outside the repository installs the three tarballs', { timeout: 300_000 }, async (t) => {
+test('a fresh application outside the repository installs the tarballs', { timeout: 300_000 }, async (t) => {
   await installApp(t);
   for (const { name } of PACKAGES) {
     const installed = JSON.parse(readFileSync(join(APP, 'node_modules', name, 'package.json'), 'utf8')) as { name: string };
@@ -213,6 +245,7 @@ test('a fresh application outside the repository installs the three tarballs', {
   const manifest = JSON.parse(readFileSync(join(APP, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   assert.ok(!('@types/pg' in manifest.dependencies), 'the application does not depend on @types/pg itself');
   assert.ok(existsSync(join(APP, 'node_modules', '@types', 'pg', 'index.d.ts')), '@types/pg came with @pilotlight/postgres');
+  assert.ok(existsSync(join(APP, 'node_modules', '.bin', 'pilotlight')), 'the pilotlight command came with @pilotlight/dashboard');
 });
 
 /** Stands for a fresh, empty data folder in the arguments of `inApp`. */
@@ -380,6 +413,60 @@ for (const version of NODE_VERSIONS) {
         assert.equal(cleanup.code, 0, describeOutput(cleanup));
         assert.deepEqual(lastJsonLine(cleanup), { remaining: 0 }, `schema ${schema} dropped`);
       }
+    },
+  );
+
+  // --- 3f. The pilotlight command (npx) ---------------------------------------------------------
+
+  test(
+    `Node.js ${version}: npx pilotlight stats --json reads a store the application seeded; npx pilotlight dashboard serves GET / until Ctrl+C`,
+    { timeout: 300_000 },
+    async (t) => {
+      const seeded = await inApp(t, version, ['cli-seed.js', DATA]);
+      assert.equal(seeded.code, 0, describeOutput(seeded));
+      const { path, states } = lastJsonLine(seeded);
+      assert.deepEqual(states, ['Succeeded', 'Failed'], 'the application ran its jobs');
+      // The bin's shebang (#!/usr/bin/env node) runs the first node on PATH: this version's.
+      const env = cleanEnv({ PATH: `${dirname(await node(version, t))}${delimiter}${cleanEnv().PATH}` });
+      const which = await npx(['node', '--version'], { cwd: APP, env });
+      assert.equal(which.stdout.trim(), `v${version}`, `npx runs Node.js ${version}\n${describeOutput(which)}`);
+
+      const stats = await npx(['pilotlight', 'stats', '--sqlite', path, '--json'], { cwd: APP, env, timeout: 60_000 });
+      t.diagnostic(`npx pilotlight stats --json: exit ${stats.code} in ${stats.ms} ms`);
+      assert.equal(stats.code, 0, describeOutput(stats));
+      const summary = JSON.parse(stats.stdout);
+      assert.deepEqual(summary.states, { Enqueued: 1, Scheduled: 0, Awaiting: 0, Processing: 0, Succeeded: 1, Failed: 1, Deleted: 0 });
+      assert.equal(summary.total, 3);
+      assert.deepEqual(
+        summary.queues.map((queue: { queue: string }) => queue.queue),
+        ['default', 'later'],
+      );
+
+      const dashboard = npx(['pilotlight', 'dashboard', '--port', '0', '--sqlite', path], { cwd: APP, env, group: true });
+      const deadline = Date.now() + 60_000;
+      let url: string | undefined;
+      while ((url = /^Pilotlight dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(dashboard.output.stdout)?.[1]) === undefined) {
+        assert.ok(Date.now() < deadline, `the dashboard printed no URL within 60 s\n${describeOutput(dashboard.output)}`);
+        assert.equal(dashboard.child.exitCode, null, `the dashboard exited\n${describeOutput(dashboard.output)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const response = await fetch(url);
+      assert.equal(response.status, 200, describeOutput(dashboard.output));
+      assert.match(await response.text(), /Pilotlight/);
+      // What Ctrl+C does: the whole process group, npx and the command alike, gets SIGINT. npx then
+      // ends as the shell it ran the command in did, by that signal; the command closes everything,
+      // says so and exits (its own exit code is tested in packages/dashboard/test/cli.test.ts).
+      const stopped = performance.now();
+      stopGroup(dashboard.child, 'SIGINT');
+      const exited = await dashboard.exited; // once every process holding its output ended
+      const ms = Math.round(performance.now() - stopped);
+      t.diagnostic(
+        `npx pilotlight dashboard: GET / ${response.status}; npx ended (${exited.signal ?? `exit ${exited.code}`}) ${ms} ms after SIGINT`,
+      );
+      assert.match(exited.stdout, /^Pilotlight dashboard stopped \(SIGINT\)\.$/m, describeOutput(exited));
+      assert.doesNotMatch(exited.stderr, /pilotlight: /, `the command reported no error\n${describeOutput(exited)}`);
+      assert.ok(ms < 10_000, `stopped within 10 s (${ms} ms)`);
+      assert.throws(() => process.kill(-dashboard.child.pid!, 0), { code: 'ESRCH' }, 'no process of the group is left');
     },
   );
 }

@@ -22,44 +22,89 @@ export interface RunResult {
 }
 
 const running = new Set<ChildProcess>();
-/** Kills whatever a test left running (call from `after`). */
+/** Kills whatever a test left running, with its process group when it has one of its own (call from `after`). */
 export function killAll(): void {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) {
+    if (groups.has(child)) stopGroup(child, 'SIGKILL');
+    else child.kill('SIGKILL');
+  }
+}
+const groups = new WeakSet<ChildProcess>();
+
+/** A process started by `start()`: its output so far, and its end. */
+export interface Started {
+  readonly child: ChildProcess;
+  readonly output: { readonly stdout: string; readonly stderr: string };
+  /** Resolves when the process ended (never rejects for a non-zero exit). */
+  readonly exited: Promise<RunResult>;
+}
+
+/**
+ * Starts a command with its output piped. With `group`, in a process group of its own, which
+ * `stopGroup()` signals as a terminal's Ctrl+C does (every process of it, npm and its child alike).
+ */
+export function start(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; group?: boolean },
+): Started {
+  const started = performance.now();
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.group === true,
+  });
+  running.add(child);
+  if (options.group === true) groups.add(child);
+  const output = { stdout: '', stderr: '' };
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  const exited = new Promise<RunResult>((resolve, reject) => {
+    child.on('error', (error) => {
+      running.delete(child);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal, ...output, ms: Math.round(performance.now() - started) });
+    });
+  });
+  return { child, output, exited };
+}
+
+/** Sends `signal` to the process group of a child started with `group`. */
+export function stopGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ESRCH') throw error; // already gone
+  }
 }
 
 /**
  * Runs a command to its end, or kills it (SIGKILL) after `timeout` ms and rejects with its output.
  * Never rejects for a non-zero exit: callers assert on `code` and print the output.
  */
-export function run(
+export async function run(
   command: string,
   args: readonly string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number },
 ): Promise<RunResult> {
   const timeout = options.timeout ?? 60_000;
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
+  const { child, output, exited } = start(command, args, options);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeout} ms\n${describeOutput({ stdout, stderr })}`));
+      reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeout} ms\n${describeOutput(output)}`));
     }, timeout);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      running.delete(child);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolve({ code, signal, stdout, stderr, ms: Math.round(performance.now() - started) });
-    });
   });
+  try {
+    return await Promise.race([exited, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Both streams of a finished process, for assertion messages. */
@@ -96,15 +141,31 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/**
+ * How to run npm's own `npm` or `npx` on the Node.js running the tests: under `npm test`,
+ * npm_execpath is npm's CLI script (npx-cli.js sits beside it); otherwise the one on PATH.
+ */
+function npmCli(tool: 'npm' | 'npx', args: readonly string[]): [string, string[]] {
+  const cli = process.env.npm_execpath;
+  if (!cli || !cli.endsWith('.js')) return [tool, [...args]];
+  return [process.execPath, [tool === 'npm' ? cli : join(dirname(cli), 'npx-cli.js'), ...args]];
+}
+
 /** `npm <args>` on the Node.js running the tests, in a clean environment. */
 export function npm(args: readonly string[], options: { cwd: string; timeout?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
-  const cli = process.env.npm_execpath;
-  const env = options.env ?? cleanEnv();
-  const timeout = options.timeout ?? 240_000;
-  // Under `npm test`, npm_execpath is npm's own CLI script; otherwise the `npm` on PATH.
-  return cli && cli.endsWith('.js')
-    ? run(process.execPath, [cli, ...args], { cwd: options.cwd, env, timeout })
-    : run('npm', args, { cwd: options.cwd, env, timeout });
+  const [command, commandArgs] = npmCli('npm', args);
+  return run(command, commandArgs, { cwd: options.cwd, env: options.env ?? cleanEnv(), timeout: options.timeout ?? 240_000 });
+}
+
+/** `npx <args>`, to its end (`timeout`) or started in a process group of its own (`group`, for `stopGroup`). */
+export function npx(args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeout?: number }): Promise<RunResult>;
+export function npx(args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; group: true }): Started;
+export function npx(
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeout?: number; group?: true },
+): Promise<RunResult> | Started {
+  const [command, commandArgs] = npmCli('npx', args);
+  return options.group ? start(command, commandArgs, options) : run(command, commandArgs, options);
 }
 
 const installs = new Map<string, Promise<{ binary: string; note: string }>>();
