@@ -13,11 +13,21 @@ import { allOptions, commandHelp, mainHelp, type Command } from './command.ts';
 import { dashboardCommand } from './commands/dashboard.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { jobCommand } from './commands/job.ts';
+import { jobsCommand } from './commands/jobs.ts';
 import { recurringCommand } from './commands/recurring.ts';
 import { requeueCommand } from './commands/requeue.ts';
+import { statsCommand } from './commands/stats.ts';
 import { errorMessage, openStore, storeChoice } from './store.ts';
 
-const COMMANDS: readonly Command[] = [dashboardCommand, jobCommand, requeueCommand, deleteCommand, recurringCommand];
+const COMMANDS: readonly Command[] = [
+  dashboardCommand,
+  statsCommand,
+  jobsCommand,
+  jobCommand,
+  requeueCommand,
+  deleteCommand,
+  recurringCommand,
+];
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
