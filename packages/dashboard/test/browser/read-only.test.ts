@@ -59,14 +59,6 @@ async function actionsOn(dashboard: string): Promise<string[]> {
   return [...found].sort();
 }
 
-/** The CSRF token the dashboard gave the browser: its HttpOnly cookie for the dashboard's path. */
-async function csrfToken(dashboard: string): Promise<string> {
-  const { pathname } = new URL(dashboard);
-  const cookie = (await browser.cookies(dashboard)).find((candidate) => candidate.httpOnly && candidate.path === pathname);
-  assert.ok(cookie, `the dashboard at ${pathname} set no HttpOnly cookie for its path`);
-  return cookie.value;
-}
-
 /** A same-origin form POST made with fetch by the page itself, with the token: what the dashboard's own forms send. */
 function postFromPage(page: Page, url: string, fields: Record<string, string>) {
   return page.evaluate(
@@ -82,7 +74,7 @@ it('the writable dashboard has every action, and a POST from its page works (wha
   assert.deepEqual(await actionsOn(writable), [...ACTIONS].sort());
   const page = await browser.open(writable);
   const id = ids.mail[2]!;
-  const response = await postFromPage(page, `${writable}/jobs/${id}/delete`, { _csrf: await csrfToken(writable) });
+  const response = await postFromPage(page, `${writable}/jobs/${id}/delete`, { _csrf: await browser.csrfToken(writable) });
   assert.deepEqual([response.status, response.redirected], [200, true]);
   assert.equal((await client.getJob(id))?.state, 'Deleted');
 });
@@ -100,7 +92,7 @@ for (const [name, dashboard] of Object.entries(readOnlyDashboards)) {
 
     it('refuses every POST from its page, token and all, and changes nothing', async () => {
       const page = await browser.open(`${dashboard}/jobs/${ids.failed}`);
-      const token = await csrfToken(dashboard);
+      const token = await browser.csrfToken(dashboard);
       const before = { failed: await client.getHistory(ids.failed), counts: await client.countJobs() };
       for (const [path, fields] of POSTS) {
         browser.expectRefusal(dashboard + path);

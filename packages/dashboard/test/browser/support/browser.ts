@@ -19,6 +19,9 @@ const ARGS = [
   '--disable-sync',
 ];
 
+/** The dashboard's CSRF cookie (double submit: its forms carry the same value in `_csrf`). */
+const CSRF_COOKIE = 'pilotlight_csrf';
+
 /** The size of every page, and of the screenshots. */
 export const VIEWPORT = { width: 1280, height: 800 } as const;
 
@@ -89,9 +92,16 @@ export class TestBrowser {
     assert.deepEqual(problems, [], 'the pages had console errors, page errors, alerts or requests to other origins');
   }
 
-  /** The cookies the browser holds for `url`. */
-  cookies(url: string) {
-    return this.#context.cookies(url);
+  /**
+   * The CSRF token the dashboard at `dashboard` (its URL, base path included) gave the browser: its
+   * HttpOnly cookie for that path, which no page script can read. Fails when there is none.
+   */
+  async csrfToken(dashboard: string): Promise<string> {
+    const { pathname } = new URL(dashboard);
+    const cookies = await this.#context.cookies(dashboard);
+    const cookie = cookies.find((candidate) => candidate.name === CSRF_COOKIE && candidate.path === pathname);
+    assert.ok(cookie?.httpOnly, `the dashboard at ${pathname} set no HttpOnly ${CSRF_COOKIE} cookie for its path`);
+    return cookie.value;
   }
 
   async close(): Promise<void> {
