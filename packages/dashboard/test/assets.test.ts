@@ -14,6 +14,15 @@ describe('assets', () => {
     assert.ok(gzipSync(js, { level: 9 }).length <= 3 * 1024, `JS: ${gzipSync(js, { level: 9 }).length} bytes gzipped`);
   });
 
+  it('the README states their sizes, raw and gzipped, as they are', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+    for (const [name, text] of Object.entries({ 'dashboard.css': css, 'dashboard.js': js })) {
+      const row = `| \`assets/${name}\` | ${kib(Buffer.byteLength(text))} | ${kib(gzipSync(text, { level: 9 }).length)} |`;
+      assert.ok(readme.includes(row), `the README's asset table should have: ${row}`);
+    }
+  });
+
   it('reach nothing outside the dashboard: no URL, import or font from elsewhere', () => {
     for (const [name, text] of Object.entries({ 'dashboard.css': css, 'dashboard.js': js })) {
       assert.doesNotMatch(text, /https?:\/\/(?!www\.w3\.org\/2000\/svg)|@import|url\(/, name);
