@@ -13,6 +13,10 @@
  * The demo sends a short burst of requests (two tenants, one of them flaky; then a scan), waits until
  * the jobs, their continuations and the scan are done, prints their histories and stops the
  * processes with SIGTERM (each flushes its telemetry). Exit code 0 when everything succeeded.
+ *
+ * The API process serves Pilotlight's dashboard under /dashboard/; its URL is printed first. In a
+ * terminal (or with `--keep-running`) the processes keep running after the burst, so the dashboard
+ * can be explored, until Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -24,6 +28,13 @@ import { AppDb } from './src/app-db.ts';
 const here = import.meta.dirname;
 const dataDir = join(here, '.data');
 const DEADLINE = Date.now() + 60_000;
+/** Keep the processes (and the dashboard) running after the burst, until Ctrl-C: in a terminal, or when asked. */
+const keepRunning = process.argv.includes('--keep-running') || (process.stdout.isTTY && !process.env.CI);
+/** Ctrl-C or SIGTERM: ends the wait of `--keep-running`, or interrupts the demo. */
+const interrupted = new Promise<NodeJS.Signals>((resolve) => {
+  process.once('SIGINT', resolve);
+  process.once('SIGTERM', resolve);
+});
 const children: { name: string; child: ChildProcess; exited: Promise<number | null> }[] = [];
 
 function log(line: string): void {
@@ -36,6 +47,8 @@ function start(name: string, script: string, env: NodeJS.ProcessEnv): Promise<Re
     cwd: here,
     env: { ...process.env, OTEL_SERVICE_NAME: `tenants-${name}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // A process group of its own: Ctrl-C reaches the runner alone, which stops each process once.
+    detached: true,
   });
   const prefix = `${name.padEnd(6)} │ `;
   createInterface({ input: child.stdout! }).on('line', (line) => console.log(prefix + line));
@@ -94,7 +107,8 @@ async function stopAll(): Promise<boolean> {
   return clean;
 }
 
-async function main(): Promise<void> {
+/** Runs the demo; resolves with the dashboard's URL. */
+async function main(): Promise<string> {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   // Create both databases (schema, WAL) before the processes open them.
@@ -110,6 +124,8 @@ async function main(): Promise<void> {
     start('worker', 'worker.ts', { ...env, TENANTS_STUB_URL: `http://127.0.0.1:${stub.port}` }),
   ]);
   const base = `http://127.0.0.1:${api!.port}`;
+  const dashboardUrl = `${base}${api!.dashboardPath}`;
+  log(`Dashboard: ${dashboardUrl}`);
 
   // The burst: two tenants at once, one of which fails its first attempt.
   const created = await Promise.all(
@@ -159,16 +175,26 @@ async function main(): Promise<void> {
   }
   log(`Scan ${task.id} (GET /api/scans/:id): ${task.status} in ${task.durationMs.toFixed(1)} ms, found ${JSON.stringify(task.result)}`);
   log('');
-  log('Stopping the processes (SIGTERM: each flushes its telemetry)…');
+  return dashboardUrl;
 }
 
 let ok = false;
 try {
-  await main();
+  const dashboardUrl = await Promise.race([
+    main(),
+    interrupted.then((signal): never => {
+      throw new Error(`interrupted by ${signal}`);
+    }),
+  ]);
   ok = true;
+  if (keepRunning) {
+    log(`The processes keep running: open the dashboard at ${dashboardUrl} (Ctrl-C stops them).`);
+    await interrupted;
+  }
 } catch (error) {
   console.error(`demo   │ FAILED: ${(error as Error).message}`);
 }
+log('Stopping the processes (SIGTERM: each flushes its telemetry)…');
 const clean = await stopAll();
 log(ok && clean ? 'Done.' : 'Done, with errors.');
 process.exit(ok && clean ? 0 : 1);

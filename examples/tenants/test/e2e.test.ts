@@ -345,3 +345,57 @@ test('the API answers bad requests with 400 and a clear message, unknown ids wit
   running.delete(api);
   assert.equal(code, 0, `the API stops cleanly on SIGTERM:\n${output}`);
 });
+
+test(
+  'npm start -- --keep-running keeps the processes up with the dashboard at the printed URL until Ctrl-C',
+  { timeout: RUN_TIMEOUT },
+  async (t) => {
+    // A process group of its own, as a terminal gives a command: Ctrl-C signals the whole group.
+    const demo = spawn('npm', ['start', '--', '--keep-running'], {
+      cwd: ROOT,
+      env: consoleEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    t.after(() => {
+      try {
+        process.kill(-demo.pid!, 'SIGKILL'); // whatever of the group is left after a failure
+      } catch {
+        // ESRCH: the group is gone, as it should be
+      }
+    });
+    let output = '';
+    const closed = new Promise<void>((resolve) => demo.once('close', () => resolve()));
+    const kept = new Promise<string>((resolve, reject) => {
+      demo.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk;
+        const url = /demo\s*│ The processes keep running: open the dashboard at (\S+) \(Ctrl-C stops them\)\./.exec(output)?.[1];
+        if (url) resolve(url);
+      });
+      demo.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      void closed.then(() => reject(new Error(`the demo exited before it said it keeps running:\n${output}`)));
+    });
+    const url = await kept;
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/dashboard\/$/);
+    assert.ok(output.includes(`demo   │ Dashboard: ${url}\n`), `the URL is printed when the API is up:\n${output}`);
+
+    // The dashboard, mounted in the API's Express app, shows the demo's jobs (all four succeeded).
+    const overview = await fetch(url);
+    assert.equal(overview.status, 200);
+    assert.match(overview.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    const succeeded = await fetch(`${url}jobs?state=Succeeded`);
+    const page = await succeeded.text();
+    assert.equal(succeeded.status, 200);
+    for (const job of ['TenantService.provisionTenant', 'WelcomeService.sendWelcome']) {
+      assert.ok(page.includes(job), `the Succeeded page lists ${job}`);
+    }
+
+    // Ctrl-C: SIGINT to the terminal's process group (npm and the runner; npm exits at once, as in a
+    // terminal). The runner stops the three processes, which flush their telemetry, and says Done once
+    // every one exited with 0. `close`: the runner, which holds the output, has exited too.
+    process.kill(-demo.pid!, 'SIGINT');
+    await closed;
+    assert.match(output, /demo\s*│ Done\.$/m, `the demo stops cleanly on Ctrl-C:\n${output}`);
+    assert.doesNotMatch(output, /exited with/);
+  },
+);

@@ -1,3 +1,5 @@
+import { consoleLogger, type Logger } from 'pilotlight';
+
 /**
  * Every default and fixed limit of the dashboard in one place. `DashboardOptions` documents the
  * defaults with `@default`; `resolveOptions()` reads them from here, and so does every page and
@@ -8,6 +10,10 @@ export const DEFAULTS = {
   basePath: '',
   /** Actions shown and accepted. */
   readOnly: false,
+  /** The arguments shown as they are stored. */
+  redact: (args: unknown): unknown => args,
+  /** Warnings and errors to the console, as Pilotlight's clients and workers do. */
+  logger: consoleLogger as Logger,
 } as const;
 
 /** Fixed limits no option changes. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { createClient, consoleLogger, ValidationError, type Client, type JobRecord, type Logger, type Store } from 'pilotlight';
+import { createClient, ValidationError, type Client, type JobRecord, type Logger, type Store } from 'pilotlight';
 import { DEFAULTS } from './defaults.ts';
 
 /**
@@ -10,11 +10,15 @@ export type DashboardAccess = boolean | 'read-only';
 
 /** Options of `createDashboard()`. Give `store` or `client`. */
 export interface DashboardOptions<Request extends IncomingMessage = IncomingMessage> {
-  /** The store to show and act on; the dashboard makes a client of its own for it. Give this or `client`. */
+  /**
+   * The store to show and act on; the dashboard makes a client of its own for it. Give this or `client`.
+   * @default undefined: then `client` is required
+   */
   readonly store?: Store<unknown>;
   /**
    * Your application's client instead of `store`: the dashboard's actions (requeue, delete,
    * trigger) then run through its filters and tracing, like your own calls. Give this or `store`.
+   * @default undefined: then `store` is required
    */
   readonly client?: Client<unknown>;
   /**
@@ -78,7 +82,7 @@ export function resolveOptions<Request extends IncomingMessage>(options: Dashboa
       `createDashboard() has no option ${unknown.map((key) => `'${key}'`).join(', ')}: the options are ${[...OPTION_NAMES].join(', ')}`,
     );
   }
-  const logger = options.logger ?? consoleLogger;
+  const logger = options.logger ?? DEFAULTS.logger;
   if (!isObject(logger) || typeof logger.error !== 'function') {
     throw new ValidationError(
       `createDashboard() options.logger must be a Logger ({ debug, info, warn, error }); received ${describe(logger)}`,
@@ -89,7 +93,7 @@ export function resolveOptions<Request extends IncomingMessage>(options: Dashboa
     basePath: resolveBasePath(options.basePath),
     authorize: optionalFunction(options.authorize, 'authorize') as DashboardConfig['authorize'],
     readOnly: resolveReadOnly(options.readOnly),
-    redact: optionalFunction(options.redact, 'redact') ?? ((args: unknown) => args),
+    redact: optionalFunction(options.redact, 'redact') ?? DEFAULTS.redact,
     logger,
   };
 }
