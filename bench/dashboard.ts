@@ -1,0 +1,205 @@
+/**
+ * The dashboard's server time with a million jobs in the store, on SQLite and on PostgreSQL: the
+ * overview, a jobs page at depth (page 1 and page 1,000, 50 jobs a page, also filtered by queue), a
+ * search, a job's page and the other pages, each requested over real HTTP from this process, one
+ * request at a time; the time runs from sending the request to the last byte of the answer. Target:
+ * every page's p95 ≤ 50 ms.
+ *
+ *   node bench/dashboard.ts                        both stores, 1,000,000 jobs, 200 requests a page
+ *   node bench/dashboard.ts --store sqlite --jobs 100000 --requests 50
+ *   node bench/dashboard.ts --fresh                seed again (the seeded store is kept between runs)
+ *
+ * Seeding goes through the `Store` interface (see lib/dashboard-seed.ts) and takes about a minute on
+ * SQLite, a few on PostgreSQL; the seeded database is kept (SQLite: a file in the temporary folder;
+ * PostgreSQL: schema pilotlight_bench_dashboard_<jobs>) for the next run. PostgreSQL:
+ * PILOTLIGHT_BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test.
+ * Exits 1 if a page misses the target, 2 on bad arguments.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createDashboard } from '../packages/dashboard/src/index.ts';
+import type { Store } from '../packages/pilotlight/src/store-kit.ts';
+import { createSqliteStore } from '../packages/pilotlight/src/sqlite.ts';
+import { createPostgresStore } from '../packages/postgres/src/index.ts';
+import { SEED_QUEUES, seedJobs } from './lib/dashboard-seed.ts';
+import { formatInt, formatMs } from './lib/format.ts';
+import { printMachine } from './lib/machine.ts';
+import { summarize } from './lib/stats.ts';
+import { printTable } from './lib/table.ts';
+
+const TARGET_P95_MS = 50;
+const PAGE_SIZE = 50;
+
+let args: { store: string; jobs: string; requests: string; fresh: boolean };
+try {
+  args = parseArgs({
+    options: {
+      store: { type: 'string', default: 'both' },
+      jobs: { type: 'string', default: '1000000' },
+      requests: { type: 'string', default: '200' },
+      fresh: { type: 'boolean', default: false },
+    },
+  }).values as typeof args;
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+const jobs = Number(args.jobs);
+const requests = Number(args.requests);
+const stores = args.store === 'both' ? ['sqlite', 'postgres'] : [args.store];
+if (
+  !Number.isInteger(jobs) ||
+  jobs < 1000 ||
+  !Number.isInteger(requests) ||
+  requests < 1 ||
+  stores.some((s) => !['sqlite', 'postgres'].includes(s))
+) {
+  console.error('usage: node bench/dashboard.ts [--store sqlite|postgres|both] [--jobs N (>= 1000)] [--requests N] [--fresh]');
+  process.exit(2);
+}
+
+const connectionString = process.env.PILOTLIGHT_BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Marks a store whose seeding finished (a crashed seeding is seeded again). */
+const SEEDED_MARK = 'bench-seeded';
+
+async function openSqlite(): Promise<Store> {
+  const path = join(tmpdir(), `pilotlight-bench-dashboard-${jobs}.db`);
+  if (args.fresh) for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) rmSync(path + suffix);
+  return createSqliteStore({ path });
+}
+
+async function openPostgres(): Promise<Store> {
+  const schema = `pilotlight_bench_dashboard_${jobs}`;
+  if (args.fresh) {
+    const client = new pg.Client({ connectionString });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+  return createPostgresStore({ connectionString, schema });
+}
+
+async function seeded(store: Store, name: string): Promise<void> {
+  if (await store.getRecurring(SEEDED_MARK)) return;
+  const started = Date.now();
+  let last = 0;
+  await seedJobs(store, jobs, (done) => {
+    if (done - last >= jobs / 10 || done === jobs) {
+      last = done;
+      process.stdout.write(`  ${name}: seeded ${formatInt(done)} jobs in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    }
+  });
+  // A few jobs running on a live worker, for the workers page.
+  await store.claimJobs({
+    queues: [...SEED_QUEUES],
+    limit: 20,
+    serverName: 'bench-worker',
+    now: new Date(),
+    leaseUntil: new Date(Date.now() + 3_600_000),
+  });
+  await store.upsertRecurring({
+    id: SEEDED_MARK,
+    cron: '0 3 * * *',
+    timeZone: 'UTC',
+    misfire: 'run-once',
+    type: 'Service0',
+    method: 'perform',
+    argsJson: '[]',
+    queue: 'default',
+    priority: 0,
+    retry: {},
+    nextRunAt: new Date(Date.now() + 86_400_000),
+  });
+}
+
+/** The id to pass as `before` to reach page `page` (1-based) of `query`, walked page by page as a user would. */
+async function cursorAt(store: Store, query: { state: 'Succeeded'; queue?: string }, page: number): Promise<string> {
+  let before: string | undefined;
+  for (let i = 1; i < page; i++) {
+    const rows = await store.listJobs({ ...query, limit: PAGE_SIZE, ...(before !== undefined && { before }) });
+    before = rows.at(-1)!.id;
+  }
+  return before!;
+}
+
+async function measure(base: string, path: string | (() => string)): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < requests + 10; i++) {
+    const url = base + (typeof path === 'function' ? path() : path);
+    const started = performance.now();
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    const elapsed = performance.now() - started;
+    if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
+    if (i >= 10) times.push(elapsed); // the first 10 warm caches up
+  }
+  return times;
+}
+
+async function bench(name: string, open: () => Promise<Store>): Promise<boolean> {
+  const store = await open();
+  await seeded(store, name);
+  await store.heartbeat(
+    { name: 'bench-worker', queues: [...SEED_QUEUES], concurrency: 20, startedAt: new Date(Date.now() - 60_000), heartbeatAt: new Date() },
+    new Date(Date.now() + 3_600_000),
+  );
+  const dashboard = createDashboard({ store });
+  const server = createServer(dashboard);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const failed = await store.listJobs({ state: 'Failed', limit: 500 });
+  let next = 0;
+  const pages: [string, string | (() => string)][] = [
+    ['overview', '/'],
+    ['overview, live update (JSON)', '/api/overview'],
+    ['Succeeded, page 1', '/jobs?state=Succeeded'],
+    ['Succeeded, page 1,000', `/jobs?state=Succeeded&before=${await cursorAt(store, { state: 'Succeeded' }, 1000)}`],
+    [
+      'Succeeded in queue emails, page 1,000',
+      `/jobs?state=Succeeded&queue=emails&before=${await cursorAt(store, { state: 'Succeeded', queue: 'emails' }, 1000)}`,
+    ],
+    ['Failed, page 1', '/jobs?state=Failed'],
+    ['search "user-4242" in Succeeded', '/jobs?state=Succeeded&q=user-4242'],
+    ['job detail (a failed job)', () => `/jobs/${failed[next++ % failed.length]!.id}`],
+    ['queues', '/queues'],
+    ['workers', '/workers'],
+    ['recurring', '/recurring'],
+  ];
+  const rows: string[][] = [];
+  let ok = true;
+  for (const [label, path] of pages) {
+    const summary = summarize(await measure(base, path));
+    const met = summary.p95 <= TARGET_P95_MS;
+    ok &&= met;
+    rows.push([label, formatMs(summary.p50), formatMs(summary.p95), formatMs(summary.max), met ? 'yes' : 'NO']);
+  }
+  const counts = await store.countJobs();
+  const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  console.log(`\n${name}: ${formatInt(total)} jobs in the store, ${requests} requests a page (after 10 to warm up)\n`);
+  printTable(
+    [
+      'page',
+      { title: 'p50', align: 'right' },
+      { title: 'p95', align: 'right' },
+      { title: 'max', align: 'right' },
+      `p95 ≤ ${TARGET_P95_MS} ms`,
+    ],
+    rows,
+  );
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await dashboard.close();
+  await store.close();
+  return ok;
+}
+
+console.log('Pilotlight dashboard benchmark\n');
+printMachine();
+let ok = true;
+for (const name of stores)
+  ok = (await bench(name === 'sqlite' ? 'SQLite' : 'PostgreSQL', name === 'sqlite' ? openSqlite : openPostgres)) && ok;
+process.exit(ok ? 0 : 1);
