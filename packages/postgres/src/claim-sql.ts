@@ -42,9 +42,9 @@ export function claimCtes(s: string, request: ClaimRequest, p: SqlParams): strin
      )`;
 }
 
-/** The count changes of the claim CTEs: each claimed job left Enqueued for Processing, in its queue. */
-export const CLAIMED_CHANGES = `SELECT queue, 'Enqueued'::text AS state, -1 AS delta FROM claimed
-         UNION ALL SELECT queue, 'Processing', 1 FROM claimed`;
+/** The count changes of the claim CTEs: each claimed job left Enqueued for Processing. */
+export const CLAIMED_CHANGES = `SELECT queue, type, 'Enqueued'::text AS state, -1 AS delta FROM claimed
+         UNION ALL SELECT queue, type, 'Processing', 1 FROM claimed`;
 
 /**
  * The claim on its own (one statement: atomic by itself), with its jobs in claim order. Claimed rows
@@ -102,11 +102,11 @@ export async function keepReadable(
            history = j.history || ',' || f.entry
        FROM unnest($1::bigint[], $2::text[], $3::text[]) AS f(id, reason, entry)
        WHERE j.id = f.id AND j.state = 'Processing' AND j.server_name = $5
-       RETURNING j.queue
+       RETURNING j.queue, j.type
      ),
      ${deltaCtes(
        s,
-       `SELECT queue, 'Processing'::text AS state, -1 AS delta FROM failed UNION ALL SELECT queue, 'Failed', 1 FROM failed`,
+       `SELECT queue, type, 'Processing'::text AS state, -1 AS delta FROM failed UNION ALL SELECT queue, type, 'Failed', 1 FROM failed`,
        `SELECT $6::timestamptz AS minute, 'Failed' AS state FROM failed`,
      )}
      SELECT count(*) FROM failed`,

@@ -21,14 +21,14 @@ import { emptyCounts, isStateName, minuteOf, OUTCOME_RETENTION_MS } from 'pilotl
 type Queryable = pg.Pool | pg.ClientBase;
 
 /**
- * CTEs (to follow others in a WITH) appending count changes: `changes` selects `(queue, state,
- * delta)` rows, summed here per queue and state; `outcomes` selects `(minute, state)`, one row per
- * job that reached Succeeded or Failed. Data-modifying CTEs run whether or not the statement reads them.
+ * CTEs (to follow others in a WITH) appending count changes: `changes` selects `(queue, type, state,
+ * delta)` rows, summed here per key; `outcomes` selects `(minute, state)`, one row per job that
+ * reached Succeeded or Failed. Data-modifying CTEs run whether or not the statement reads them.
  */
 export function deltaCtes(s: string, changes: string, outcomes?: string): string {
   const counted = `counted AS (
-       INSERT INTO ${s}.job_count_deltas (queue, state, delta)
-       SELECT queue, state, sum(delta) FROM (${changes}) AS change GROUP BY queue, state HAVING sum(delta) <> 0
+       INSERT INTO ${s}.job_count_deltas (queue, type, state, delta)
+       SELECT queue, type, state, sum(delta) FROM (${changes}) AS change GROUP BY queue, type, state HAVING sum(delta) <> 0
      )`;
   if (outcomes === undefined) return counted;
   return `${counted},
@@ -46,15 +46,17 @@ export async function writeDeltas(client: pg.ClientBase, s: string, deltas: JobC
   if (counts.length === 0 && outcomes.length === 0) return;
   await client.query(
     `WITH counted AS (
-       INSERT INTO ${s}.job_count_deltas (queue, state, delta) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+       INSERT INTO ${s}.job_count_deltas (queue, type, state, delta)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
      ),
      outcomes_counted AS (
        INSERT INTO ${s}.job_outcome_deltas (minute, succeeded, failed)
-       SELECT to_timestamp(minute / 1000), succeeded, failed FROM unnest($4::float8[], $5::bigint[], $6::bigint[]) AS o(minute, succeeded, failed)
+       SELECT to_timestamp(minute / 1000), succeeded, failed FROM unnest($5::float8[], $6::bigint[], $7::bigint[]) AS o(minute, succeeded, failed)
      )
      SELECT 1`,
     [
       counts.map((c) => c.queue),
+      counts.map((c) => c.type),
       counts.map((c) => c.state),
       counts.map((c) => c.delta),
       outcomes.map((o) => o.minute),
@@ -76,11 +78,11 @@ const FOLD_LOCK_CLASS = 0x706c6374;
 export async function foldCounters(db: Queryable, s: string, schema: string, now: Date): Promise<void> {
   await db.query(
     `WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
-     moved AS (DELETE FROM ${s}.job_count_deltas WHERE (SELECT held FROM lock) RETURNING queue, state, delta),
+     moved AS (DELETE FROM ${s}.job_count_deltas WHERE (SELECT held FROM lock) RETURNING queue, type, state, delta),
      folded AS (
-       INSERT INTO ${s}.job_counts AS c (queue, state, n)
-       SELECT queue, state, sum(delta) FROM moved GROUP BY queue, state ORDER BY queue, state
-       ON CONFLICT (queue, state) DO UPDATE SET n = c.n + excluded.n
+       INSERT INTO ${s}.job_counts AS c (queue, type, state, n)
+       SELECT queue, type, state, sum(delta) FROM moved GROUP BY queue, type, state ORDER BY queue, type, state
+       ON CONFLICT (queue, type, state) DO UPDATE SET n = c.n + excluded.n
      ),
      moved_outcomes AS (DELETE FROM ${s}.job_outcome_deltas WHERE (SELECT held FROM lock) RETURNING minute, succeeded, failed),
      -- Deltas of minutes past retention are dropped, not folded: the prune below would take them.
@@ -98,29 +100,6 @@ export async function foldCounters(db: Queryable, s: string, schema: string, now
 /** A read that summed more pending deltas than this folds them, so that reads stay fast if no worker runs maintenance. */
 const FOLD_ON_READ = 10_000;
 
-/** The folded counts and the pending deltas, of all queues or of one, per queue and state; and how many deltas were pending. */
-async function readCounts(
-  db: Queryable,
-  s: string,
-  queue?: string,
-): Promise<{ rows: { queue: string; state: string; n: number }[]; pending: number }> {
-  const inQueue = queue === undefined ? '' : 'WHERE queue = $1';
-  const { rows } = await db.query<{ queue: string; state: string; n: string; pending: string }>(
-    `SELECT queue, state, sum(n) AS n, count(*) FILTER (WHERE pending) AS pending FROM (
-       SELECT queue, state, n, false AS pending FROM ${s}.job_counts ${inQueue}
-       UNION ALL
-       SELECT queue, state, delta, true FROM ${s}.job_count_deltas ${inQueue}
-     ) AS c GROUP BY queue, state ORDER BY queue`,
-    queue === undefined ? [] : [queue],
-  );
-  let pending = 0;
-  const counts = rows.map((row) => {
-    pending += Number(row.pending);
-    return { queue: row.queue, state: row.state, n: Number(row.n) };
-  });
-  return { rows: counts, pending };
-}
-
 /** The reads of a dashboard on the counters. */
 export class CounterReads {
   readonly #pool: pg.Pool;
@@ -133,22 +112,18 @@ export class CounterReads {
     this.#schema = schema;
   }
 
-  /** Jobs per state: from the counters without a type; with one, from the indexes (see `countByType()`). */
+  /** Jobs per state, of all queues or one, of all types or one. */
   async countJobs(filter: CountJobsFilter): Promise<Record<StateName, number>> {
     const counts = emptyCounts();
-    if (filter.type !== undefined) {
-      for (const row of await this.#countByType(filter.type, filter.queue)) if (isStateName(row.state)) counts[row.state] += Number(row.n);
-      return counts;
-    }
     // A state this version does not know (a row written around the schema's checks) is no key of its own.
-    for (const row of await this.#counts(filter.queue)) if (isStateName(row.state)) counts[row.state] += row.n;
+    for (const row of await this.#counts(filter)) if (isStateName(row.state)) counts[row.state] += row.n;
     return counts;
   }
 
   /** Per queue holding jobs, by name: its counts, and when its oldest Enqueued job became due. */
   async queueStats(): Promise<QueueStats[]> {
     const byQueue = new Map<string, Record<StateName, number>>();
-    for (const row of await this.#counts()) {
+    for (const row of await this.#counts({})) {
       if (row.n === 0 || !isStateName(row.state)) continue;
       let counts = byQueue.get(row.queue);
       if (!counts) byQueue.set(row.queue, (counts = emptyCounts()));
@@ -171,28 +146,31 @@ export class CounterReads {
     return rows.map((row) => ({ minute: new Date(row.minute), succeeded: Number(row.succeeded), failed: Number(row.failed) }));
   }
 
-  async #counts(queue?: string): Promise<{ queue: string; state: string; n: number }[]> {
-    const { rows, pending } = await readCounts(this.#pool, this.#s, queue);
-    if (pending > FOLD_ON_READ) await foldCounters(this.#pool, this.#s, this.#schema, new Date());
-    return rows;
-  }
-
   /**
-   * Jobs of a type per state: the listing index by type for the states at rest, the partial index of
-   * the Enqueued and of the Processing jobs, the only ones of those states, for the others.
+   * Jobs per queue and state (of one queue, of one type, when asked): the folded counts plus the
+   * pending deltas, in one snapshot. A read that summed many deltas folds them.
    */
-  async #countByType(type: string, queue: string | undefined): Promise<{ state: string; n: string }[]> {
-    const inQueue = queue === undefined ? '' : 'AND queue = $2';
-    const { rows } = await this.#pool.query<{ state: string; n: string }>(
-      `SELECT state, count(*) AS n FROM ${this.#s}.jobs
-       WHERE type = $1 AND state <> 'Enqueued' AND state <> 'Processing' ${inQueue} GROUP BY state
-       UNION ALL
-       SELECT 'Enqueued', count(*) FROM ${this.#s}.jobs WHERE state = 'Enqueued' AND type = $1 ${inQueue}
-       UNION ALL
-       SELECT 'Processing', count(*) FROM ${this.#s}.jobs WHERE state = 'Processing' AND type = $1 ${inQueue}`,
-      queue === undefined ? [type] : [type, queue],
+  async #counts(filter: CountJobsFilter): Promise<{ queue: string; state: string; n: number }[]> {
+    const params: string[] = [];
+    const where: string[] = [];
+    if (filter.queue !== undefined) where.push(`queue = $${params.push(filter.queue)}`);
+    if (filter.type !== undefined) where.push(`type = $${params.push(filter.type)}`);
+    const matching = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+    const { rows } = await this.#pool.query<{ queue: string; state: string; n: string; pending: string }>(
+      `SELECT queue, state, sum(n) AS n, count(*) FILTER (WHERE pending) AS pending FROM (
+         SELECT queue, state, n, false AS pending FROM ${this.#s}.job_counts ${matching}
+         UNION ALL
+         SELECT queue, state, delta, true FROM ${this.#s}.job_count_deltas ${matching}
+       ) AS c GROUP BY queue, state ORDER BY queue`,
+      params,
     );
-    return rows;
+    let pending = 0;
+    const counts = rows.map((row) => {
+      pending += Number(row.pending);
+      return { queue: row.queue, state: row.state, n: Number(row.n) };
+    });
+    if (pending > FOLD_ON_READ) await foldCounters(this.#pool, this.#s, this.#schema, new Date());
+    return counts;
   }
 
   /**

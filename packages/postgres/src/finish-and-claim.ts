@@ -70,12 +70,12 @@ export async function finishAndClaim(
        -- would let the planner read the Processing jobs through jobs_leases, whose dead entries (every
        -- job finished since the last VACUUM) it would walk each time. By id, it reads just these rows.
        WHERE j.id = c.id AND j.state = c.expect_state AND j.attempt = c.expect_attempt AND j.server_name = c.expect_server
-       RETURNING j.id, j.has_continuations, j.progress, j.queue, c.state AS to_state, c.expect_state, c.at
+       RETURNING j.id, j.has_continuations, j.progress, j.queue, j.type, c.state AS to_state, c.expect_state, c.at
      )${claimed},
      ${deltaCtes(
        s,
-       `SELECT queue, to_state AS state, 1 AS delta FROM finished
-         UNION ALL SELECT queue, expect_state, -1 FROM finished${claim ? `\n         UNION ALL ${CLAIMED_CHANGES}` : ''}`,
+       `SELECT queue, type, to_state AS state, 1 AS delta FROM finished
+         UNION ALL SELECT queue, type, expect_state, -1 FROM finished${claim ? `\n         UNION ALL ${CLAIMED_CHANGES}` : ''}`,
        `SELECT to_timestamp(floor(at / 60000) * 60) AS minute, to_state AS state FROM finished
          WHERE (to_state = 'Succeeded' OR to_state = 'Failed') AND to_state <> expect_state`,
      )}

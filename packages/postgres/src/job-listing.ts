@@ -4,14 +4,19 @@
  */
 
 import type pg from 'pg';
-import type { JobRecord, StateName } from 'pilotlight';
+import { JobStates, type JobRecord, type StateName } from 'pilotlight';
 import type { JobSearchPage, ListJobsQuery, ResolvedSearch, ScannedRow } from 'pilotlight/store-kit';
 import { invalidCursor, QUERY_DEFAULTS, searchPage, TRANSIENT_STATES, TRANSIENT_WALK_ROWS } from 'pilotlight/store-kit';
 import { jobColumns, toJob, toRowId, type JobRow } from './rows.ts';
 import { SqlParams } from './sql-params.ts';
 
-/** Migration 3's predicate of the listing indexes, which queries repeat so that the planner sees at once that they apply. */
-const LISTED_STATES = `state <> 'Enqueued' AND state <> 'Processing'`;
+/**
+ * Migration 3's predicates of the listing indexes, which queries repeat so that the planner sees
+ * they apply whatever it knows of the state: every state at rest is in jobs_by_state; all but
+ * Succeeded are in jobs_by_queue and jobs_by_type too.
+ */
+const AT_REST = `state <> 'Enqueued' AND state <> 'Processing'`;
+const AT_REST_BUT_SUCCEEDED = `${AT_REST} AND state <> 'Succeeded'`;
 
 interface Filter {
   readonly state?: StateName | undefined;
@@ -28,8 +33,9 @@ interface Filter {
 type Candidates = (select: string, limit: string) => string;
 
 /**
- * How to read the jobs `filter` selects: a range of a listing index (a state at rest); without a
- * state, the primary key newest first; for Enqueued or Processing, first a walk of the newest
+ * How to read the jobs `filter` selects: a range of a listing index for a state at rest (for
+ * Succeeded of one queue or type, jobs_by_state walked and filtered); without a state, the primary
+ * key newest first; for Enqueued or Processing, first a walk of the newest
  * `TRANSIENT_WALK_ROWS` jobs from the cursor, then, `otherwise` (if it found too few), all the jobs
  * of that state through its own partial index, sorted.
  */
@@ -55,13 +61,15 @@ function candidates(
     return { first: (select, limit) => `SELECT ${select} FROM ${s}.jobs ${clause(terms)} ORDER BY id DESC LIMIT ${limit}` };
   }
   if (!TRANSIENT_STATES.has(state)) {
-    // A page (a small LIMIT) hides the state from the planner (an InitPlan): seeing 'Scheduled', it
-    // may read every Scheduled job through jobs_scheduled and sort them, which it estimates cheap
-    // while they are few; not seeing it, it walks a listing index from the cursor and stops at the
-    // limit. A search's scan (LIMIT 10001) shows it: not knowing how rare the state is, the planner
-    // would walk the primary key through every job instead; knowing, it takes the listing index.
+    // A page (a small LIMIT) hides the state from the planner (an InitPlan), and names the listing
+    // indexes' predicate so that they still apply: seeing 'Scheduled', the planner may read every
+    // Scheduled job through jobs_scheduled and sort them, which it estimates cheap while they are
+    // few; not seeing it, it walks a listing index from the cursor and stops at the limit. A search
+    // (LIMIT 10001) shows it: not knowing how rare the state is, the planner would walk the primary
+    // key through every job instead; knowing, it reads the listing index (ids only, see searchJobs()).
     const value = p.add(state, 'text');
-    const terms = [hideState ? `state = (SELECT ${value})` : `state = ${value}`, LISTED_STATES, ...matches, ...where];
+    const restingIndexes = state === JobStates.Succeeded ? AT_REST : AT_REST_BUT_SUCCEEDED;
+    const terms = [...(hideState ? [`state = (SELECT ${value})`, restingIndexes] : [`state = ${value}`]), ...matches, ...where];
     return { first: (select, limit) => `SELECT ${select} FROM ${s}.jobs ${clause(terms)} ORDER BY id DESC LIMIT ${limit}` };
   }
   const inState = `state = '${state}'`;
@@ -99,12 +107,17 @@ export async function searchJobs(db: pg.Pool, s: string, search: ResolvedSearch)
   const scanLimit = p.add(search.scanLimit, 'integer');
   const limit = p.add(search.limit, 'integer');
   // A substring of the id, the type or the JSON arguments: strpos has no wildcard (LIKE would make % and _ ones).
-  const hit = `(strpos(id::text, ${text}) > 0 OR strpos(type, ${text}) > 0 OR strpos(args, ${text}) > 0)`;
-  // Every candidate numbered in order with its running count of matches; only the matches the page
-  // needs and the candidate the scan stops at are read in full.
+  const hit = `(strpos(j.id::text, ${text}) > 0 OR strpos(j.type, ${text}) > 0 OR strpos(j.args, ${text}) > 0)`;
+  // The candidates' ids first (from a listing index alone, which the planner then prefers to walking
+  // the table), then each one tested by a lookup of its own (a join would let the planner read the
+  // whole table once rather than 10,000 rows by id), once (MATERIALIZED: the window functions and
+  // the result would each repeat it); every candidate numbered in order with its
+  // running count of matches; only the matches the page needs and the candidate the scan stops at
+  // are read in full.
   const scan = async (ids: Candidates): Promise<ScannedRow[]> => {
     const { rows } = await db.query<JobRow & { n: string; hit: boolean; total: string }>(
-      `WITH scanned AS (${ids(`id, ${hit} AS hit`, `${scanLimit} + 1`)}),
+      `WITH candidates AS (${ids('id', `${scanLimit} + 1`)}),
+       scanned AS MATERIALIZED (SELECT id, (SELECT ${hit} FROM ${s}.jobs AS j WHERE j.id = candidates.id) AS hit FROM candidates),
        numbered AS (
          SELECT id, hit, row_number() OVER w AS n, count(*) FILTER (WHERE hit) OVER w AS k, count(*) OVER () AS total
          FROM scanned WINDOW w AS (ORDER BY id DESC)

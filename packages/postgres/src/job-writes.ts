@@ -73,7 +73,7 @@ export async function insertJob(
     );
     if (rows[0]) {
       if (parentRowId !== null) await client.query(`UPDATE ${s}.jobs SET has_continuations = true WHERE id = $1`, [parentRowId]);
-      deltas.add(job.queue, job.state.name, 1);
+      deltas.add(job.queue, job.type, job.state.name, 1);
       return { id: rows[0].id, created: true, ...(parentState && { parentState }) };
     }
     const existing = await client.query<{ id: string }>(`SELECT id FROM ${s}.jobs WHERE dedup_key = $1 AND state NOT IN ${FINISHED_SQL}`, [
@@ -120,12 +120,12 @@ export async function insertPlainJobs(
                      ${column((job) => (Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata)), 'text')},
                      ${column((job) => job.recurringId ?? null, 'text')}, ${column((job) => historyEntry(job.state), 'text')})
            AS j(type, method, args, queue, priority, state, state_reason, run_at, at, retry, metadata, recurring_id, history)
-         RETURNING id, queue, state
+         RETURNING id, queue, type, state
        ),
        woken AS (
          SELECT pg_notify(${p.add(channel, 'text')}, queue) FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'Enqueued') AS q
        ),
-       ${deltaCtes(s, 'SELECT queue, state, 1 AS delta FROM inserted')}
+       ${deltaCtes(s, 'SELECT queue, type, state, 1 AS delta FROM inserted')}
        -- Naming woken is what makes it run. Identities are drawn in insertion order: by id is the order of jobs.
        SELECT id FROM inserted WHERE (SELECT count(*) FROM woken) >= 0 ORDER BY id`,
       p.values,
@@ -154,7 +154,7 @@ export async function applyTransition(
      WHERE id = $8 AND state = $9
        AND ($10::integer IS NULL OR attempt = $10)
        AND ($11::text IS NULL OR server_name = $11)
-     RETURNING ${pinned ? 'has_continuations, progress, queue' : COLUMNS}`;
+     RETURNING ${pinned ? 'has_continuations, progress' : COLUMNS}`;
   const params = [
     to.name,
     to.reason ?? null,
@@ -174,7 +174,7 @@ export async function applyTransition(
   // already in the index under the same key. So only those changes pay for a SAVEPOINT, which
   // undoes the failed UPDATE alone and lets the rest of the batch commit.
   const mayCollide = FINISHED.includes(expect.state) && !FINISHED.includes(to.name);
-  let rows: (JobRow | Pick<JobRow, 'has_continuations' | 'progress' | 'queue'>)[];
+  let rows: (JobRow | Pick<JobRow, 'has_continuations' | 'progress'>)[];
   if (mayCollide) {
     await client.query('SAVEPOINT pilotlight_transition');
     try {
@@ -190,7 +190,8 @@ export async function applyTransition(
   }
   const row = rows[0];
   if (!row) return undefined;
-  deltas.moved(row.queue, expect.state, to.name, to.at);
+  // A pinned change's job is the row as its worker read it: its queue and type never change.
+  deltas.moved(isPinned(change) ? change.job : (row as JobRow), expect.state, to.name, to.at);
   if (!isPinned(change)) return toJob(row as JobRow);
   return pinnedResult(change, row.has_continuations, row.progress ?? undefined);
 }

@@ -114,31 +114,34 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
   `,
   /* 3: listing indexes, job counters, outcomes per minute */ (s) => `
   -- Newest first by state, and by state within a queue or a type: a page deep into a million jobs is
-  -- a range of one of these. Enqueued and Processing are left out: every job passes through them, and
-  -- each UPDATE that changes the state writes an entry in every index whose predicate the new row
-  -- meets, so a job writes its entries here once, when it comes to rest. Those two states are listed
-  -- through jobs_fetch and jobs_leases, which hold them alone.
+  -- a range of one of these. An UPDATE that changes the state writes an entry in every index whose
+  -- predicate the new row meets, so every job's own path is kept to one of them: Enqueued and
+  -- Processing (every job passes through both) are in none, and are listed through jobs_fetch and
+  -- jobs_leases, which hold them alone; Succeeded (where every job ends) is in the one by state
+  -- only, and a page of Succeeded jobs of one queue or type walks it.
   CREATE INDEX jobs_by_state ON ${s}.jobs (state, id) WHERE state <> 'Enqueued' AND state <> 'Processing';
-  CREATE INDEX jobs_by_queue ON ${s}.jobs (queue, state, id) WHERE state <> 'Enqueued' AND state <> 'Processing';
-  CREATE INDEX jobs_by_type ON ${s}.jobs (type, state, id) WHERE state <> 'Enqueued' AND state <> 'Processing';
+  CREATE INDEX jobs_by_queue ON ${s}.jobs (queue, state, id) WHERE state <> 'Enqueued' AND state <> 'Processing' AND state <> 'Succeeded';
+  CREATE INDEX jobs_by_type ON ${s}.jobs (type, state, id) WHERE state <> 'Enqueued' AND state <> 'Processing' AND state <> 'Succeeded';
 
-  -- Jobs per queue and state, as Hangfire's SQL Server storage keeps its statistics (Counter and
-  -- AggregatedCounter): every statement that inserts, deletes or moves jobs appends its changes to
-  -- job_count_deltas, one row per queue and state, in its own transaction; readers add the pending
-  -- deltas to job_counts, and maintenance folds them in (see counters.ts). No index on the deltas:
-  -- they are appended, read whole and emptied.
+  -- Jobs per queue, type and state, as Hangfire's SQL Server storage keeps its statistics (Counter
+  -- and AggregatedCounter): every statement that inserts, deletes or moves jobs appends its changes
+  -- to job_count_deltas, one row per key, in its own transaction; readers add the pending deltas to
+  -- job_counts, and maintenance folds them in (see counters.ts). No index on the deltas: they are
+  -- appended, read whole and emptied.
   CREATE TABLE ${s}.job_counts (
     queue TEXT NOT NULL,
+    type TEXT NOT NULL,
     state TEXT NOT NULL,
     n BIGINT NOT NULL,
-    PRIMARY KEY (queue, state)
+    PRIMARY KEY (queue, type, state)
   );
   CREATE TABLE ${s}.job_count_deltas (
     queue TEXT NOT NULL,
+    type TEXT NOT NULL,
     state TEXT NOT NULL,
     delta BIGINT NOT NULL
   );
-  INSERT INTO ${s}.job_counts (queue, state, n) SELECT queue, state, count(*) FROM ${s}.jobs GROUP BY queue, state;
+  INSERT INTO ${s}.job_counts (queue, type, state, n) SELECT queue, type, state, count(*) FROM ${s}.jobs GROUP BY queue, type, state;
 
   -- Jobs that reached Succeeded or Failed, per minute: they outlive the jobs. The same two tables.
   -- Seeded from the finished jobs of the last 48 hours (those already deleted are not known).

@@ -279,9 +279,9 @@ export class PostgresStore implements Store<pg.ClientBase> {
          DELETE FROM ${this.#s}.jobs WHERE id IN (
            SELECT id FROM ${this.#s}.jobs WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
          )
-         RETURNING queue, state
+         RETURNING queue, type, state
        ),
-       ${deltaCtes(this.#s, 'SELECT queue, state, -1 AS delta FROM deleted')}
+       ${deltaCtes(this.#s, 'SELECT queue, type, state, -1 AS delta FROM deleted')}
        SELECT count(*) AS n FROM deleted`,
       [now, limit],
     );

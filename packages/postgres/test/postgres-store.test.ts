@@ -504,7 +504,9 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     withStores(async (open) => {
       const schema = freshSchema();
       const stores = [await open({ schema, poolSize: 4 }), await open({ schema, poolSize: 4 })];
-      await stores[0]!.createJobs(Array.from({ length: 600 }, (_, i) => newJob({ queue: i % 2 === 0 ? 'even' : 'odd' })));
+      await stores[0]!.createJobs(
+        Array.from({ length: 600 }, (_, i) => newJob({ queue: i % 2 === 0 ? 'even' : 'odd', type: i % 3 === 0 ? 'Digest' : 'Mailer' })),
+      );
       const outcomes = ['Succeeded', 'Failed', 'Deleted'] as const;
       let finished = 0; // jobs that reached Succeeded or Failed
       const worker = async (store: PostgresStore, name: string) => {
@@ -551,9 +553,13 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       await stores[1]!.deleteExpiredJobs(new Date(), 1_000);
       const folded = await withClient(async (client) => ({
         pending: (await client.query(`SELECT count(*)::int AS n FROM "${schema}".job_count_deltas`)).rows[0].n,
-        counts: (await client.query(`SELECT queue, state, n::int FROM "${schema}".job_counts WHERE n <> 0 ORDER BY queue, state`)).rows,
+        counts: (
+          await client.query(`SELECT queue, type, state, n::int FROM "${schema}".job_counts WHERE n <> 0 ORDER BY queue, type, state`)
+        ).rows,
         real: (
-          await client.query(`SELECT queue, state, count(*)::int AS n FROM "${schema}".jobs GROUP BY queue, state ORDER BY queue, state`)
+          await client.query(
+            `SELECT queue, type, state, count(*)::int AS n FROM "${schema}".jobs GROUP BY queue, type, state ORDER BY queue, type, state`,
+          )
         ).rows,
         outcomes: (await client.query(`SELECT sum(succeeded)::int AS s, sum(failed)::int AS f FROM "${schema}".job_outcomes`)).rows[0],
       }));

@@ -40,9 +40,9 @@ export interface Store<Transaction = never> {
    */
   searchJobs(query: SearchJobsQuery): Promise<JobSearchPage>;
   /**
-   * How many jobs are in each state, in all queues or in `filter.queue`. Without `filter.type` this
-   * reads counters the store keeps up to date with every write (as fast with a million jobs as with
-   * ten); with it, an index.
+   * How many jobs are in each state, in all queues or in `filter.queue`, of all types or of
+   * `filter.type`. From counters the store keeps per queue, type and state with every write: as fast
+   * with a million jobs as with ten.
    */
   countJobs(filter?: CountJobsFilter): Promise<Record<StateName, number>>;
   /** Per queue that holds jobs: how many in each state and when its oldest `Enqueued` job became due. From counters. */

@@ -118,13 +118,10 @@ export function unreadableRowsContract(createStore: StoreFactory, corrupt: Corru
         const [strange, normal] = await create(store, newJob(), newJob());
         await corrupt(store, `UPDATE jobs SET state = 'Bogus' WHERE id = ${strange}`);
 
-        // The counters keep counting a row changed around the store as the store last wrote it;
-        // a count by type reads the rows.
-        for (const counts of [await store.countJobs(), await store.countJobs({ type: 'Mailer' })]) {
-          assert.deepEqual(Object.keys(counts).sort(), [...ALL_STATES].sort());
-        }
-        assert.equal((await store.countJobs()).Enqueued, 2);
-        assert.equal((await store.countJobs({ type: 'Mailer' })).Enqueued, 1);
+        // The counters keep counting a row changed around the store as the store last wrote it.
+        const counts = await store.countJobs();
+        assert.deepEqual(Object.keys(counts).sort(), [...ALL_STATES].sort());
+        assert.equal(counts.Enqueued, 2);
         const job = await mustGet(store, strange!);
         assert.equal(job.state, 'Failed');
         assert.match(job.stateReason ?? '', /^Unreadable row: column state holds "Bogus", not one of the 7 states/);

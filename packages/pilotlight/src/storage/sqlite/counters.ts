@@ -12,15 +12,17 @@ import { isStateName } from '../unreadable-rows.ts';
 import type { SqliteConnection } from './connection.ts';
 
 /**
- * Records what a transaction changed, inside it: one upsert per (queue, state) and per minute, so a
- * worker's batch of 40 jobs costs two or three small writes, not one per job. SQLite has a single
- * writer: these rows are never contended.
+ * Records what a transaction changed, inside it: one upsert per (queue, type, state) and per minute,
+ * so a worker's batch of 40 jobs costs two or three small writes, not one per job. SQLite has a
+ * single writer: these rows are never contended.
  */
 export function writeCountDeltas(connection: SqliteConnection, deltas: JobCountDeltas): void {
-  for (const { queue, state, delta } of deltas.counts()) {
+  for (const { queue, type, state, delta } of deltas.counts()) {
     connection
-      .statement('INSERT INTO job_counts (queue, state, n) VALUES (?, ?, ?) ON CONFLICT (queue, state) DO UPDATE SET n = n + excluded.n')
-      .run(queue, state, delta);
+      .statement(
+        'INSERT INTO job_counts (queue, type, state, n) VALUES (?, ?, ?, ?) ON CONFLICT (queue, type, state) DO UPDATE SET n = n + excluded.n',
+      )
+      .run(queue, type, state, delta);
   }
   for (const { minute, succeeded, failed } of deltas.outcomes()) {
     connection
@@ -37,46 +39,34 @@ export function pruneOutcomes(connection: SqliteConnection, now: Date): void {
   connection.statement('DELETE FROM job_outcomes WHERE minute < ?').run(minuteOf(now.getTime() - OUTCOME_RETENTION_MS));
 }
 
-/**
- * Jobs per state. Without a type, from the counters (of one queue, or summed over all); with one,
- * from the listing index by type for the states at rest, and from the partial index of Enqueued and
- * of Processing jobs, the only ones of those states.
- */
+/** Jobs per state, of all queues or one, of all types or one: from the counters. */
 export function countJobs(connection: SqliteConnection, filter: CountJobsFilter): Record<StateName, number> {
-  const rows =
-    filter.type === undefined
-      ? filter.queue === undefined
-        ? connection.statement('SELECT state, sum(n) AS n FROM job_counts GROUP BY state').all()
-        : connection.statement('SELECT state, n FROM job_counts WHERE queue = ?').all(filter.queue)
-      : countByType(connection, filter.type, filter.queue);
+  const where: string[] = [];
+  const params: Record<string, string> = {};
+  if (filter.queue !== undefined) {
+    where.push('queue = :queue');
+    params.queue = filter.queue;
+  }
+  if (filter.type !== undefined) {
+    where.push('type = :type');
+    params.type = filter.type;
+  }
+  const rows = connection
+    .statement(`SELECT state, sum(n) AS n FROM job_counts ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} GROUP BY state`)
+    .all(params) as { state: string; n: number }[];
   const counts = emptyCounts();
   // A state this version does not know (a row written around the schema's checks) is no key of its own.
-  for (const row of rows as { state: string; n: number }[]) if (isStateName(row.state)) counts[row.state] = row.n;
+  for (const row of rows) if (isStateName(row.state)) counts[row.state] = row.n;
   return counts;
-}
-
-function countByType(connection: SqliteConnection, type: string, queue: string | undefined): unknown[] {
-  const inQueue = queue === undefined ? '' : 'AND queue = :queue';
-  return connection
-    .statement(
-      `SELECT state, count(*) AS n FROM jobs
-       WHERE type = :type AND state <> 'Enqueued' AND state <> 'Processing' ${inQueue} GROUP BY state
-       UNION ALL
-       SELECT 'Enqueued', count(*) FROM jobs INDEXED BY jobs_fetch WHERE state = 'Enqueued' AND type = :type ${inQueue}
-       UNION ALL
-       SELECT 'Processing', count(*) FROM jobs INDEXED BY jobs_leases WHERE state = 'Processing' AND type = :type ${inQueue}`,
-    )
-    .all(queue === undefined ? { type } : { type, queue });
 }
 
 /** Per queue holding jobs, by name: its counts, and when its oldest Enqueued job became due. */
 export function queueStats(connection: SqliteConnection): QueueStats[] {
   const byQueue = new Map<string, Record<StateName, number>>();
-  for (const row of connection.statement('SELECT queue, state, n FROM job_counts WHERE n <> 0 ORDER BY queue').all() as {
-    queue: string;
-    state: string;
-    n: number;
-  }[]) {
+  const rows = connection
+    .statement('SELECT queue, state, sum(n) AS n FROM job_counts GROUP BY queue, state HAVING sum(n) <> 0 ORDER BY queue')
+    .all() as { queue: string; state: string; n: number }[];
+  for (const row of rows) {
     if (!isStateName(row.state)) continue;
     let counts = byQueue.get(row.queue);
     if (!counts) byQueue.set(row.queue, (counts = emptyCounts()));

@@ -4,7 +4,7 @@
  */
 
 import type { SQLInputValue } from 'node:sqlite';
-import type { JobRecord, StateName } from '../../types.ts';
+import { JobStates, type JobRecord, type StateName } from '../../types.ts';
 import {
   invalidCursor,
   QUERY_DEFAULTS,
@@ -18,8 +18,13 @@ import type { JobSearchPage, ListJobsQuery } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
 import { JOB_COLUMNS, toJob, toRowId, type JobRow } from './rows.ts';
 
-/** Migration 3's predicate of the listing indexes, term for term: SQLite uses a partial index only for a query naming each of its terms. */
-const LISTED_STATES = `state <> 'Enqueued' AND state <> 'Processing'`;
+/**
+ * Migration 3's predicates of the listing indexes, term for term (SQLite uses a partial index only
+ * for a query naming each of its terms): every state at rest is in jobs_by_state; all but Succeeded
+ * are in jobs_by_queue and jobs_by_type too.
+ */
+const AT_REST = `state <> 'Enqueued' AND state <> 'Processing'`;
+const AT_REST_BUT_SUCCEEDED = `${AT_REST} AND state <> 'Succeeded'`;
 
 /** The partial index that holds a transient state's jobs alone. */
 const TRANSIENT_INDEX: Partial<Record<StateName, string>> = { Enqueued: 'jobs_fetch', Processing: 'jobs_leases' };
@@ -43,10 +48,11 @@ interface Candidates {
 }
 
 /**
- * How to read the jobs `filter` selects: a range of a listing index (a state at rest); without a
- * state, the primary key newest first; for Enqueued or Processing, first a walk of the newest
- * `TRANSIENT_WALK_ROWS` jobs from the cursor, then, `otherwise` (if it found too few), the state's
- * own partial index, read whole and sorted.
+ * How to read the jobs `filter` selects: a range of a listing index for a state at rest (for
+ * Succeeded of one queue or type, jobs_by_state walked and filtered); without a state, the primary
+ * key newest first; for Enqueued or Processing, first a walk of the newest `TRANSIENT_WALK_ROWS`
+ * jobs from the cursor, then, `otherwise` (if it found too few), the state's own partial index,
+ * read whole and sorted.
  */
 function candidates(filter: Filter, api: string): { first: Candidates; otherwise?: Candidates } {
   const params: Params = {};
@@ -75,7 +81,7 @@ function candidates(filter: Filter, api: string): { first: Candidates; otherwise
   if (!TRANSIENT_STATES.has(state)) {
     // The state as a parameter: as a literal, SQLite could take the state's own partial index
     // (jobs_scheduled, jobs_awaiting), not in id order.
-    const terms = ['state = :state', LISTED_STATES, ...matches, ...where];
+    const terms = ['state = :state', state === JobStates.Succeeded ? AT_REST : AT_REST_BUT_SUCCEEDED, ...matches, ...where];
     return {
       first: {
         sql: (select, limit) => `SELECT ${select} FROM jobs ${clause(terms)} ORDER BY id DESC LIMIT ${limit}`,

@@ -59,7 +59,7 @@ export function insertJob(connection: SqliteConnection, job: NewJob, deltas: Job
   }
   // Same transaction as the parent's read: the parent cannot finish in between unseen.
   if (parentRowId !== null) connection.statement('UPDATE jobs SET has_continuations = 1 WHERE id = ?').run(parentRowId);
-  deltas.add(job.queue, job.state.name, 1);
+  deltas.add(job.queue, job.type, job.state.name, 1);
   return { id: String(inserted.id), created: true, ...(parentState && { parentState }) };
 }
 
@@ -69,7 +69,7 @@ export function applyTransition(connection: SqliteConnection, change: Transition
   const { expect } = change;
   // A worker finishing its own attempt knows the row: read back only what others may have changed.
   const pinned = isPinned(change);
-  let row: JobRow | Pick<JobRow, 'has_continuations' | 'progress' | 'queue'> | undefined;
+  let row: JobRow | Pick<JobRow, 'has_continuations' | 'progress'> | undefined;
   try {
     // Plain `?` placeholders, a guard's value bound twice: node:sqlite binds them positionally with
     // no name lookups (named parameters cost a lookup per key per call), and before 22.20 it
@@ -86,7 +86,7 @@ export function applyTransition(connection: SqliteConnection, change: Transition
        WHERE id = ? AND state = ?
          AND (? IS NULL OR attempt = ?)
          AND (? IS NULL OR server_name = ?)
-       RETURNING ${pinned ? 'has_continuations, progress, queue' : JOB_COLUMNS}`,
+       RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`,
       )
       .get(
         to.name,
@@ -111,7 +111,8 @@ export function applyTransition(connection: SqliteConnection, change: Transition
     throw error;
   }
   if (!row) return undefined;
-  deltas.moved(row.queue, expect.state, to.name, to.at);
+  // A pinned change's job is the row as its worker read it: its queue and type never change.
+  deltas.moved(isPinned(change) ? change.job : (row as JobRow), expect.state, to.name, to.at);
   if (!isPinned(change)) return toJob(row as JobRow);
   return pinnedResult(change, row.has_continuations === 1, progressOf(row));
 }
@@ -142,7 +143,7 @@ export function claimJobs(connection: SqliteConnection, request: ClaimRequest, d
       const attempt = Number(row.attempt) + 1;
       const entry = `,{"name":"Processing","at":${now},"serverName":${server},"attempt":${Number.isSafeInteger(attempt) ? attempt : 'null'}}`;
       update.run(now, request.serverName, request.leaseUntil.getTime(), entry, row.id);
-      deltas.moved(row.queue, JobStates.Enqueued, JobStates.Processing, request.now);
+      deltas.moved(row, JobStates.Enqueued, JobStates.Processing, request.now);
       const { job, unreadable } = readJob({
         ...row,
         state: JobStates.Processing,
@@ -156,7 +157,7 @@ export function claimJobs(connection: SqliteConnection, request: ClaimRequest, d
       if (unreadable === undefined) claimed.push(job);
       else {
         failUnreadable(connection, row.id, unreadable, request.now);
-        deltas.moved(row.queue, JobStates.Processing, JobStates.Failed, request.now);
+        deltas.moved(row, JobStates.Processing, JobStates.Failed, request.now);
         failed++;
       }
     }

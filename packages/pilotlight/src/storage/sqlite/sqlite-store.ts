@@ -239,9 +239,9 @@ export class SqliteStore implements Store {
   async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
     return this.#write((deltas) => {
       const deleted = this.#stmt(
-        'DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING queue, state',
-      ).all(now.getTime(), limit) as { queue: string; state: string }[];
-      for (const { queue, state } of deleted) if (isStateName(state)) deltas.add(queue, state, -1);
+        'DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING queue, type, state',
+      ).all(now.getTime(), limit) as { queue: string; type: string; state: string }[];
+      for (const { queue, type, state } of deleted) if (isStateName(state)) deltas.add(queue, type, state, -1);
       // Maintenance calls this on every pass: the outcome counters are kept as long as the dashboard shows them.
       pruneOutcomes(this.#connection, now);
       return deleted.length;
