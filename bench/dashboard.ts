@@ -116,14 +116,23 @@ async function seeded(store: Store, name: string): Promise<void> {
   });
 }
 
-/** The id to pass as `before` to reach page `page` (1-based) of `query`, walked page by page as a user would. */
-async function cursorAt(store: Store, query: { state: 'Succeeded'; queue?: string }, page: number): Promise<string> {
-  let before: string | undefined;
-  for (let i = 1; i < page; i++) {
-    const rows = await store.listJobs({ ...query, limit: PAGE_SIZE, ...(before !== undefined && { before }) });
+/**
+ * The id to pass as `before` to reach page `page` (1-based) of `query`, walked page by page as a user
+ * would, and the page reached (fewer when the state holds fewer pages).
+ */
+async function cursorAt(
+  store: Store,
+  query: { state: 'Succeeded'; queue?: string },
+  page: number,
+): Promise<{ before: string; page: number }> {
+  let before = '';
+  let reached = 1;
+  for (; reached < page; reached++) {
+    const rows = await store.listJobs({ ...query, limit: PAGE_SIZE, ...(before !== '' && { before }) });
+    if (rows.length < PAGE_SIZE) break;
     before = rows.at(-1)!.id;
   }
-  return before!;
+  return { before, page: reached };
 }
 
 async function measure(base: string, path: string | (() => string)): Promise<number[]> {
@@ -153,15 +162,15 @@ async function bench(name: string, open: () => Promise<Store>): Promise<boolean>
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const failed = await store.listJobs({ state: 'Failed', limit: 500 });
   let next = 0;
+  const deep = await cursorAt(store, { state: 'Succeeded' }, 1000);
+  const deepInQueue = await cursorAt(store, { state: 'Succeeded', queue: 'emails' }, 1000);
   const pages: [string, string | (() => string)][] = [
     ['overview', '/'],
     ['overview, live update (JSON)', '/api/overview'],
     ['Succeeded, page 1', '/jobs?state=Succeeded'],
-    ['Succeeded, page 1,000', `/jobs?state=Succeeded&before=${await cursorAt(store, { state: 'Succeeded' }, 1000)}`],
-    [
-      'Succeeded in queue emails, page 1,000',
-      `/jobs?state=Succeeded&queue=emails&before=${await cursorAt(store, { state: 'Succeeded', queue: 'emails' }, 1000)}`,
-    ],
+    [`Succeeded, page ${formatInt(deep.page)}`, `/jobs?state=Succeeded&before=${deep.before}`],
+    [`Succeeded in queue emails, page ${formatInt(deepInQueue.page)}`, `/jobs?state=Succeeded&queue=emails&before=${deepInQueue.before}`],
+    ['Succeeded of type Service7, page 1', '/jobs?state=Succeeded&type=Service7'],
     ['Failed, page 1', '/jobs?state=Failed'],
     ['search "user-4242" in Succeeded', '/jobs?state=Succeeded&q=user-4242'],
     ['job detail (a failed job)', () => `/jobs/${failed[next++ % failed.length]!.id}`],
