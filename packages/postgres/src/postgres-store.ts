@@ -18,22 +18,17 @@ import type {
 } from 'pilotlight/store-kit';
 import { migrate } from './migrations.ts';
 import { assertTransaction, inTransaction, retryDeadlock } from './transactions.ts';
-import { jobColumns, toJob, toRecurring, toRowId, toServer, type JobRow, type RecurringRow, type ServerRow } from './rows.ts';
+import { jobColumns, toJob, toRowId, toServer, type JobRow, type ServerRow } from './rows.ts';
 import { WakeListener } from './wake-listener.ts';
-import {
-  isStateName,
-  JobCountDeltas,
-  parseHistory,
-  resolveSearchJobsQuery,
-  retryJson,
-  StoreClosedError,
-  StoreListeners,
-} from 'pilotlight/store-kit';
+import { isStateName, JobCountDeltas, parseHistory, resolveSearchJobsQuery, StoreClosedError, StoreListeners } from 'pilotlight/store-kit';
 import { applyTransition, insertJob, insertPlainJobs, isPlainJob, lockOrder } from './job-writes.ts';
 import { claimJobs } from './claim-sql.ts';
 import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';
-import { CounterReads, deltaCtes, foldCounters, writeDeltas } from './counters.ts';
+import { CounterReads, foldCounters, writeDeltas } from './counters.ts';
+import { deleteExpiredJobs } from './expiry-sql.ts';
 import { listJobs, searchJobs } from './job-listing.ts';
+import { getRecurring, listDueRecurring, listRecurring, removeRecurring, upsertRecurring } from './recurring-sql.ts';
+import { recordHeartbeat } from './servers-sql.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -273,45 +268,15 @@ export class PostgresStore implements Store<pg.ClientBase> {
   }
 
   async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
-    // SKIP LOCKED: two workers' maintenance delete different batches instead of waiting on each other.
-    const { rows } = await this.#query<{ n: string }>(
-      `WITH deleted AS (
-         DELETE FROM ${this.#s}.jobs WHERE id IN (
-           SELECT id FROM ${this.#s}.jobs WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
-         )
-         RETURNING queue, type, state
-       ),
-       ${deltaCtes(this.#s, 'SELECT queue, type, state, -1 AS delta FROM deleted')}
-       SELECT count(*) AS n FROM deleted`,
-      [now, limit],
-    );
+    this.#assertOpen();
+    const deleted = await deleteExpiredJobs(this.#pool, this.#s, now, limit);
     // Every worker's maintenance calls this on every pass: where the pending count changes are folded in.
     await foldCounters(this.#pool, this.#s, this.schema, now);
-    return Number(rows[0]!.n);
+    return deleted;
   }
 
   async heartbeat(server: ServerRecord, leaseUntil: Date): Promise<string[]> {
-    const rows = await this.#transaction(async (client) => {
-      await client.query(
-        `INSERT INTO ${this.#s}.servers (name, queues, concurrency, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (name) DO UPDATE SET queues = excluded.queues, concurrency = excluded.concurrency, heartbeat_at = excluded.heartbeat_at`,
-        [server.name, JSON.stringify(server.queues), server.concurrency, server.startedAt, server.heartbeatAt],
-      );
-      // The worker's jobs are read without locking them, and only the ones no one holds get their
-      // lease extended (SKIP LOCKED). A locked one is being finished by this very worker, or
-      // requeued by maintenance: waiting for it could deadlock with a batch that locks the same
-      // rows in another order, and the next heartbeat extends it if it is still running.
-      const { rows } = await client.query<{ id: string }>(
-        `WITH extended AS (
-           UPDATE ${this.#s}.jobs SET lease_until = $1
-           WHERE id IN (SELECT id FROM ${this.#s}.jobs WHERE state = 'Processing' AND server_name = $2 FOR UPDATE SKIP LOCKED)
-         )
-         SELECT id FROM ${this.#s}.jobs WHERE state = 'Processing' AND server_name = $2`,
-        [leaseUntil, server.name],
-      );
-      return rows;
-    });
-    return rows.map((row) => row.id);
+    return this.#transaction((client) => recordHeartbeat(client, this.#s, server, leaseUntil));
   }
 
   async removeServer(name: string): Promise<void> {
@@ -328,48 +293,28 @@ export class PostgresStore implements Store<pg.ClientBase> {
   }
 
   async upsertRecurring(job: NewRecurringJob): Promise<void> {
-    await this.#query(
-      `INSERT INTO ${this.#s}.recurring_jobs (id, cron, time_zone, misfire, type, method, args, queue, priority, retry, next_run_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (id) DO UPDATE SET cron = excluded.cron, time_zone = excluded.time_zone, misfire = excluded.misfire,
-         type = excluded.type, method = excluded.method, args = excluded.args, queue = excluded.queue,
-         priority = excluded.priority, retry = excluded.retry, next_run_at = excluded.next_run_at`,
-      [
-        job.id,
-        job.cron,
-        job.timeZone,
-        job.misfire,
-        job.type,
-        job.method,
-        job.argsJson,
-        job.queue,
-        job.priority,
-        retryJson(job.retry),
-        job.nextRunAt,
-        new Date(),
-      ],
-    );
+    this.#assertOpen();
+    await upsertRecurring(this.#pool, this.#s, job);
   }
 
   async removeRecurring(id: string): Promise<boolean> {
-    return ((await this.#query(`DELETE FROM ${this.#s}.recurring_jobs WHERE id = $1`, [id])).rowCount ?? 0) > 0;
+    this.#assertOpen();
+    return removeRecurring(this.#pool, this.#s, id);
   }
 
   async getRecurring(id: string): Promise<RecurringJobRecord | undefined> {
-    const { rows } = await this.#query<RecurringRow>(`SELECT * FROM ${this.#s}.recurring_jobs WHERE id = $1`, [id]);
-    return rows[0] && toRecurring(rows[0]);
+    this.#assertOpen();
+    return getRecurring(this.#pool, this.#s, id);
   }
 
   async listRecurring(): Promise<RecurringJobRecord[]> {
-    return (await this.#query<RecurringRow>(`SELECT * FROM ${this.#s}.recurring_jobs ORDER BY id`)).rows.map(toRecurring);
+    this.#assertOpen();
+    return listRecurring(this.#pool, this.#s);
   }
 
   async listDueRecurring(now: Date, limit: number): Promise<RecurringJobRecord[]> {
-    const { rows } = await this.#query<RecurringRow>(
-      `SELECT * FROM ${this.#s}.recurring_jobs WHERE next_run_at <= $1 ORDER BY next_run_at, id LIMIT $2`,
-      [now, limit],
-    );
-    return rows.map(toRecurring);
+    this.#assertOpen();
+    return listDueRecurring(this.#pool, this.#s, now, limit);
   }
 
   async fireRecurring(fire: FireRecurring): Promise<CreateJobResult[] | undefined> {
