@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defineJob, JobStates, type StateName } from 'pilotlight';
-import { byTestId, RECURRING_ID, request, seededStore, serve, squash, textOf } from './http-support.ts';
+import { createWorker, defineJob, JobStates, silentLogger, type StateName } from 'pilotlight';
+import { byTestId, RECURRING_ID, request, seededStore, serve, squash, textOf, waitFor } from './http-support.ts';
 
 const seed = await seededStore();
 const { store, client, ids, worker } = seed;
@@ -135,6 +135,7 @@ describe('job', () => {
     const body = await page(`/jobs/${ids.failed}`);
     assert.deepEqual(byTestId(body, 'job-state'), ['Failed']);
     assert.match(byTestId(body, 'arguments')[0]!, /"url": "https:\/\/feeds\.example\.com\/acme\.xml"/);
+    assert.match(body, /<pre class="code scroll" data-testid="arguments">/, 'the arguments scroll sideways rather than wrap');
     assert.match(byTestId(body, 'metadata')[0]!, /tenant acme/);
     const history = await client.getHistory(ids.failed);
     const entries = byTestId(body, 'history-entry');
@@ -152,10 +153,49 @@ describe('job', () => {
         /^TypeError ?: feed https:\/\/feeds\.example\.com\/acme\.xml answered 503 TypeError: feed .* answered 503 at /,
       );
     }
+    assert.match(
+      byTestId(body, 'failure')[0]!,
+      /^Last exception thrown .* TypeError ?: feed https:\/\/feeds\.example\.com\/acme\.xml answered 503 /,
+    );
     assert.match(textOf(body), new RegExp(`Worker ${worker.name}`));
     assert.match(textOf(body), /Attempt 2 of 2 Retries 1/);
     assert.match(body, /data-testid="action-requeue"/);
     assert.match(body, /data-testid="action-delete"/);
+  });
+
+  it("puts a failed job's last exception first, above its summary; nothing of the kind for a job that has not failed", async () => {
+    let attempts = 0;
+    const flaky = defineJob(
+      'flaky.sync',
+      () => {
+        throw new RangeError(`attempt ${++attempts} out of range`);
+      },
+      { retry: { attempts: 2, backoff: 0 } },
+    );
+    const flakyWorker = createWorker({
+      store,
+      jobs: [flaky],
+      queues: ['flaky'],
+      serverName: 'flaky-worker',
+      pollInterval: 20,
+      logger: silentLogger,
+    });
+    await flakyWorker.start();
+    const id = await client.enqueue(flaky, undefined, { queue: 'flaky' });
+    await waitFor(async () => (await store.getJob(id))?.state === 'Failed', 'the flaky job to fail both attempts');
+    await flakyWorker.stop();
+    const body = await page(`/jobs/${id}`);
+    assert.match(
+      byTestId(body, 'failure')[0]!,
+      /^Last exception thrown (now|\d+ s ago) RangeError ?: attempt 2 out of range Stack trace RangeError: attempt 2 out of range at /,
+      'the last attempt, with its stack',
+    );
+    assert.match(body, /<details class="failure-stack" open>/);
+    assert.ok(body.indexOf('data-testid="failure"') < body.indexOf('id="summary-title"'), 'above the summary');
+    assert.equal(byTestId(body, 'exception').length, 2, 'every attempt keeps its exception in the history');
+    for (const other of [ids.succeeded[0]!, ids.enqueued[0]!, ids.processing]) {
+      assert.deepEqual(byTestId(await page(`/jobs/${other}`), 'failure'), [], `job ${other}`);
+    }
   });
 
   it('shows the trace id of the trace context stored with the job, or says there is none', async () => {
@@ -171,7 +211,10 @@ describe('job', () => {
       byTestId(await page(`/jobs/${traced}`), 'trace')[0]!,
       /^Trace 4bf92f3577b34da6a3ce929d0e0e4736 .*traces appear here once the dashboard receives OTLP/,
     );
-    assert.match(byTestId(await page(`/jobs/${ids.scheduled}`), 'trace')[0]!, /No trace context/);
+    assert.equal(
+      byTestId(await page(`/jobs/${ids.scheduled}`), 'trace')[0]!,
+      'No trace context was stored with this job: no OpenTelemetry SDK was recording (or tracing was off) when it was created.',
+    );
   });
 
   it('links a continuation to its parent, a running job to its worker, an occurrence to its recurring job', async () => {
@@ -227,6 +270,12 @@ describe('recurring, workers, queues', () => {
     ).exec(body);
     assert.ok(row);
     assert.match(textOf(row[1]!), /^nightly-digest 0 3 1 1 \* Europe\/Paris run-once email\.send mail in \d+ d( \d+ h)? /);
+    const classes = [...row[1]!.matchAll(/<t[dh]\b([^>]*)>/g)].map((cell) => /class="([^"]*)"/.exec(cell[1]!)?.[1] ?? '');
+    assert.deepEqual(
+      classes.slice(0, 8),
+      ['wrap', 'nowrap', 'nowrap', 'nowrap', '', '', 'nowrap', 'nowrap'],
+      'the id wraps, not the schedule',
+    );
     assert.match(row[1]!, /data-testid="recurring-trigger"/);
     assert.match(row[1]!, /data-testid="recurring-remove"/);
   });
@@ -248,7 +297,11 @@ describe('recurring, workers, queues', () => {
       for (const [state, count] of Object.entries(counts) as [StateName, number][])
         assert.match(textOf(row[1]!), new RegExp(`${state} ${count}\\b`));
     }
-    assert.match(textOf(/data-queue="mail">(.*?)<\/tr>/.exec(body)![1]!), /\d+ s$/, 'mail has waited seconds');
+    assert.match(
+      textOf(/data-queue="mail">(.*?)<\/tr>/.exec(body)![1]!),
+      /(now|\d+ s ago)$/,
+      'mail has waited seconds, said as every relative time',
+    );
     assert.match(textOf(/data-queue="default">(.*?)<\/tr>/.exec(body)![1]!), /—$/, 'nothing waits in default');
   });
 

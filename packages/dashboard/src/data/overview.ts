@@ -1,7 +1,7 @@
 import { JobStates, type QueueStats, type StateName, type Store } from 'pilotlight';
 import { LIMITS } from '../config/defaults.ts';
 import { chartGeometry, type ChartGeometry } from '../html/chart.ts';
-import { formatAbsolute, formatDuration } from '../html/format.ts';
+import { formatAbsolute, formatAge } from '../html/format.ts';
 import type { Links } from '../html/links.ts';
 
 /** One queue as the overview and the queues page show it. */
@@ -12,7 +12,7 @@ export interface QueueRow {
   readonly counts: Readonly<Record<StateName, number>>;
   /** When its oldest waiting job became due (ISO), or `null`. */
   readonly oldestEnqueuedAt: string | null;
-  /** How long that job has waited (`3 min`), or `—`. */
+  /** How long that job has waited (`3 min ago`), or `—`. */
   readonly oldestWaiting: string;
   /** The same time as people read it (`2025-06-01 10:41:12 UTC`), or `''`. */
   readonly oldestWaitingSince: string;
@@ -62,8 +62,7 @@ export function queueRows(queues: readonly QueueStats[], links: Links, now: Date
       href: links.jobs({ state: 'Enqueued', queue: stats.queue }),
       counts: stats.counts,
       oldestEnqueuedAt: stats.oldestEnqueuedAt?.toISOString() ?? null,
-      oldestWaiting:
-        stats.oldestEnqueuedAt === undefined ? '—' : formatDuration(Math.max(0, now.getTime() - stats.oldestEnqueuedAt.getTime())),
+      oldestWaiting: stats.oldestEnqueuedAt === undefined ? '—' : formatAge(stats.oldestEnqueuedAt, now),
       oldestWaitingSince: stats.oldestEnqueuedAt === undefined ? '' : formatAbsolute(stats.oldestEnqueuedAt),
     }));
 }

@@ -24,6 +24,11 @@ export function formatRelative(date: Date, now: Date): string {
   return ms < 0 ? `${formatDuration(ms)} ago` : `in ${formatDuration(ms)}`;
 }
 
+/** How long ago `since` was, as every relative time says it (`3 min ago`, `now`); `now` for a time not past yet (clocks differ). */
+export function formatAge(since: Date, now: Date): string {
+  return formatRelative(since.getTime() > now.getTime() ? now : since, now);
+}
+
 /** `2025-06-01 10:41:12 UTC`. */
 export function formatAbsolute(date: Date): string {
   return Number.isNaN(date.getTime()) ? 'invalid date' : `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;

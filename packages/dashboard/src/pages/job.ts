@@ -6,13 +6,15 @@ import { actionButton, jobName, stateBadge, timeTag } from '../html/elements.ts'
 import { formatCount, formatDuration, formatJson } from '../html/format.ts';
 import type { Page } from '../html/layout.ts';
 import { html, type HtmlValue, type SafeHtml } from '../html/template.ts';
+import { failureCard, timeline } from './job-history.ts';
 
 /** W3C Trace Context `traceparent`: version, trace id, parent span id, flags. */
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
 
 /**
- * One job: what it runs, where, its arguments (through `redact`), metadata and trace, its history
- * as a timeline with the exception of each failed attempt, and the actions that apply to it.
+ * One job: a failed job's last exception first, then what it runs, where, its arguments (through
+ * `redact`), metadata and trace, its history as a timeline with the exception of each failed
+ * attempt, and the actions that apply to it.
  */
 export async function jobPage(ctx: PageContext, config: DashboardConfig, id: string): Promise<Page> {
   const [job, history] = await Promise.all([config.store.getJob(id), config.store.getHistory(id)]);
@@ -27,6 +29,7 @@ export async function jobPage(ctx: PageContext, config: DashboardConfig, id: str
       <h1>Job ${job.id} <span class="job-name">${jobName(job)}</span></h1>
       <div class="actions">${actions}</div>
     </div>
+    ${failureCard(ctx, job, history)}
     <div class="columns">
       <section class="card" aria-labelledby="summary-title">
         <h2 id="summary-title">Summary</h2>
@@ -34,7 +37,7 @@ export async function jobPage(ctx: PageContext, config: DashboardConfig, id: str
       </section>
       <section class="card" aria-labelledby="arguments-title">
         <h2 id="arguments-title">Arguments</h2>
-        <pre class="code" data-testid="arguments">${shownArguments(config, job)}</pre>
+        <pre class="code scroll" data-testid="arguments">${shownArguments(config, job)}</pre>
         <h2>Metadata</h2>
         ${metadata(job)}
         <h2>Trace</h2>
@@ -123,34 +126,11 @@ function metadata(job: JobRecord): SafeHtml {
 function trace(job: JobRecord): SafeHtml {
   const match = TRACEPARENT.exec(job.metadata.traceparent ?? '');
   if (!match) {
-    return html`<p class="muted" data-testid="trace">No trace context was stored with this job (it was created without tracing).</p>`;
+    return html`<p class="muted" data-testid="trace">
+      No trace context was stored with this job: no OpenTelemetry SDK was recording (or tracing was off) when it was created.
+    </p>`;
   }
   return html`<p data-testid="trace">
     Trace <code>${match[1]!}</code> (created in span <code>${match[2]!}</code>); traces appear here once the dashboard receives OTLP.
   </p>`;
-}
-
-/** The history, oldest first, as a timeline; a failed attempt's entry shows its exception. */
-function timeline(ctx: PageContext, history: readonly StateRecord[]): SafeHtml {
-  if (history.length === 0) return html`<p class="muted">No history.</p>`;
-  const entries = history.map((entry) => {
-    const details: HtmlValue[] = [
-      entry.serverName && html`<span>on <strong>${entry.serverName}</strong></span>`,
-      entry.attempt !== undefined && html`<span>attempt ${formatCount(entry.attempt)}</span>`,
-      entry.runAt && html`<span>due ${timeTag(entry.runAt, ctx.now)}</span>`,
-    ];
-    const error = entry.error
-      ? html`<div class="exception" data-testid="exception">
-          <p><strong class="exception-type">${entry.error.type}</strong>: <span class="exception-message">${entry.error.message}</span></p>
-          ${entry.error.stack ? html`<pre class="code stack">${entry.error.stack}</pre>` : ''}
-        </div>`
-      : '';
-    return html`<li class="entry state-${entry.name}" data-testid="history-entry">
-      <div class="entry-head">${stateBadge(entry.name)} ${timeTag(entry.at, ctx.now)} ${details}</div>
-      ${entry.reason ? html`<p class="reason-text">${entry.reason}</p>` : ''}${error}
-    </li>`;
-  });
-  return html`<ol class="timeline">
-    ${entries}
-  </ol>`;
 }

@@ -5,7 +5,10 @@ import type { Page } from '../html/layout.ts';
 import { recurringAnchor } from '../html/links.ts';
 import { html } from '../html/template.ts';
 
-/** Recurring jobs: schedule, time zone, misfire policy, last and next run, the last job; trigger now, remove. */
+/**
+ * Recurring jobs: schedule, time zone, misfire policy, last and next run, the last job; trigger now,
+ * remove. The schedule and the times stay on one line each: a long id wraps instead.
+ */
 export async function recurringPage(ctx: PageContext, store: Store<unknown>): Promise<Page> {
   const { links, now } = ctx;
   const recurring = [...(await store.listRecurring())].sort((a, b) => a.id.localeCompare(b.id));
@@ -17,14 +20,14 @@ export async function recurringPage(ctx: PageContext, store: Store<unknown>): Pr
     const lastJob =
       job.lastJobId === undefined ? html`<span class="muted">—</span>` : html`<a href="${links.job(job.lastJobId)}">${job.lastJobId}</a>`;
     return html`<tr id="${recurringAnchor(job.id)}" data-testid="recurring-row" data-recurring-id="${job.id}">
-      <th scope="row"><code>${job.id}</code></th>
-      <td><code>${job.cron}</code></td>
-      <td>${job.timeZone}</td>
-      <td>${job.misfire}</td>
+      <th scope="row" class="wrap"><code>${job.id}</code></th>
+      <td class="nowrap"><code>${job.cron}</code></td>
+      <td class="nowrap">${job.timeZone}</td>
+      <td class="nowrap">${job.misfire}</td>
       <td><code>${jobName(job)}</code></td>
       <td>${job.queue}</td>
-      <td>${timeTag(job.nextRunAt, now)}</td>
-      <td>${timeTag(job.lastRunAt, now)}</td>
+      <td class="nowrap">${timeTag(job.nextRunAt, now)}</td>
+      <td class="nowrap">${timeTag(job.lastRunAt, now)}</td>
       <td>${lastJob}</td>
       ${ctx.readOnly ? '' : html`<td class="actions">${actions}</td>`}
     </tr>`;

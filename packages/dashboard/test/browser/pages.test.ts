@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { StateName } from 'pilotlight';
-import { cellUnder, expectNumber, expectText, wholeNumber } from './support/expect.ts';
+import { VIEWPORT } from './support/browser.ts';
+import { cellLocator, cellUnder, expectNumber, expectText, linesOf, wholeNumber } from './support/expect.ts';
 import { startFixture } from './support/fixture.ts';
-import { FAILED_FEED, RECURRING_ID, SEEDED, SEEDED_COUNTS } from './support/seed.ts';
+import { FAILED_FEED, FAILED_STACK_FRAMES, RECURRING_ID, SEEDED, SEEDED_COUNTS } from './support/seed.ts';
 
 const { seed, browser, serve } = await startFixture();
 const dashboard = await serve();
@@ -69,7 +70,15 @@ it('pages through more than 50 jobs with the "Older" link', async () => {
 it("shows a failed job's arguments, metadata, history, exceptions and the worker that ran it", async () => {
   const page = await browser.open(`${dashboard}/jobs/${ids.failed}`);
   await expectText(page.getByTestId('job-state'), 'Failed');
-  await expectText(page.getByTestId('arguments'), FAILED_FEED);
+  const failure = page.getByTestId('failure');
+  await expectText(failure, `TypeError: feed ${FAILED_FEED} answered 503 Service Unavailable`);
+  await expectText(failure, FAILED_STACK_FRAMES[0]!);
+  const message = await failure.locator('.failure-error').boundingBox();
+  assert.ok(message && message.y + message.height < VIEWPORT.height, 'the last exception is above the fold');
+  const args = page.getByTestId('arguments');
+  await expectText(args, FAILED_FEED);
+  const json = (await args.textContent()) ?? '';
+  assert.equal(await linesOf(args), json.split('\n').length, 'the arguments keep their lines and indentation (they scroll sideways)');
   await expectText(page.getByTestId('metadata'), /tenant[\s\S]*acme/);
   const history = await client.getHistory(ids.failed);
   const entries = page.getByTestId('history-entry');
@@ -83,7 +92,7 @@ it("shows a failed job's arguments, metadata, history, exceptions and the worker
   for (const exception of await exceptions.all()) {
     await expectText(exception, 'TypeError');
     await expectText(exception, `feed ${FAILED_FEED} answered 503 Service Unavailable`);
-    await expectText(exception, /at fetchFeed \(.*seed\.ts/); // the stack
+    await expectText(exception, FAILED_STACK_FRAMES[0]!); // the stack
   }
   await expectText(page.locator('main'), worker.name);
 });
@@ -105,6 +114,27 @@ it('shows the recurring job: job, schedule, time zone, misfire policy', async ()
   const page = await browser.open(`${dashboard}/recurring`);
   const row = page.locator(`[data-testid=recurring-row][data-recurring-id="${RECURRING_ID}"]`);
   for (const text of ['digest.send', '0 3 1 1 *', 'Europe/Paris', 'run-once']) await expectText(row, text);
+});
+
+it('keeps the schedule and the times of a recurring job on one line each when its id is long: the id wraps', async () => {
+  const id = 'tenant-acme-corporation-europe-west-weekly-digest-of-unread-notifications-for-every-member';
+  await client.recurring.addOrUpdate(
+    id,
+    '0 3 1 1 *',
+    seed.jobs.digest,
+    { list: 'acme' },
+    { timeZone: 'Europe/Paris', misfire: 'run-once' },
+  );
+  try {
+    const page = await browser.open(`${dashboard}/recurring`);
+    const row = page.locator(`[data-testid=recurring-row][data-recurring-id="${id}"]`);
+    for (const header of ['Cron', 'Time zone', 'Misfire', 'Next run', 'Last run']) {
+      assert.equal(await linesOf(await cellLocator(row, header)), 1, `${header} on one line`);
+    }
+    assert.ok((await linesOf(await cellLocator(row, 'Id'))) > 1, 'the id wraps');
+  } finally {
+    await client.recurring.remove(id);
+  }
 });
 
 it('shows the worker alive, its queues and the job it is running', async () => {

@@ -33,6 +33,6 @@ it('screenshots the overview and a failed job, 1280x800', async () => {
   await screenshot(overview, 'dashboard-overview.png');
 
   const failed = await browser.open(`${dashboard}/jobs/${seed.ids.failed}`);
-  await expectText(failed.getByTestId('exception').last(), 'TypeError');
+  await expectText(failed.getByTestId('failure'), 'TypeError');
   await screenshot(failed, 'dashboard-failed-job.png');
 });

@@ -2,7 +2,7 @@
 import type { StateName } from 'pilotlight';
 import type { Command, StoreContext } from '../command.ts';
 import { heading, print, stateStyle, table } from '../format.ts';
-import { formatAbsolute, formatDuration, formatRelative } from '../../html/format.ts';
+import { formatAbsolute, formatAge, formatRelative } from '../../html/format.ts';
 import { printJson, serverJson } from '../records.ts';
 import { isAlive, STATE_NAMES } from '../../data/overview.ts';
 
@@ -69,7 +69,7 @@ async function stats({ client, store }: StoreContext, json: boolean): Promise<nu
         sortedQueues.map((queue) => [
           queue.queue,
           ...STATE_NAMES.map((state) => String(queue.counts[state] ?? 0)),
-          queue.oldestEnqueuedAt ? formatDuration(now.getTime() - queue.oldestEnqueuedAt.getTime()) : '',
+          queue.oldestEnqueuedAt ? formatAge(queue.oldestEnqueuedAt, now) : '',
         ]),
         '  ',
       ),

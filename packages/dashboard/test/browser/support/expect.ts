@@ -34,11 +34,37 @@ export async function expectAbsent(locator: Locator, what: string): Promise<void
   assert.equal(await locator.count(), 0, `${what} should not be on the page`);
 }
 
+/** The index of the column `row`'s table's header names `header`; -1 without such a column. */
+function columnOf(row: Locator, header: string): Promise<number> {
+  return row.evaluate(
+    (tr, header) => [...(tr.closest('table')?.querySelectorAll('thead th') ?? [])].findIndex((th) => th.textContent?.trim() === header),
+    header,
+  );
+}
+
 /** The text of `row`'s cell in the column its table's header names `header`; `undefined` without such a column. */
-export function cellUnder(row: Locator, header: string): Promise<string | undefined> {
-  return row.evaluate((tr, header) => {
-    const headers = [...(tr.closest('table')?.querySelectorAll('thead th') ?? [])].map((th) => th.textContent?.trim());
-    const column = headers.indexOf(header);
-    return column === -1 ? undefined : tr.children[column]?.textContent?.trim();
-  }, header);
+export async function cellUnder(row: Locator, header: string): Promise<string | undefined> {
+  const column = await columnOf(row, header);
+  return column === -1 ? undefined : ((await row.locator(':scope > *').nth(column).textContent()) ?? '').trim();
+}
+
+/** `row`'s cell in the column its table's header names `header` (which must exist). */
+export async function cellLocator(row: Locator, header: string): Promise<Locator> {
+  const column = await columnOf(row, header);
+  assert.notEqual(column, -1, `no column ${header}`);
+  return row.locator(':scope > *').nth(column);
+}
+
+/** On how many lines the browser laid out the text of `element` (the distinct tops of its text's boxes). */
+export function linesOf(element: Locator): Promise<number> {
+  return element.evaluate((node) => {
+    const tops = new Set<number>();
+    const walker = node.ownerDocument.createTreeWalker(node, 4); // NodeFilter.SHOW_TEXT (the tests' types have no DOM)
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+      const range = node.ownerDocument.createRange();
+      range.selectNodeContents(text);
+      for (const rect of range.getClientRects()) if (rect.width > 0) tops.add(Math.round(rect.top));
+    }
+    return tops.size;
+  });
 }

@@ -128,9 +128,25 @@ function defineJobs(healed: () => boolean, running: Promise<void>) {
   };
 }
 
-/** Named, so that the failed job's stack shows it. */
+/**
+ * Where the failed job's stack says it failed: an application's files and Pilotlight's, as installed.
+ * Set by hand so that the screenshots read like a real application's page and never show the paths
+ * of the machine that ran the tests.
+ */
+export const FAILED_STACK_FRAMES = [
+  'at fetchFeed (/srv/app/src/feeds/fetch-feed.ts:27:11)',
+  'at async importFeed (/srv/app/src/feeds/import-feed.ts:14:18)',
+  'at async Object.handler (/srv/app/src/jobs/feed-import.ts:9:5)',
+  'at async perform (/srv/app/node_modules/pilotlight/dist/server/attempt.js:162:33)',
+  'at async TracingFilter.aroundPerform (/srv/app/node_modules/pilotlight/dist/telemetry/tracing-filter.js:149:70)',
+  'at async runAttempt (/srv/app/node_modules/pilotlight/dist/server/attempt.js:164:92)',
+];
+
+/** The feed's failure, with the stack of `FAILED_STACK_FRAMES` in place of the test's own. */
 function fetchFeed(url: string): never {
-  throw new TypeError(`feed ${url} answered 503 Service Unavailable`);
+  const error = new TypeError(`feed ${url} answered 503 Service Unavailable`);
+  error.stack = [`${error.name}: ${error.message}`, ...FAILED_STACK_FRAMES.map((frame) => `    ${frame}`)].join('\n');
+  throw error;
 }
 
 function totals(): Record<StateName, number> {
