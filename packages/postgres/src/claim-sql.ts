@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { JobRecord } from 'pilotlight';
 import { historyEntry, minuteOf, unreadableFailure, type ClaimRequest } from 'pilotlight/store-kit';
-import { deltaCtes } from './counters.ts';
+import { deltaCte } from './counters.ts';
 import { claimOrder, jobColumns, jobRowFromValues, readJob, type JobRow } from './rows.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
 
@@ -43,8 +43,8 @@ export function claimCtes(s: string, request: ClaimRequest, p: SqlParams): strin
 }
 
 /** The count changes of the claim CTEs: each claimed job left Enqueued for Processing. */
-export const CLAIMED_CHANGES = `SELECT queue, type, 'Enqueued'::text AS state, -1 AS delta FROM claimed
-         UNION ALL SELECT queue, type, 'Processing', 1 FROM claimed`;
+export const CLAIMED_CHANGES = `SELECT queue, type, 'Enqueued'::text AS state, NULL::timestamptz AS minute, -1 AS delta FROM claimed
+         UNION ALL SELECT queue, type, 'Processing', NULL, 1 FROM claimed`;
 
 /**
  * The claim on its own (one statement: atomic by itself), with its jobs in claim order. Claimed rows
@@ -58,7 +58,7 @@ export async function claimJobs(db: pg.ClientBase | pg.Pool, s: string, request:
     const p = new SqlParams();
     const { rows } = await db.query(
       preparedArrays(
-        `WITH ${claimCtes(s, { ...request, limit: wanted }, p)}, ${deltaCtes(s, CLAIMED_CHANGES)} SELECT * FROM claimed`,
+        `WITH ${claimCtes(s, { ...request, limit: wanted }, p)}, ${deltaCte(s, CLAIMED_CHANGES)} SELECT * FROM claimed`,
         p.values,
       ),
     );
@@ -104,10 +104,10 @@ export async function keepReadable(
        WHERE j.id = f.id AND j.state = 'Processing' AND j.server_name = $5
        RETURNING j.queue, j.type
      ),
-     ${deltaCtes(
+     ${deltaCte(
        s,
-       `SELECT queue, type, 'Processing'::text AS state, -1 AS delta FROM failed UNION ALL SELECT queue, type, 'Failed', 1 FROM failed`,
-       `SELECT $6::timestamptz AS minute, 'Failed' AS state FROM failed`,
+       `SELECT queue, type, 'Processing'::text AS state, NULL::timestamptz AS minute, -1 AS delta FROM failed
+        UNION ALL SELECT queue, type, 'Failed', $6::timestamptz, 1 FROM failed`,
      )}
      SELECT count(*) FROM failed`,
     [

@@ -4,64 +4,50 @@ import type { CountJobsFilter, JobCountDeltas, MinuteOutcomes, QueueStats } from
 import { emptyCounts, isStateName, minuteOf, OUTCOME_RETENTION_MS } from 'pilotlight/store-kit';
 
 /**
- * The PostgreSQL store's counters (migration 3): jobs per queue and state, outcomes per minute.
+ * The PostgreSQL store's counters (migration 3): jobs per queue, type and state; outcomes per minute.
  *
  * Why deltas and not counter rows updated in place: every worker's batch changes the counts of its
  * queue, so an `UPDATE job_counts SET n = n + …` in each of them would make all the workers' commits
  * wait in line for the same few rows (and two batches touching two queues in opposite orders could
  * deadlock). Hangfire's SQL Server storage meets the same problem for its statistics with two tables,
  * `Counter` (rows appended by writers) and `AggregatedCounter` (CountersAggregator folds them in
- * periodically: `DELETE … OUTPUT … MERGE`); this does the same. A write appends one row per queue and
- * state it changed, in the statement that changes the jobs where it can (a CTE), else once at the
- * end of its transaction: appends never wait for each other. A read adds the pending deltas to the
- * folded counts, in one snapshot, so it is exact at once. Maintenance folds the deltas in (every
- * worker's `deleteExpiredJobs()`), as does a read that found many of them.
+ * periodically: `DELETE … OUTPUT … MERGE`); this does the same. A write appends one row per key it
+ * changed, in the statement that changes the jobs where it can (a CTE), else once at the end of its
+ * transaction: appends never wait for each other. A read adds the pending deltas to the folded
+ * counts, in one snapshot, so it is exact at once. Maintenance folds the deltas in (every worker's
+ * `deleteExpiredJobs()`), as does a read that found many of them. The outcomes per minute ride on
+ * the same rows: a delta of jobs that reached Succeeded or Failed carries the minute they did.
  */
 
 type Queryable = pg.Pool | pg.ClientBase;
 
 /**
- * CTEs (to follow others in a WITH) appending count changes: `changes` selects `(queue, type, state,
- * delta)` rows, summed here per key; `outcomes` selects `(minute, state)`, one row per job that
- * reached Succeeded or Failed. Data-modifying CTEs run whether or not the statement reads them.
+ * A CTE (to follow others in a WITH) appending count changes: `changes` selects `(queue, type,
+ * state, minute, delta)` rows (`minute`, a timestamptz, for jobs that reached Succeeded or Failed,
+ * else NULL), summed here per key. A data-modifying CTE runs whether or not the statement reads it.
  */
-export function deltaCtes(s: string, changes: string, outcomes?: string): string {
-  const counted = `counted AS (
-       INSERT INTO ${s}.job_count_deltas (queue, type, state, delta)
-       SELECT queue, type, state, sum(delta) FROM (${changes}) AS change GROUP BY queue, type, state HAVING sum(delta) <> 0
-     )`;
-  if (outcomes === undefined) return counted;
-  return `${counted},
-     outcomes_counted AS (
-       INSERT INTO ${s}.job_outcome_deltas (minute, succeeded, failed)
-       SELECT minute, count(*) FILTER (WHERE state = 'Succeeded'), count(*) FILTER (WHERE state = 'Failed')
-       FROM (${outcomes}) AS outcome GROUP BY minute
+export function deltaCte(s: string, changes: string): string {
+  return `counted AS (
+       INSERT INTO ${s}.job_count_deltas (queue, type, state, minute, delta)
+       SELECT queue, type, state, minute, sum(delta) FROM (${changes}) AS change
+       GROUP BY queue, type, state, minute HAVING sum(delta) <> 0
      )`;
 }
 
 /** Appends what a transaction summed in `deltas` (its inserts and transitions): one statement, or none. */
 export async function writeDeltas(client: pg.ClientBase, s: string, deltas: JobCountDeltas): Promise<void> {
-  const counts = deltas.counts();
-  const outcomes = deltas.outcomes();
-  if (counts.length === 0 && outcomes.length === 0) return;
+  const rows = deltas.rows();
+  if (rows.length === 0) return;
   await client.query(
-    `WITH counted AS (
-       INSERT INTO ${s}.job_count_deltas (queue, type, state, delta)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-     ),
-     outcomes_counted AS (
-       INSERT INTO ${s}.job_outcome_deltas (minute, succeeded, failed)
-       SELECT to_timestamp(minute / 1000), succeeded, failed FROM unnest($5::float8[], $6::bigint[], $7::bigint[]) AS o(minute, succeeded, failed)
-     )
-     SELECT 1`,
+    `INSERT INTO ${s}.job_count_deltas (queue, type, state, minute, delta)
+     SELECT queue, type, state, to_timestamp(minute / 1000), delta
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[]) AS d(queue, type, state, minute, delta)`,
     [
-      counts.map((c) => c.queue),
-      counts.map((c) => c.type),
-      counts.map((c) => c.state),
-      counts.map((c) => c.delta),
-      outcomes.map((o) => o.minute),
-      outcomes.map((o) => o.succeeded),
-      outcomes.map((o) => o.failed),
+      rows.map((r) => r.queue),
+      rows.map((r) => r.type),
+      rows.map((r) => r.state),
+      rows.map((r) => r.minute ?? null),
+      rows.map((r) => r.delta),
     ],
   );
 }
@@ -70,25 +56,26 @@ export async function writeDeltas(client: pg.ClientBase, s: string, deltas: JobC
 const FOLD_LOCK_CLASS = 0x706c6374;
 
 /**
- * Moves the pending deltas into the counts, and forgets outcomes older than `OUTCOME_RETENTION_MS`,
- * in one statement (one transaction: a reader sees the deltas either pending or folded, never both).
- * One fold at a time per schema: a fold that finds another running (the advisory lock taken) does
- * nothing, instead of waiting for rows the other one holds. Counts are folded in key order.
+ * Moves the pending deltas into the counts and the outcomes, and forgets outcomes older than
+ * `OUTCOME_RETENTION_MS`, in one statement (one transaction: a reader sees the deltas either pending
+ * or folded, never both). One fold at a time per schema: a fold that finds another running (the
+ * advisory lock taken) does nothing, instead of waiting for rows the other one holds. Rows are
+ * folded in key order.
  */
 export async function foldCounters(db: Queryable, s: string, schema: string, now: Date): Promise<void> {
   await db.query(
     `WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
-     moved AS (DELETE FROM ${s}.job_count_deltas WHERE (SELECT held FROM lock) RETURNING queue, type, state, delta),
+     moved AS (DELETE FROM ${s}.job_count_deltas WHERE (SELECT held FROM lock) RETURNING queue, type, state, minute, delta),
      folded AS (
        INSERT INTO ${s}.job_counts AS c (queue, type, state, n)
        SELECT queue, type, state, sum(delta) FROM moved GROUP BY queue, type, state ORDER BY queue, type, state
        ON CONFLICT (queue, type, state) DO UPDATE SET n = c.n + excluded.n
      ),
-     moved_outcomes AS (DELETE FROM ${s}.job_outcome_deltas WHERE (SELECT held FROM lock) RETURNING minute, succeeded, failed),
-     -- Deltas of minutes past retention are dropped, not folded: the prune below would take them.
+     -- Outcomes of minutes past retention are not folded: the prune below would take them.
      folded_outcomes AS (
        INSERT INTO ${s}.job_outcomes AS o (minute, succeeded, failed)
-       SELECT minute, sum(succeeded), sum(failed) FROM moved_outcomes WHERE minute >= $3 GROUP BY minute ORDER BY minute
+       SELECT minute, coalesce(sum(delta) FILTER (WHERE state = 'Succeeded'), 0), coalesce(sum(delta) FILTER (WHERE state = 'Failed'), 0)
+       FROM moved WHERE minute >= $3 GROUP BY minute ORDER BY minute
        ON CONFLICT (minute) DO UPDATE SET succeeded = o.succeeded + excluded.succeeded, failed = o.failed + excluded.failed
      ),
      pruned AS (DELETE FROM ${s}.job_outcomes WHERE minute < $3 AND (SELECT held FROM lock))
@@ -139,7 +126,8 @@ export class CounterReads {
       `SELECT (extract(epoch FROM minute) * 1000)::float8 AS minute, sum(succeeded) AS succeeded, sum(failed) AS failed FROM (
          SELECT minute, succeeded, failed FROM ${this.#s}.job_outcomes WHERE minute >= $1
          UNION ALL
-         SELECT minute, succeeded, failed FROM ${this.#s}.job_outcome_deltas WHERE minute >= $1
+         SELECT minute, CASE WHEN state = 'Succeeded' THEN delta ELSE 0 END, CASE WHEN state = 'Failed' THEN delta ELSE 0 END
+         FROM ${this.#s}.job_count_deltas WHERE minute >= $1
        ) AS o GROUP BY minute HAVING sum(succeeded) > 0 OR sum(failed) > 0 ORDER BY minute`,
       [new Date(minuteOf(since))],
     );

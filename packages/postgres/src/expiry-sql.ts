@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { deltaCtes } from './counters.ts';
+import { deltaCte } from './counters.ts';
 
 /**
  * Deletes at most `limit` finished jobs whose retention ran out, and counts them out, in one
@@ -14,7 +14,7 @@ export async function deleteExpiredJobs(db: pg.Pool, s: string, now: Date, limit
        )
        RETURNING queue, type, state
      ),
-     ${deltaCtes(s, 'SELECT queue, type, state, -1 AS delta FROM deleted')}
+     ${deltaCte(s, 'SELECT queue, type, state, NULL::timestamptz AS minute, -1 AS delta FROM deleted')}
      SELECT count(*) AS n FROM deleted`,
     [now, limit],
   );

@@ -4,7 +4,7 @@ import type { JobRecord } from 'pilotlight';
 import type { ClaimRequest, Transition, TransitionAndClaimResult } from 'pilotlight/store-kit';
 import { historyEntry, isPinned, pinnedResult } from 'pilotlight/store-kit';
 import { CLAIMED_CHANGES, claimCtes, claimJobs, keepReadable } from './claim-sql.ts';
-import { deltaCtes } from './counters.ts';
+import { deltaCte } from './counters.ts';
 import { JOB_COLUMNS, claimOrder, jobRowFromValues, toRowId, type JobRow } from './rows.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
 import { lockOrder } from './job-writes.ts';
@@ -72,12 +72,14 @@ export async function finishAndClaim(
        WHERE j.id = c.id AND j.state = c.expect_state AND j.attempt = c.expect_attempt AND j.server_name = c.expect_server
        RETURNING j.id, j.has_continuations, j.progress, j.queue, j.type, c.state AS to_state, c.expect_state, c.at
      )${claimed},
-     ${deltaCtes(
+     ${deltaCte(
        s,
-       `SELECT queue, type, to_state AS state, 1 AS delta FROM finished
-         UNION ALL SELECT queue, type, expect_state, -1 FROM finished${claim ? `\n         UNION ALL ${CLAIMED_CHANGES}` : ''}`,
-       `SELECT to_timestamp(floor(at / 60000) * 60) AS minute, to_state AS state FROM finished
-         WHERE (to_state = 'Succeeded' OR to_state = 'Failed') AND to_state <> expect_state`,
+       `SELECT queue, type, to_state AS state,
+               CASE WHEN (to_state = 'Succeeded' OR to_state = 'Failed') AND to_state <> expect_state
+                    THEN to_timestamp(floor(at / 60000) * 60) END AS minute,
+               1 AS delta
+        FROM finished
+        UNION ALL SELECT queue, type, expect_state, NULL, -1 FROM finished${claim ? `\n        UNION ALL ${CLAIMED_CHANGES}` : ''}`,
      )}
      ${claim ? `SELECT false AS finished, ${JOB_COLUMNS.join(', ')} FROM claimed UNION ALL ` : ''}
      SELECT true AS finished, ${JOB_COLUMNS.map((name) => (FINISHED_COLUMNS.has(name) ? name : 'NULL')).join(', ')} FROM finished`,

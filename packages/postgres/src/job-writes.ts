@@ -3,7 +3,7 @@ import { JobStates } from 'pilotlight';
 import type { JobRecord, StateName } from 'pilotlight';
 import type { CreateJobResult, JobCountDeltas, NewJob, Transition } from 'pilotlight/store-kit';
 import { ErrorCodes, historyEntry, isPinned, JobNotFoundError, pinnedResult, PilotlightError, retryJson } from 'pilotlight/store-kit';
-import { deltaCtes } from './counters.ts';
+import { deltaCte } from './counters.ts';
 import { jobColumns, toJob, toRowId, type JobRow } from './rows.ts';
 import { prepared, SqlParams } from './sql-params.ts';
 
@@ -125,7 +125,7 @@ export async function insertPlainJobs(
        woken AS (
          SELECT pg_notify(${p.add(channel, 'text')}, queue) FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'Enqueued') AS q
        ),
-       ${deltaCtes(s, 'SELECT queue, type, state, 1 AS delta FROM inserted')}
+       ${deltaCte(s, 'SELECT queue, type, state, NULL::timestamptz AS minute, 1 AS delta FROM inserted')}
        -- Naming woken is what makes it run. Identities are drawn in insertion order: by id is the order of jobs.
        SELECT id FROM inserted WHERE (SELECT count(*) FROM woken) >= 0 ORDER BY id`,
       p.values,

@@ -126,8 +126,9 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
   -- Jobs per queue, type and state, as Hangfire's SQL Server storage keeps its statistics (Counter
   -- and AggregatedCounter): every statement that inserts, deletes or moves jobs appends its changes
   -- to job_count_deltas, one row per key, in its own transaction; readers add the pending deltas to
-  -- job_counts, and maintenance folds them in (see counters.ts). No index on the deltas: they are
-  -- appended, read whole and emptied.
+  -- job_counts, and maintenance folds them in (see counters.ts). A delta of jobs that reached
+  -- Succeeded or Failed carries the minute they did: folded, it also counts in job_outcomes. No
+  -- index on the deltas: they are appended, read whole and emptied.
   CREATE TABLE ${s}.job_counts (
     queue TEXT NOT NULL,
     type TEXT NOT NULL,
@@ -139,19 +140,15 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
     queue TEXT NOT NULL,
     type TEXT NOT NULL,
     state TEXT NOT NULL,
+    minute TIMESTAMPTZ,                   -- for jobs that reached Succeeded or Failed: the minute they did
     delta BIGINT NOT NULL
   );
   INSERT INTO ${s}.job_counts (queue, type, state, n) SELECT queue, type, state, count(*) FROM ${s}.jobs GROUP BY queue, type, state;
 
-  -- Jobs that reached Succeeded or Failed, per minute: they outlive the jobs. The same two tables.
-  -- Seeded from the finished jobs of the last 48 hours (those already deleted are not known).
+  -- Jobs that reached Succeeded or Failed, per minute: they outlive the jobs. Seeded from the
+  -- finished jobs of the last 48 hours (those already deleted are not known).
   CREATE TABLE ${s}.job_outcomes (
     minute TIMESTAMPTZ PRIMARY KEY,
-    succeeded BIGINT NOT NULL,
-    failed BIGINT NOT NULL
-  );
-  CREATE TABLE ${s}.job_outcome_deltas (
-    minute TIMESTAMPTZ NOT NULL,
     succeeded BIGINT NOT NULL,
     failed BIGINT NOT NULL
   );
