@@ -428,7 +428,7 @@ for (const version of NODE_VERSIONS) {
       assert.deepEqual(states, ['Succeeded', 'Failed'], 'the application ran its jobs');
       // The bin's shebang (#!/usr/bin/env node) runs the first node on PATH: this version's.
       const env = cleanEnv({ PATH: `${dirname(await node(version, t))}${delimiter}${cleanEnv().PATH}` });
-      const which = await npx(['node', '--version'], { cwd: APP, env });
+      const which = await npx(['-c', 'node --version'], { cwd: APP, env });
       assert.equal(which.stdout.trim(), `v${version}`, `npx runs Node.js ${version}\n${describeOutput(which)}`);
 
       const stats = await npx(['pilotlight', 'stats', '--sqlite', path, '--json'], { cwd: APP, env, timeout: 60_000 });
