@@ -55,7 +55,7 @@ export {
   type StoredRecurringRow,
 } from './storage/store-helpers.ts';
 export { isStateName, UNREADABLE_ROW } from './storage/unreadable-rows.ts';
-export { JobCountDeltas, type CountDelta, type OutcomeDelta } from './storage/count-deltas.ts';
+export { JobCountDeltas, type CountDelta, type DeltaRow } from './storage/count-deltas.ts';
 export {
   emptyCounts,
   invalidCursor,

@@ -8,14 +8,7 @@ export interface CountDelta {
   readonly delta: number;
 }
 
-export interface OutcomeDelta {
-  /** The start of the minute, epoch ms (UTC). */
-  readonly minute: number;
-  readonly succeeded: number;
-  readonly failed: number;
-}
-
-/** A count change with, for jobs that reached `Succeeded` or `Failed`, the minute they did. */
+/** A count change with, for jobs that reached `Succeeded` or `Failed`, the minute they did (its start, epoch ms). */
 export interface DeltaRow extends CountDelta {
   readonly minute: number | undefined;
 }
@@ -34,7 +27,9 @@ interface Entry {
  * What one transaction changes in the job counters (jobs per queue, type and state; outcomes per
  * minute), summed as the writes go, so that the store records one row per key at the end of the
  * transaction whatever the number of jobs it wrote (published in `pilotlight/store-kit`). Called for
- * every job a worker's batch writes: a move is two increments.
+ * every job a worker's batch writes: a move is two increments. Jobs that reached `Succeeded` or
+ * `Failed` are kept apart by minute: both stores count them in rows of that minute until they fold
+ * them into the state's count and the outcomes.
  */
 export class JobCountDeltas {
   readonly #entries = new Map<string, Map<string, Entry>>();
@@ -60,37 +55,9 @@ export class JobCountDeltas {
     else outcome.failed++;
   }
 
-  /** The changes of the counts per (queue, type, state), those that did not sum to zero. */
-  counts(): CountDelta[] {
-    const changed: CountDelta[] = [];
-    this.#each((queue, type, { states, outcomes }) => {
-      const net = [...states];
-      for (const { succeeded, failed } of outcomes.values()) {
-        net[STATE_INDEX.Succeeded]! += succeeded;
-        net[STATE_INDEX.Failed]! += failed;
-      }
-      net.forEach((delta, i) => {
-        if (delta !== 0) changed.push({ queue, type, state: STATES[i]!, delta });
-      });
-    });
-    return changed;
-  }
-
-  /** Jobs that reached `Succeeded` or `Failed`, per minute. */
-  outcomes(): OutcomeDelta[] {
-    const byMinute = new Map<number, { succeeded: number; failed: number }>();
-    this.#each((_queue, _type, { outcomes }) => {
-      for (const [minute, { succeeded, failed }] of outcomes) {
-        const sum = byMinute.get(minute) ?? { succeeded: 0, failed: 0 };
-        byMinute.set(minute, { succeeded: sum.succeeded + succeeded, failed: sum.failed + failed });
-      }
-    });
-    return [...byMinute].map(([minute, { succeeded, failed }]) => ({ minute, succeeded, failed }));
-  }
-
   /**
-   * Both as rows of one table: a change of the count of (queue, type, state) and, for jobs that
-   * reached `Succeeded` or `Failed`, the minute they did (`undefined` for the other changes).
+   * The changes, those that did not sum to zero: of the count of (queue, type, state) and, for jobs
+   * that reached `Succeeded` or `Failed`, with the minute they did (`undefined` for the others).
    */
   rows(): DeltaRow[] {
     const rows: DeltaRow[] = [];

@@ -11,31 +11,47 @@ import type { CountJobsFilter, MinuteOutcomes, QueueStats } from '../store.ts';
 import { isStateName } from '../unreadable-rows.ts';
 import type { SqliteConnection } from './connection.ts';
 
+/** job_counts' `minute` of the rows of a state (the others count jobs by the minute they reached Succeeded or Failed). */
+const STATE_ROW = -1;
+
 /**
- * Records what a transaction changed, inside it: one upsert per (queue, type, state) and per minute,
- * so a worker's batch of 40 jobs costs two or three small writes, not one per job. SQLite has a
- * single writer: these rows are never contended.
+ * Records what a transaction changed, inside it: one upsert per key, so a worker's batch of 40 jobs
+ * costs two or three small writes, not one per job, all on job_counts' page. SQLite has a single
+ * writer: these rows are never contended.
  */
 export function writeCountDeltas(connection: SqliteConnection, deltas: JobCountDeltas): void {
-  for (const { queue, type, state, delta } of deltas.counts()) {
+  for (const { queue, type, state, minute, delta } of deltas.rows()) {
     connection
       .statement(
-        'INSERT INTO job_counts (queue, type, state, n) VALUES (?, ?, ?, ?) ON CONFLICT (queue, type, state) DO UPDATE SET n = n + excluded.n',
+        `INSERT INTO job_counts (queue, type, state, minute, n) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (queue, type, state, minute) DO UPDATE SET n = n + excluded.n`,
       )
-      .run(queue, type, state, delta);
-  }
-  for (const { minute, succeeded, failed } of deltas.outcomes()) {
-    connection
-      .statement(
-        `INSERT INTO job_outcomes (minute, succeeded, failed) VALUES (?, ?, ?)
-         ON CONFLICT (minute) DO UPDATE SET succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed`,
-      )
-      .run(minute, succeeded, failed);
+      .run(queue, type, state, minute ?? STATE_ROW, delta);
   }
 }
 
-/** Forgets the outcomes of minutes older than `OUTCOME_RETENTION_MS` before `now`; inside the caller's transaction. */
-export function pruneOutcomes(connection: SqliteConnection, now: Date): void {
+/**
+ * Maintenance, inside the caller's transaction: moves the jobs counted by the minute they reached
+ * Succeeded or Failed into their state's row and into job_outcomes, and forgets the outcomes of
+ * minutes older than `OUTCOME_RETENTION_MS` before `now`.
+ */
+export function foldOutcomes(connection: SqliteConnection, now: Date): void {
+  connection
+    .statement(
+      `INSERT INTO job_outcomes (minute, succeeded, failed)
+       SELECT minute, sum(CASE WHEN state = 'Succeeded' THEN n ELSE 0 END), sum(CASE WHEN state = 'Failed' THEN n ELSE 0 END)
+       FROM job_counts WHERE minute <> -1 GROUP BY minute
+       ON CONFLICT (minute) DO UPDATE SET succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed`,
+    )
+    .run();
+  connection
+    .statement(
+      `INSERT INTO job_counts (queue, type, state, minute, n)
+       SELECT queue, type, state, -1, sum(n) FROM job_counts WHERE minute <> -1 GROUP BY queue, type, state
+       ON CONFLICT (queue, type, state, minute) DO UPDATE SET n = n + excluded.n`,
+    )
+    .run();
+  connection.statement('DELETE FROM job_counts WHERE minute <> -1').run();
   connection.statement('DELETE FROM job_outcomes WHERE minute < ?').run(minuteOf(now.getTime() - OUTCOME_RETENTION_MS));
 }
 
@@ -101,8 +117,16 @@ function oldestEnqueued(connection: SqliteConnection, queue: string): number | n
 }
 
 export function countOutcomesPerMinute(connection: SqliteConnection, since: Date): MinuteOutcomes[] {
+  // The folded minutes, and those still counted beside the states (see foldOutcomes()).
   const rows = connection
-    .statement('SELECT minute, succeeded, failed FROM job_outcomes WHERE minute >= ? AND (succeeded > 0 OR failed > 0) ORDER BY minute')
-    .all(minuteOf(since)) as { minute: number; succeeded: number; failed: number }[];
+    .statement(
+      `SELECT minute, sum(succeeded) AS succeeded, sum(failed) AS failed FROM (
+         SELECT minute, succeeded, failed FROM job_outcomes WHERE minute >= :since
+         UNION ALL
+         SELECT minute, CASE WHEN state = 'Succeeded' THEN n ELSE 0 END, CASE WHEN state = 'Failed' THEN n ELSE 0 END
+         FROM job_counts WHERE minute >= :since AND minute <> -1
+       ) GROUP BY minute HAVING sum(succeeded) > 0 OR sum(failed) > 0 ORDER BY minute`,
+    )
+    .all({ since: minuteOf(since) }) as { minute: number; succeeded: number; failed: number }[];
   return rows.map((row) => ({ minute: new Date(row.minute), succeeded: row.succeeded, failed: row.failed }));
 }

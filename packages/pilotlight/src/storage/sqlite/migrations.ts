@@ -178,15 +178,20 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
 
   -- Jobs per queue, type and state, kept by the statements that insert, delete or move jobs, in their
   -- own transaction (one upsert per key per transaction, not per job), so that counting costs the
-  -- same with ten jobs or a million. No trigger: a trigger runs a sub-program for every row.
+  -- same with ten jobs or a million. No trigger: a trigger runs a sub-program for every row. Jobs
+  -- that reached Succeeded or Failed are counted in a row of the minute they did (its start, epoch
+  -- ms; -1, never a minute's start, in the other rows), beside their state's row, until maintenance
+  -- moves them into that row and into job_outcomes: a worker's commit then writes this table's page
+  -- and not job_outcomes' too (each page a commit writes costs it a WAL frame).
   CREATE TABLE job_counts (
     queue TEXT NOT NULL,
     type TEXT NOT NULL,
     state TEXT NOT NULL,
+    minute INTEGER NOT NULL,
     n INTEGER NOT NULL,
-    PRIMARY KEY (queue, type, state)
+    PRIMARY KEY (queue, type, state, minute)
   ) WITHOUT ROWID;
-  INSERT INTO job_counts (queue, type, state, n) SELECT queue, type, state, count(*) FROM jobs GROUP BY queue, type, state;
+  INSERT INTO job_counts (queue, type, state, minute, n) SELECT queue, type, state, -1, count(*) FROM jobs GROUP BY queue, type, state;
 
   -- Jobs that reached Succeeded or Failed, per minute (its start, epoch ms): they outlive the jobs.
   -- Seeded from the finished jobs of the last 48 hours (those already deleted are not known).

@@ -34,7 +34,7 @@ import { parseHistory, retryJson, StoreListeners } from '../store-helpers.ts';
 import { isStateName } from '../unreadable-rows.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { SqliteConnection } from './connection.ts';
-import { countJobs, countOutcomesPerMinute, pruneOutcomes, queueStats, writeCountDeltas } from './counters.ts';
+import { countJobs, countOutcomesPerMinute, foldOutcomes, queueStats, writeCountDeltas } from './counters.ts';
 import { listJobs, searchJobs } from './job-listing.ts';
 import { applyTransition, claimJobs, insertJob } from './job-writes.ts';
 import { migrate } from './migrations.ts';
@@ -242,8 +242,8 @@ export class SqliteStore implements Store {
         'DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING queue, type, state',
       ).all(now.getTime(), limit) as { queue: string; type: string; state: string }[];
       for (const { queue, type, state } of deleted) if (isStateName(state)) deltas.add(queue, type, state, -1);
-      // Maintenance calls this on every pass: the outcome counters are kept as long as the dashboard shows them.
-      pruneOutcomes(this.#connection, now);
+      // Maintenance calls this on every pass: where the outcomes are folded in, and kept as long as the dashboard shows them.
+      foldOutcomes(this.#connection, now);
       return deleted.length;
     });
   }
