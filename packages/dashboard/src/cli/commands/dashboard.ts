@@ -58,6 +58,8 @@ export const dashboardCommand: Command = {
 };
 
 async function dashboard({ client }: StoreContext, serve: Serve): Promise<number> {
+  // Listening for the signals first: one that comes while the dashboard starts stops it once it has.
+  const stopped = stopSignal();
   // Loaded here: the other commands never need the web pages.
   const { createDashboard } = await import('../../index.ts');
   const server = createServer();
@@ -93,7 +95,7 @@ async function dashboard({ client }: StoreContext, serve: Serve): Promise<number
         'authenticating proxy, or mount createDashboard() in your application with an authorize option.\n',
     );
   }
-  const signal = await stopSignal();
+  const signal = await stopped;
   await close(server);
   await handler.close();
   print(`Pilotlight dashboard stopped (${signal}).`);
