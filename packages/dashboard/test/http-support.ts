@@ -3,32 +3,15 @@
  * real worker (jobs in every state, a recurring job), the dashboard served by node:http on port 0,
  * and requests made with node:http, the way a browser would make them (cookies, Origin).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after } from 'node:test';
 import { createClient, createWorker, defineJob, silentLogger, type Client, type Worker } from 'pilotlight';
-import { createSqliteStore, type SqliteStore } from 'pilotlight/sqlite';
-import { waitFor } from '../../pilotlight/test/support/wait.ts';
+import type { SqliteStore } from 'pilotlight/sqlite';
+import { tempDir, tempStore, waitFor } from '../../pilotlight/test/support/helpers.ts';
 import { createDashboard, type DashboardHandler, type DashboardOptions } from '../src/index.ts';
 
-export { waitFor };
-
-/** A fresh directory, removed after the test file. */
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pilotlight-dashboard-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** A fresh SQLite store in its own file, closed after the test file. */
-export function tempStore(): SqliteStore {
-  const store = createSqliteStore({ path: join(tempDir(), 'jobs.db') });
-  after(() => store.close());
-  return store;
-}
+export { tempDir, tempStore, waitFor };
 
 export const RECURRING_ID = 'nightly-digest';
 
