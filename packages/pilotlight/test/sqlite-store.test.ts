@@ -11,6 +11,7 @@ import { SQLITE_MIGRATIONS } from '../src/storage/sqlite/migrations.ts';
 import { createSqliteStore, type SqliteStore } from '../src/sqlite.ts';
 import type { StoreEvent } from '../src/storage/store.ts';
 import { tempDir, waitFor } from './support/helpers.ts';
+import { assertLegacyCounted, legacyMinute, legacyRows } from './support/migration-3-rows.ts';
 
 const dir = tempDir();
 let files = 0;
@@ -359,46 +360,22 @@ describe('SqliteStore (SQLite specifics)', () => {
         `INSERT INTO jobs (type, method, args, queue, priority, state, run_at, created_at, state_changed_at, lease_until, history)
          VALUES ('Legacy', '', '["needle"]', ?, ?, ?, ?, 0, ?, ?, '{"name":"Enqueued","at":0}')`,
       );
-      const minute = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
-      const rows: [queue: string, priority: number, state: string, runAt: number, changedAt: number, lease: number | null][] = [
-        ['mail', 0, 'Enqueued', 5_000, 0, null],
-        ['mail', 3, 'Enqueued', 9_000, 0, null],
-        ['mail', -1, 'Enqueued', 3_000, 0, null],
-        ['mail', 0, 'Processing', 0, minute, minute + 30_000],
-        ['default', 0, 'Succeeded', 0, minute + 1_000, null],
-        ['default', 0, 'Succeeded', 0, minute + 59_000, null],
-        ['default', 0, 'Succeeded', 0, minute + 60_000, null],
-        ['default', 0, 'Failed', 0, minute + 2_000, null],
-        ['default', 0, 'Failed', 0, minute - 72 * 60 * 60_000, null],
-        ['reports', 0, 'Scheduled', 0, 0, null],
-        ['default', 0, 'Deleted', 0, minute, null],
-      ];
-      for (const row of rows) insert.run(...row);
+      const minute = legacyMinute();
+      for (const row of legacyRows(minute)) {
+        insert.run(
+          row.queue,
+          row.priority,
+          row.state,
+          row.runAt,
+          row.changedAt,
+          row.state === 'Processing' ? row.changedAt + 30_000 : null,
+        );
+      }
       legacy.close();
 
       const store = open(path);
       assert.deepEqual(migrationVersions(path), [1, 2, 3]);
-      assert.deepEqual(await store.countJobs(), {
-        Enqueued: 3,
-        Scheduled: 1,
-        Awaiting: 0,
-        Processing: 1,
-        Succeeded: 3,
-        Failed: 2,
-        Deleted: 1,
-      });
-      assert.deepEqual(
-        (await store.queueStats()).map((queue) => [queue.queue, queue.counts, queue.oldestEnqueuedAt]),
-        [
-          ['default', { Enqueued: 0, Scheduled: 0, Awaiting: 0, Processing: 0, Succeeded: 3, Failed: 2, Deleted: 1 }, undefined],
-          ['mail', { Enqueued: 3, Scheduled: 0, Awaiting: 0, Processing: 1, Succeeded: 0, Failed: 0, Deleted: 0 }, new Date(3_000)],
-          ['reports', { Enqueued: 0, Scheduled: 1, Awaiting: 0, Processing: 0, Succeeded: 0, Failed: 0, Deleted: 0 }, undefined],
-        ],
-      );
-      assert.deepEqual(await store.countOutcomesPerMinute(new Date(minute - 100 * 60 * 60_000)), [
-        { minute: new Date(minute), succeeded: 2, failed: 1 },
-        { minute: new Date(minute + 60_000), succeeded: 1, failed: 0 },
-      ]);
+      await assertLegacyCounted(store, minute);
       assert.equal((await store.listJobs({ state: 'Failed', limit: 1 })).length, 1);
       assert.equal((await store.searchJobs({ text: 'needle', state: 'Succeeded' })).jobs.length, 3);
 

@@ -7,6 +7,7 @@ import { type StoreEvent } from 'pilotlight/store-kit';
 import { newJob, storeContract } from 'pilotlight/testing';
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.ts';
 import { POSTGRES_MIGRATIONS } from '../src/migrations.ts';
+import { assertLegacyCounted, legacyMinute, legacyRows } from '../../pilotlight/test/support/migration-3-rows.ts';
 import { waitFor } from '../../pilotlight/test/support/wait.ts';
 import { dropSchemas, dropStaleTestSchemas, STALE_AFTER_MS, TEST_DATABASE_URL, testSchema } from './support/schemas.ts';
 
@@ -438,7 +439,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
   it('migration 3 counts the jobs already there per queue and state, and the outcomes of their last 48 hours', async () => {
     const schema = freshSchema();
     // A schema at version 2, as the previous release left it, with jobs in every state.
-    const minute = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+    const minute = legacyMinute();
     await withClient(async (client) => {
       await client.query(`CREATE SCHEMA "${schema}"`);
       await client.query(
@@ -447,20 +448,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       await client.query(POSTGRES_MIGRATIONS[0]!(`"${schema}"`));
       await client.query(POSTGRES_MIGRATIONS[1]!(`"${schema}"`));
       await client.query(`INSERT INTO "${schema}".migrations (version) VALUES (1), (2)`);
-      const rows: [queue: string, priority: number, state: string, runAt: number, changedAt: number][] = [
-        ['mail', 0, 'Enqueued', 5_000, 0],
-        ['mail', 3, 'Enqueued', 9_000, 0],
-        ['mail', -1, 'Enqueued', 3_000, 0],
-        ['mail', 0, 'Processing', 0, minute],
-        ['default', 0, 'Succeeded', 0, minute + 1_000],
-        ['default', 0, 'Succeeded', 0, minute + 59_000],
-        ['default', 0, 'Succeeded', 0, minute + 60_000],
-        ['default', 0, 'Failed', 0, minute + 2_000],
-        ['default', 0, 'Failed', 0, minute - 72 * 60 * 60_000],
-        ['reports', 0, 'Scheduled', 0, 0],
-        ['default', 0, 'Deleted', 0, minute],
-      ];
-      for (const [queue, priority, state, runAt, changedAt] of rows) {
+      for (const { queue, priority, state, runAt, changedAt } of legacyRows(minute)) {
         await client.query(
           `INSERT INTO "${schema}".jobs (type, method, args, queue, priority, state, run_at, created_at, state_changed_at, lease_until, history)
            VALUES ('Legacy', '', '["needle"]', $1, $2, $3, $4, now(), $5, CASE WHEN $3 = 'Processing' THEN now() END, '{"name":"Enqueued","at":0}')`,
@@ -470,27 +458,7 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     });
     const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
     try {
-      assert.deepEqual(await store.countJobs(), {
-        Enqueued: 3,
-        Scheduled: 1,
-        Awaiting: 0,
-        Processing: 1,
-        Succeeded: 3,
-        Failed: 2,
-        Deleted: 1,
-      });
-      assert.deepEqual(
-        (await store.queueStats()).map((queue) => [queue.queue, queue.counts, queue.oldestEnqueuedAt]),
-        [
-          ['default', { Enqueued: 0, Scheduled: 0, Awaiting: 0, Processing: 0, Succeeded: 3, Failed: 2, Deleted: 1 }, undefined],
-          ['mail', { Enqueued: 3, Scheduled: 0, Awaiting: 0, Processing: 1, Succeeded: 0, Failed: 0, Deleted: 0 }, new Date(3_000)],
-          ['reports', { Enqueued: 0, Scheduled: 1, Awaiting: 0, Processing: 0, Succeeded: 0, Failed: 0, Deleted: 0 }, undefined],
-        ],
-      );
-      assert.deepEqual(await store.countOutcomesPerMinute(new Date(minute - 100 * 60 * 60_000)), [
-        { minute: new Date(minute), succeeded: 2, failed: 1 },
-        { minute: new Date(minute + 60_000), succeeded: 1, failed: 0 },
-      ]);
+      await assertLegacyCounted(store, minute);
       assert.equal((await store.searchJobs({ text: 'needle', state: 'Succeeded' })).jobs.length, 3);
       await store.claimJobs({ queues: ['mail'], limit: 2, serverName: 'w', now: new Date(), leaseUntil: new Date(Date.now() + 30_000) });
       assert.deepEqual((await store.countJobs({ queue: 'mail' })).Processing, 3);
