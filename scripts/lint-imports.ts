@@ -42,14 +42,16 @@ const LAYER_TABLES: Readonly<Record<string, LayerTable>> = {
   },
   dashboard: {
     layers: [
-      /* 0 */ ['config'], // every default and limit, the options and their validation
-      /* 1 */ ['html'], // the escaping template and what pages are made of: layout, links, formats, the chart
-      /* 2 */ ['data'], // reads shaped for display (the overview, also sent as JSON)
-      /* 3 */ ['actions'], // requeue, delete, trigger, remove, bulk: through the Client
-      /* 4 */ ['pages'], // one file per page
-      /* 5 */ ['http'], // routing, access, CSRF and origin checks, forms, assets, the handler
-      /* 6 */ ['index.ts'], // the entry point
-      /* 7 */ ['cli'], // the command line (the `pilotlight` bin), on top of everything
+      /* 0 */ ['spans'], // the span model, the TraceStore interface and the conditions of a trace query
+      /* 1 */ ['config'], // every default and limit, the options and their validation
+      /* 2 */ ['traces'], // OTLP decoding, the trace stores, ingestion and retention, the query parser
+      /* 3 */ ['html'], // the escaping template and what pages are made of: layout, links, formats, the chart
+      /* 4 */ ['data'], // reads shaped for display (the overview, also sent as JSON)
+      /* 5 */ ['actions'], // requeue, delete, trigger, remove, bulk: through the Client
+      /* 6 */ ['pages'], // one file per page
+      /* 7 */ ['http'], // routing, access, CSRF and origin checks, forms, assets, the handler
+      /* 8 */ ['index.ts'], // the entry point
+      /* 9 */ ['cli'], // the command line (the `pilotlight` bin), on top of everything
     ],
     wholeFolders: true,
   },

@@ -39,6 +39,8 @@ export const ErrorCodes = {
   TASK_CANCELLED: 'TASK_CANCELLED',
   /** `start()` of a task after `shutdown()` (`TaskManagerStoppedError`). */
   TASK_MANAGER_STOPPED: 'TASK_MANAGER_STOPPED',
+  /** An OpenTelemetry (OTLP) request body that is not a valid export request: the dashboard's receiver answers 400 and keeps nothing of it. */
+  OTLP_INVALID: 'OTLP_INVALID',
 } as const;
 
 export type PilotlightErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

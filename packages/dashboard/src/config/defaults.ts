@@ -14,6 +14,11 @@ export const DEFAULTS = {
   redact: (args: unknown): unknown => args,
   /** Warnings and errors to the console, as Pilotlight's clients and workers do. */
   logger: consoleLogger as Logger,
+  /** Received spans: kept 7 days, and at most the newest 1,000,000 (`traces.maxAgeMs`, `traces.maxSpans`). */
+  traces: {
+    maxAgeMs: 7 * 24 * 60 * 60 * 1000,
+    maxSpans: 1_000_000,
+  },
 } as const;
 
 /** Fixed limits no option changes. */
@@ -38,6 +43,32 @@ export const LIMITS = {
   maxRunningListed: 1_000,
   /** Characters of a result message carried to the next page. */
   maxFlashLength: 300,
+} as const;
+
+/** Fixed limits of the OTLP receiver and the trace pages. */
+export const TRACE_LIMITS = {
+  /** Bytes of an OTLP request body as sent (compressed or not); larger is answered 413. */
+  maxOtlpBodyBytes: 8 * 1024 * 1024,
+  /** Bytes of an OTLP request body once decompressed; larger is answered 413 (a gzip bomb stops here). */
+  maxOtlpDecodedBytes: 32 * 1024 * 1024,
+  /** Spans received but not yet written; a request that would exceed it is answered 429 with `Retry-After`. */
+  maxPendingSpans: 100_000,
+  /** Spans written per transaction at most (the requests waiting are grouped up to this). */
+  maxWriteBatchSpans: 10_000,
+  /** Seconds an exporter is told to wait (`Retry-After`) when the receiver is behind (429) or the store failing (503). */
+  retryAfterSeconds: 2,
+  /** How often retention runs, in ms. */
+  pruneIntervalMs: 60_000,
+  /** Spans deleted per statement by retention. */
+  pruneBatchSpans: 5_000,
+  /** Spans a trace's waterfall shows at most. */
+  maxTraceSpans: 5_000,
+  /** Spans per page of the traces and tasks pages. */
+  spanPageSize: 50,
+  /** Spans examined per page when a query has attribute conditions (see `SpanQuery.scanLimit`). */
+  scanLimit: 100_000,
+  /** Characters of a trace query. */
+  maxQueryLength: 1_000,
 } as const;
 
 /** Names of the cookies the dashboard sets, each scoped to its `basePath`. */

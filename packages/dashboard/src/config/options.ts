@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createClient, ValidationError, type Client, type JobRecord, type Logger, type Store } from 'pilotlight';
 import { DEFAULTS } from './defaults.ts';
+import { resolveTraces, type DashboardTracesOptions, type TracesConfig } from './traces-options.ts';
 
 /**
  * What `authorize` answers for a request: `true` (everything), `'read-only'` (every page, no
@@ -56,6 +57,12 @@ export interface DashboardOptions<Request extends IncomingMessage = IncomingMess
    * @default console warnings and errors, prefixed `[pilotlight]`
    */
   readonly logger?: Logger;
+  /**
+   * Receive OpenTelemetry traces (OTLP/HTTP on `{basePath}/v1/traces`) into a trace store and show
+   * them: each job's whole trace on its page, the traces and tasks pages.
+   * @default undefined: no receiver (404 on `/v1/traces`); job pages show the trace id only
+   */
+  readonly traces?: DashboardTracesOptions;
 }
 
 /** The options after validation, with their defaults applied. */
@@ -67,10 +74,11 @@ export interface DashboardConfig {
   readonly readOnly: boolean;
   readonly redact: (args: unknown, job: JobRecord) => unknown;
   readonly logger: Logger;
+  readonly traces: TracesConfig | undefined;
 }
 
 const BASE_PATH = /^(?:\/[\w.~-]+)*$/;
-const OPTION_NAMES = new Set(['store', 'client', 'basePath', 'authorize', 'readOnly', 'redact', 'logger']);
+const OPTION_NAMES = new Set(['store', 'client', 'basePath', 'authorize', 'readOnly', 'redact', 'logger', 'traces']);
 
 export function resolveOptions<Request extends IncomingMessage>(options: DashboardOptions<Request>): DashboardConfig {
   if (typeof options !== 'object' || options === null) {
@@ -95,6 +103,7 @@ export function resolveOptions<Request extends IncomingMessage>(options: Dashboa
     readOnly: resolveReadOnly(options.readOnly),
     redact: optionalFunction(options.redact, 'redact') ?? DEFAULTS.redact,
     logger,
+    traces: resolveTraces(options.traces),
   };
 }
 
