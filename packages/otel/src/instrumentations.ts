@@ -2,6 +2,10 @@
  * The instrumentations Pilotlight's service defaults enable, chosen for a job-processing web service:
  *
  * - http: incoming requests (SERVER spans, the parents of `enqueue` spans) and outgoing http/https.
+ *   Incoming OTLP exports (`POST …/v1/traces`, `/v1/metrics`, `/v1/logs`) are not traced: a process
+ *   that hosts a receiver (Pilotlight's dashboard with `traces`) would otherwise trace every export
+ *   it receives, export those spans, receive them, and so on. (Outgoing exports are never traced: the
+ *   OTLP exporters suppress tracing around their own requests.)
  * - express: the route (`http.route`, span name `GET /api/tenants/:id`) and route handlers; the
  *   per-request middleware layers (query, expressInit, json parser...) are left out: they add one
  *   span per middleware per request and say little.
@@ -20,9 +24,17 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 /** Modules the ESM loader hook (import-in-the-middle) intercepts; everything else loads untouched. */
 export const HOOKED_MODULES: readonly string[] = ['http', 'https', 'express', 'pg', 'pg-pool'];
 
+/** The OTLP/HTTP paths of the three signals, under any base path (`/dashboard/v1/traces`), with or without a query. */
+const OTLP_EXPORT_PATH = /\/v1\/(?:traces|metrics|logs)(?:\?|$)/;
+
+/** Whether an incoming request is an OTLP export (a POST to an OTLP path), which is not traced. */
+export function isOtlpExport(request: { method?: string; url?: string }): boolean {
+  return request.method === 'POST' && OTLP_EXPORT_PATH.test(request.url ?? '');
+}
+
 export function createInstrumentations(): Instrumentation[] {
   return [
-    new HttpInstrumentation(),
+    new HttpInstrumentation({ ignoreIncomingRequestHook: isOtlpExport }),
     new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
     new PgInstrumentation({ requireParentSpan: true }),
     new UndiciInstrumentation(),

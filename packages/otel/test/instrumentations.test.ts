@@ -37,4 +37,18 @@ describe('instrumentations with the --import form', () => {
     assert.ok(spans.every((s) => s.serviceName === 'http-app'));
     assert.equal(new Set(spans.map((s) => s.traceId)).size, 1, 'one trace');
   });
+
+  it('does not trace the OTLP exports a process receives (no feedback loop when it hosts a receiver)', async () => {
+    const result = await runChild(
+      'otlp-receiving-app.ts',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'receiving-app' },
+      ['--import', '@pilotlight/otel/register'],
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'api 200, otlp 200\n');
+    const spans = receiver.spans().filter((span) => span.serviceName === 'receiving-app');
+    // The API request's SERVER span is there; the export got none (outgoing requests without a parent span are not traced).
+    const serverPaths = spans.filter((span) => span.attributes['client.address'] !== undefined).map((span) => span.attributes['url.path']);
+    assert.deepEqual(serverPaths, ['/api/status']);
+  });
 });
