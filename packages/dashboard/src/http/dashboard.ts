@@ -6,6 +6,7 @@ import type { PageContext } from '../html/context.ts';
 import { layout } from '../html/layout.ts';
 import { Links } from '../html/links.ts';
 import { errorPage } from '../pages/error.ts';
+import { createSpanIngest, type SpanIngest } from '../traces/ingest/span-ingest.ts';
 import { checkAccess } from './access.ts';
 import { assetPaths, serveAsset } from './assets.ts';
 import { readForm } from './body.ts';
@@ -14,6 +15,7 @@ import { csrfCookieToken, csrfRefusal, newCsrfToken } from './csrf.ts';
 import { clearFlashCookie, flashCookie, readFlash } from './flash.ts';
 import { setSecurityHeaders } from './headers.ts';
 import { locate, type Location } from './location.ts';
+import { isOtlpTracesPath, receiveTraces, refuseOtlp } from './otlp-receiver.ts';
 import { sendHtml, sendJson, sendRedirect, sendText } from './reply.ts';
 import { matchRoute, type Reply } from './routes.ts';
 import { crossOriginRefusal } from './same-origin.ts';
@@ -29,7 +31,10 @@ export interface DashboardHandler<Request extends IncomingMessage = IncomingMess
    * application-wide; everything under the base path is answered here, 404 included.
    */
   (req: Request, res: ServerResponse, next?: (error?: unknown) => void): void;
-  /** Stop taking requests (they are answered 503) and wait for the ones under way. Idempotent. */
+  /**
+   * Stop taking requests (they are answered 503) and wait for the ones under way; with `traces`, the
+   * spans received are written and retention stops (the trace store stays open: close it after). Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -46,10 +51,11 @@ export function createDashboard<Request extends IncomingMessage = IncomingMessag
 ): DashboardHandler<Request> {
   const config = resolveOptions(options);
   const links = new Links(config.basePath, assetPaths());
+  const ingest = config.traces && createSpanIngest({ store: config.traces.store, retention: config.traces, logger: config.logger });
   const pending = new Set<Promise<void>>();
   let closed = false;
   const handler = (req: Request, res: ServerResponse, next?: (error?: unknown) => void): void => {
-    const work = serve(config, links, closed, req, res, next)
+    const work = serve(config, links, ingest, closed, req, res, next)
       .catch((error: unknown) => config.logger.error('dashboard: answering a request failed', { error }))
       .finally(() => pending.delete(work));
     pending.add(work);
@@ -58,6 +64,7 @@ export function createDashboard<Request extends IncomingMessage = IncomingMessag
     async close(): Promise<void> {
       closed = true;
       await Promise.allSettled([...pending]);
+      await ingest?.close();
     },
   });
 }
@@ -76,6 +83,7 @@ interface Exchange {
 async function serve(
   config: DashboardConfig,
   links: Links,
+  ingest: SpanIngest | undefined,
   closed: boolean,
   req: IncomingMessage,
   res: ServerResponse,
@@ -102,12 +110,19 @@ async function serve(
     newToken: cookieToken === undefined,
     api: place?.segments[0] === 'api',
   };
+  // Exporters are answered in OTLP's terms (a Status body, Retry-After), and before the form and
+  // CSRF handling: they are not browsers. Read-only access may send spans: they change no job.
+  const otlp = place !== undefined && isOtlpTracesPath(place.segments);
   try {
-    if (closed) return refuse(exchange, 503, 'Shutting down', 'The dashboard is shutting down.');
+    if (closed) {
+      if (otlp) return refuseOtlp(req, res, 503, 'The dashboard is shutting down: retry later.');
+      return refuse(exchange, 503, 'Shutting down', 'The dashboard is shutting down.');
+    }
     if (location === 'outside') return refuse(exchange, 404, 'Not found', 'No such page.');
     if (location === 'malformed') return refuse(exchange, 400, 'Bad request', 'The address is not a valid path.');
     const access = await checkAccess(req, config);
-    if ('denied' in access) return refuse(exchange, 403, 'Forbidden', access.denied);
+    if ('denied' in access) return otlp ? refuseOtlp(req, res, 403, access.denied) : refuse(exchange, 403, 'Forbidden', access.denied);
+    if (otlp) return await receiveTraces(req, res, ingest);
     const ctx = { ...exchange.ctx, readOnly: access.granted === 'read-only' };
     await route({ ...exchange, ctx }, method, location, cookieToken);
   } catch (error) {
