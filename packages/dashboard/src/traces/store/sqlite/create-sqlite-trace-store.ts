@@ -1,0 +1,58 @@
+import type * as NodeSqlite from 'node:sqlite';
+import { ErrorCodes, PilotlightError, ValidationError } from 'pilotlight';
+import type { TraceStore } from '../../../spans/trace-store.ts';
+import { migrate } from './sqlite-migrations.ts';
+import { SqliteTraceStore } from './sqlite-trace-store.ts';
+
+export interface SqliteTraceStoreOptions {
+  /** The file of the spans, created if missing: its own, not the job store's (`'traces.db'`). */
+  readonly path: string;
+}
+
+/** How long a statement waits for another connection's write lock (another process on the file) before failing, in ms. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens (or creates) the SQLite file of the dashboard's spans, bringing its schema up to date.
+ * Throws `SCHEMA_TOO_NEW` for a file a newer dashboard wrote, `UNSUPPORTED_RUNTIME` on a Node.js
+ * without `node:sqlite`.
+ */
+export function createSqliteTraceStore(options: SqliteTraceStoreOptions): TraceStore {
+  const path = (options as SqliteTraceStoreOptions | undefined)?.path;
+  if (typeof path !== 'string' || path.trim() === '') {
+    throw new ValidationError(
+      `createSqliteTraceStore() options.path must be the file of the spans ('traces.db'); received ${JSON.stringify(path)}`,
+    );
+  }
+  const { DatabaseSync } = loadNodeSqlite();
+  const db = new DatabaseSync(path);
+  try {
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec('PRAGMA journal_mode = WAL');
+    // Spans are telemetry: in WAL mode, NORMAL syncs at checkpoints rather than at every commit, so
+    // a commit survives the process crashing but a power loss may lose the last ones. Losing a few
+    // seconds of spans then is worth not waiting for the disk on every write of 20,000 spans a second.
+    db.exec('PRAGMA synchronous = NORMAL');
+    migrate(db, path);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteTraceStore(db, path);
+}
+
+/**
+ * `node:sqlite`, loaded when a store is created (an older Node.js gets this error, not one at
+ * import). The job store's loader (`loadNodeSqlite` in pilotlight) is not exported by
+ * `pilotlight/store-kit`, hence this small twin of its check.
+ */
+function loadNodeSqlite(): typeof NodeSqlite {
+  const sqlite = process.getBuiltinModule?.('node:sqlite') as typeof NodeSqlite | undefined;
+  if (sqlite === undefined) {
+    throw new PilotlightError(
+      ErrorCodes.UNSUPPORTED_RUNTIME,
+      `The SQLite trace store needs Node.js 22.13 or later (its built-in node:sqlite); this is Node.js ${process.versions.node}. Upgrade Node.js, or use createPostgresTraceStore()`,
+    );
+  }
+  return sqlite;
+}
