@@ -1,5 +1,6 @@
-// Pilotlight dashboard: the overview's live updates and the jobs list's selection. Every page works
-// without this script; it only keeps the overview current and eases selecting. It changes the page
+// Pilotlight dashboard: the overview's live updates, the jobs list's selection, and two touches on the
+// trace pages. Every page works without this script; it only keeps the overview current and eases
+// selecting. It changes the page
 // with textContent, attributes and createElement only, never with markup built from data.
 'use strict';
 
@@ -123,4 +124,9 @@
   if (live) startLive(live);
   const selectAll = document.querySelector('[data-select-all]');
   if (selectAll) startSelection(selectAll);
+  // The OTLP endpoint to give exporters: the server does not know the origin the browser sees.
+  for (const origin of document.querySelectorAll('[data-origin]')) setText(origin, location.origin);
+  // A link to a span (`/traces/…#span-…`) opens its row.
+  const target = location.hash.startsWith('#span-') && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  if (target) target.querySelector('details')?.setAttribute('open', '');
 })();

@@ -209,7 +209,7 @@ describe('job', () => {
     );
     assert.match(
       byTestId(await page(`/jobs/${traced}`), 'trace')[0]!,
-      /^Trace 4bf92f3577b34da6a3ce929d0e0e4736 .*traces appear here once the dashboard receives OTLP/,
+      /^Trace 4bf92f3577b34da6a3ce929d0e0e4736 .*To see it here, let the dashboard receive traces: createDashboard/,
     );
     assert.equal(
       byTestId(await page(`/jobs/${ids.scheduled}`), 'trace')[0]!,

@@ -16,6 +16,8 @@ export interface PageContext {
   /** Actions are hidden (the option, or `authorize` answered `'read-only'`). */
   readonly readOnly: boolean;
   readonly flash: Flash | undefined;
+  /** The dashboard receives traces (the `traces` option): the navigation shows Traces and Tasks. */
+  readonly traces: boolean;
   /** This page's path and query under the base path (`/jobs?state=Failed`), where its forms return to. */
   readonly current: string;
 }

@@ -1,13 +1,19 @@
 import type { PageContext } from './context.ts';
 import { html, type SafeHtml } from './template.ts';
 
-export type Section = 'overview' | 'jobs' | 'recurring' | 'workers' | 'queues';
+export type Section = 'overview' | 'jobs' | 'recurring' | 'workers' | 'queues' | 'traces' | 'tasks';
 
 export interface Page {
   readonly title: string;
   /** The navigation entry marked current. */
   readonly section: Section | undefined;
   readonly body: SafeHtml;
+  /**
+   * The HTTP status: a page can answer 404 (an unknown trace) or 400 (a query that does not parse,
+   * shown with the form to correct it) and still be a whole page.
+   * @default 200
+   */
+  readonly status?: number;
 }
 
 /**
@@ -24,6 +30,8 @@ export function layout(ctx: PageContext, page: Page): SafeHtml {
     ['workers', 'Workers', links.workers()],
     ['queues', 'Queues', links.queues()],
   ];
+  // Only a dashboard that receives traces has something to show on these two.
+  if (ctx.traces) nav.push(['traces', 'Traces', links.traces()], ['tasks', 'Tasks', links.tasks()]);
   const navLinks = nav.map(
     ([section, label, href]) => html`<a href="${href}" ${section === page.section ? html` aria-current="page"` : ''}>${label}</a>`,
   );

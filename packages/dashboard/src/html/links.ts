@@ -1,4 +1,5 @@
 import type { StateName } from 'pilotlight';
+import { spanAnchor } from './span-elements.ts';
 
 /** What the jobs list shows: a state tab (or every state), filters, a search, a page. */
 export interface JobsFilter {
@@ -9,6 +10,23 @@ export interface JobsFilter {
   /** Search text. */
   readonly q?: string | undefined;
   /** Only jobs older than this id (keyset pagination). */
+  readonly before?: string | undefined;
+}
+
+/** What the traces page shows: a query's matches (or recent traces), of one service, a page. */
+export interface TracesFilter {
+  /** Query text (`name LIKE "process %" AND status = ERROR`); empty: the recent traces' root spans. */
+  readonly q?: string | undefined;
+  readonly service?: string | undefined;
+  /** A `SpanPage.next`: the page after it. */
+  readonly before?: string | undefined;
+}
+
+/** What the tasks page shows: `BackgroundTask.*` spans of one type and final status, a page. */
+export interface TasksFilter {
+  readonly type?: string | undefined;
+  /** `task.status`: `Completed`, `Failed`, `Cancelled`. */
+  readonly status?: string | undefined;
   readonly before?: string | undefined;
 }
 
@@ -79,12 +97,52 @@ export class Links {
     return this.to('/queues');
   }
 
+  /** A trace's page, scrolled to one span's row when `spanId` is given. */
+  trace(traceId: string, spanId?: string): string {
+    const path = this.to(`/traces/${encodeURIComponent(traceId)}`);
+    return spanId === undefined ? path : `${path}#${encodeURIComponent(spanAnchor(spanId))}`;
+  }
+
+  traces(filter: TracesFilter = {}): string {
+    return this.to(`/traces${queryOf({ q: filter.q, service: filter.service, before: filter.before })}`);
+  }
+
+  tasks(filter: TasksFilter = {}): string {
+    return this.to(`/tasks${queryOf({ type: filter.type, status: filter.status, before: filter.before })}`);
+  }
+
   api(): string {
     return this.to('/api/overview');
   }
 
   asset(name: string): string {
     return this.to(`/assets/${this.#assets[name] ?? name}`);
+  }
+}
+
+/** `?a=1&b=2` of the non-empty values, or nothing. */
+function queryOf(values: Readonly<Record<string, string | undefined>>): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) if (value !== undefined && value !== '') query.set(key, value);
+  const text = query.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+/**
+ * The link to the same trace in another backend: `template` (the `traces.externalUrl` option) with
+ * `{traceId}` replaced, and its host to name it ("Open in localhost:16686"). `undefined` unless
+ * the result is an http(s) URL, so the option can never make a `javascript:` link.
+ */
+export function externalTraceLink(
+  template: string | undefined,
+  traceId: string,
+): { readonly href: string; readonly host: string } | undefined {
+  if (template === undefined) return undefined;
+  try {
+    const url = new URL(template.replaceAll('{traceId}', encodeURIComponent(traceId)));
+    return url.protocol === 'http:' || url.protocol === 'https:' ? { href: url.href, host: url.host } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -104,6 +104,7 @@ async function serve(
       now: new Date(),
       csrf: cookieToken ?? newCsrfToken(),
       readOnly: config.readOnly,
+      traces: config.traces !== undefined,
       flash: method === 'GET' ? readFlash(req) : undefined,
       current: place?.current ?? '/',
     },
@@ -160,7 +161,7 @@ function write(exchange: Exchange, reply: Reply, query: URLSearchParams): void {
   const { res, ctx } = exchange;
   switch (reply.kind) {
     case 'page':
-      return sendHtml(res, 200, layout(ctx, reply.page).toString(), pageCookies(exchange));
+      return sendHtml(res, reply.page.status ?? 200, layout(ctx, reply.page).toString(), pageCookies(exchange));
     case 'json':
       return sendJson(res, 200, reply.value);
     case 'redirect':

@@ -1,9 +1,10 @@
 import { ValidationError, type StateName } from 'pilotlight';
 import type { JobAction } from '../actions/applies.ts';
 import type { BulkTarget } from '../actions/bulk.ts';
-import { LIMITS } from '../config/defaults.ts';
+import { LIMITS, TRACE_LIMITS } from '../config/defaults.ts';
 import { STATE_NAMES } from '../data/overview.ts';
-import type { JobsFilter } from '../html/links.ts';
+import type { JobsFilter, TasksFilter, TracesFilter } from '../html/links.ts';
+import { TASK_STATUSES } from '../pages/tasks.ts';
 
 /**
  * Values of URLs and forms, checked before anything reads the store: a bad one is a
@@ -40,6 +41,53 @@ export function jobsFilter(query: URLSearchParams): JobsFilter {
     type: optionalText(query.get('type'), 'type'),
     q: optionalText(query.get('q')?.trim() ?? null, 'q'),
     before: optionalText(query.get('before'), 'before'),
+  };
+}
+
+/** A trace id in a path: 32 hex digits (any case; the store's are lowercase), not all zeros. */
+export function traceIdParam(value: string | undefined): string {
+  const id = (value ?? '').toLowerCase();
+  if (!/^[\da-f]{32}$/.test(id) || /^0+$/.test(id)) {
+    throw new ValidationError(
+      `A trace id is 32 hexadecimal digits, not all zeros (4bf92f3577b34da6a3ce929d0e0e4736); received ${JSON.stringify((value ?? '').slice(0, 60))}`,
+    );
+  }
+  return id;
+}
+
+/** `before` of the trace pages: a `SpanPage.next` as the store wrote it (opaque, checked by the store). */
+function cursorParam(value: string | null): string | undefined {
+  if (value === null || value === '') return undefined;
+  if (value.length > TRACE_LIMITS.maxQueryLength) {
+    throw new ValidationError(
+      `before must be the "Older" link's value, at most ${TRACE_LIMITS.maxQueryLength} characters; received ${value.length}`,
+    );
+  }
+  return value;
+}
+
+/** `/traces?q=&service=&before=`: the query text is parsed by the page, which shows its errors beside the form. */
+export function tracesFilter(query: URLSearchParams): TracesFilter {
+  const q = query.get('q')?.trim() ?? '';
+  return {
+    q: q === '' ? undefined : q,
+    service: optionalText(query.get('service'), 'service'),
+    before: cursorParam(query.get('before')),
+  };
+}
+
+/** `/tasks?type=&status=&before=`. */
+export function tasksFilter(query: URLSearchParams): TasksFilter {
+  const status = query.get('status') ?? '';
+  if (status !== '' && !(TASK_STATUSES as readonly string[]).includes(status)) {
+    throw new ValidationError(
+      `status must be one of ${TASK_STATUSES.join(', ')}, or left out; received ${JSON.stringify(status.slice(0, 60))}`,
+    );
+  }
+  return {
+    type: optionalText(query.get('type'), 'type'),
+    status: status === '' ? undefined : status,
+    before: cursorParam(query.get('before')),
   };
 }
 

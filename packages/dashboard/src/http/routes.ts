@@ -11,8 +11,22 @@ import { jobsPage } from '../pages/jobs.ts';
 import { overviewPage } from '../pages/overview.ts';
 import { queuesPage } from '../pages/queues.ts';
 import { recurringPage } from '../pages/recurring.ts';
+import { tasksPage } from '../pages/tasks.ts';
+import { tracePage } from '../pages/trace.ts';
+import { tracesPage } from '../pages/traces.ts';
 import { workersPage } from '../pages/workers.ts';
-import { actionParam, bulkTarget, confirmParam, jobsFilter, optionalText, requiredText, returnPath } from './params.ts';
+import {
+  actionParam,
+  bulkTarget,
+  confirmParam,
+  jobsFilter,
+  optionalText,
+  requiredText,
+  returnPath,
+  tasksFilter,
+  traceIdParam,
+  tracesFilter,
+} from './params.ts';
 
 /** What a route answers; the dashboard writes it with the headers and cookies it needs. */
 export type Reply =
@@ -93,6 +107,13 @@ const ROUTES: readonly Route[] = [
     pattern: ['recurring', ':id', 'remove'],
     handle: async ({ config, params, form }) => back(form, '/recurring', await removeRecurring(config.client, recurringId(params))),
   },
+  { method: 'GET', pattern: ['traces'], handle: ({ config, ctx, query }) => page(tracesPage(ctx, config, tracesFilter(query))) },
+  {
+    method: 'GET',
+    pattern: ['traces', ':traceId'],
+    handle: ({ config, ctx, params }) => page(tracePage(ctx, config, traceIdParam(params.traceId))),
+  },
+  { method: 'GET', pattern: ['tasks'], handle: ({ config, ctx, query }) => page(tasksPage(ctx, config, tasksFilter(query))) },
   { method: 'GET', pattern: ['workers'], handle: ({ config, ctx }) => page(workersPage(ctx, config.store)) },
   { method: 'GET', pattern: ['queues'], handle: ({ config, ctx }) => page(queuesPage(ctx, config.store)) },
   {

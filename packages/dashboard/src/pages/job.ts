@@ -7,18 +7,17 @@ import { formatCount, formatDuration, formatJson } from '../html/format.ts';
 import type { Page } from '../html/layout.ts';
 import { html, type HtmlValue, type SafeHtml } from '../html/template.ts';
 import { failureCard, timeline } from './job-history.ts';
-
-/** W3C Trace Context `traceparent`: version, trace id, parent span id, flags. */
-const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
+import { jobTraceSection } from './job-trace.ts';
 
 /**
  * One job: a failed job's last exception first, then what it runs, where, its arguments (through
- * `redact`), metadata and trace, its history as a timeline with the exception of each failed
- * attempt, and the actions that apply to it.
+ * `redact`) and metadata, its trace (a waterfall once the dashboard has received it), its history
+ * as a timeline with the exception of each failed attempt, and the actions that apply to it.
  */
 export async function jobPage(ctx: PageContext, config: DashboardConfig, id: string): Promise<Page> {
   const [job, history] = await Promise.all([config.store.getJob(id), config.store.getHistory(id)]);
   if (!job) throw new JobNotFoundError(id);
+  const trace = await jobTraceSection(ctx, config, job);
   const actions = [
     actionApplies('requeue', job.state) &&
       actionButton(ctx, { action: ctx.links.jobAction(job.id, 'requeue'), label: 'Requeue', testId: 'action-requeue' }),
@@ -40,10 +39,9 @@ export async function jobPage(ctx: PageContext, config: DashboardConfig, id: str
         <pre class="code scroll" data-testid="arguments">${shownArguments(config, job)}</pre>
         <h2>Metadata</h2>
         ${metadata(job)}
-        <h2>Trace</h2>
-        ${trace(job)}
       </section>
     </div>
+    ${trace}
     <section class="card" aria-labelledby="history-title">
       <h2 id="history-title">History</h2>
       ${timeline(ctx, history)}
@@ -120,17 +118,4 @@ function metadata(job: JobRecord): SafeHtml {
           <dd><code>${value}</code></dd>`,
     )}
   </dl>`;
-}
-
-/** Where the job's trace will be shown: its trace id for now, from the trace context stored with it. */
-function trace(job: JobRecord): SafeHtml {
-  const match = TRACEPARENT.exec(job.metadata.traceparent ?? '');
-  if (!match) {
-    return html`<p class="muted" data-testid="trace">
-      No trace context was stored with this job: no OpenTelemetry SDK was recording (or tracing was off) when it was created.
-    </p>`;
-  }
-  return html`<p data-testid="trace">
-    Trace <code>${match[1]!}</code> (created in span <code>${match[2]!}</code>); traces appear here once the dashboard receives OTLP.
-  </p>`;
 }
