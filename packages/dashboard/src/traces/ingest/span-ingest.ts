@@ -69,6 +69,7 @@ export function createSpanIngest(options: SpanIngestOptions): SpanIngest {
     pruneDue = true;
     kick();
   });
+  kick(); // the start-up prune
 
   function kick(): void {
     running ??= drain().finally(() => {
