@@ -26,6 +26,8 @@ export class WireReader {
   field = 0;
   /** The wire type of the last `tag()`. */
   wireType = 0;
+  /** Where the last tag starts: the byte an error about its field points to. */
+  #tagAt = 0;
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
   readonly #buffer: Buffer;
@@ -48,6 +50,7 @@ export class WireReader {
    */
   tag(): void {
     const at = this.pos;
+    this.#tagAt = at;
     this.varint64();
     const field = this.hi * 0x20000000 + (this.lo >>> 3);
     if (field === 0 || field > 0x1fffffff) throw this.error(`invalid field number ${field}`, at);
@@ -59,7 +62,7 @@ export class WireReader {
   /** Throws unless the last tag's wire type is `expected` (a known field sent with another type is malformed). */
   expect(expected: number, what: string): void {
     if (this.wireType !== expected) {
-      throw this.error(`${what} (field ${this.field}) has wire type ${this.wireType}, expected ${expected}`, this.pos);
+      throw this.error(`${what} (field ${this.field}) has wire type ${this.wireType}, expected ${expected}`, this.#tagAt);
     }
   }
 
@@ -174,7 +177,7 @@ export class WireReader {
     else if (wireType === WireType.fixed32) this.#advance(4, 'fixed32');
     else if (wireType === WireType.lengthDelimited) this.pos = this.enter();
     else if (wireType === WireType.startGroup) this.#skipGroup();
-    else throw this.error(`unexpected end-group tag of field ${this.field}`, this.pos);
+    else throw this.error(`unexpected end-group tag of field ${this.field}`, this.#tagAt);
   }
 
   /** Skips a group up to its end-group tag of the same field number, nested groups included. */
@@ -184,9 +187,9 @@ export class WireReader {
       if (this.pos >= this.#bytes.length) throw this.error(`group of field ${open.at(-1)} has no end`, this.pos);
       this.tag();
       if (this.wireType === WireType.endGroup) {
-        if (this.field !== open.pop()) throw this.error(`end-group tag of field ${this.field} closes another group`, this.pos);
+        if (this.field !== open.pop()) throw this.error(`end-group tag of field ${this.field} closes another group`, this.#tagAt);
       } else if (this.wireType === WireType.startGroup) {
-        if (open.length >= MAX_GROUP_DEPTH) throw this.error(`groups nested deeper than ${MAX_GROUP_DEPTH}`, this.pos);
+        if (open.length >= MAX_GROUP_DEPTH) throw this.error(`groups nested deeper than ${MAX_GROUP_DEPTH}`, this.#tagAt);
         open.push(this.field);
       } else {
         this.skip();
