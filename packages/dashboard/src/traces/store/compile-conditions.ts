@@ -34,7 +34,12 @@ function compileCondition(condition: SpanCondition, dialect: SqlDialect, params:
       // An integer, as the column: a fraction of a microsecond would also keep PostgreSQL from its index.
       if (op === undefined || !Number.isSafeInteger(condition.valueUs))
         throw invalid(condition, 'an op of = != > >= < <= and an integer valueUs');
-      return `s.duration_us ${op} ${params.add(condition.valueUs)}`;
+      const term = `s.duration_us ${op} ${params.add(condition.valueUs)}`;
+      // `duration > 5m` looks for the rare long spans. Without statistics of the values, SQLite
+      // estimates a one-sided range at a quarter of the table and walks the newest spans instead of
+      // the duration index; the upper bound every duration meets makes it a two-sided range, which
+      // it estimates small (as PostgreSQL's histogram finds it).
+      return op === '>' || op === '>=' ? `${term} AND s.duration_us <= ${params.add(Number.MAX_SAFE_INTEGER)}` : term;
     }
     case 'trace':
       if (condition.op !== '=' || typeof condition.value !== 'string') throw invalid(condition, "op '=' and a trace id");

@@ -34,6 +34,10 @@ export function createSqliteTraceStore(options: SqliteTraceStoreOptions): TraceS
     // seconds of spans then is worth not waiting for the disk on every write of 20,000 spans a second.
     db.exec('PRAGMA synchronous = NORMAL');
     migrate(db, path);
+    // ANALYZE reads at most about this many rows of each index (a million spans would take seconds);
+    // then the statistics as SQLite recommends for a long-lived connection (see prune()).
+    db.exec('PRAGMA analysis_limit = 1000');
+    db.exec('PRAGMA optimize = 0x10002');
   } catch (error) {
     db.close();
     throw error;
