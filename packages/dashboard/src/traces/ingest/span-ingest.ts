@@ -22,7 +22,7 @@ export interface SpanIngest {
 }
 
 /** The fixed limits the ingest applies; tests give smaller ones. */
-export type IngestLimits = Pick<typeof TRACE_LIMITS, 'maxPendingSpans' | 'maxWriteBatchSpans' | 'pruneIntervalMs'>;
+export type IngestLimits = { readonly [Limit in 'maxPendingSpans' | 'maxWriteBatchSpans' | 'pruneIntervalMs']: number };
 
 export interface SpanIngestOptions {
   readonly store: TraceStore;

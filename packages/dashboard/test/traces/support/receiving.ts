@@ -11,7 +11,9 @@ import { after } from 'node:test';
 import type { Logger } from 'pilotlight';
 import { createSqliteStore } from 'pilotlight/sqlite';
 import { createDashboard, createSqliteTraceStore, type DashboardOptions, type TraceStore } from '../../../src/index.ts';
-import { tempDir } from '../../../../pilotlight/test/support/helpers.ts';
+import { tempDir, waitFor } from '../../../../pilotlight/test/support/helpers.ts';
+
+export { waitFor };
 
 /** A real SQLite trace store in a fresh directory, closed after the test file. */
 export async function tempTraceStore(): Promise<TraceStore> {
@@ -106,10 +108,16 @@ export async function serveDashboard(options: Omit<DashboardOptions, 'store' | '
   const dashboard = createDashboard({ store, ...options });
   const server = createServer(dashboard).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  /** Every request's headers and the status it was answered, in the order the answers went. */
-  const answered: { readonly headers: IncomingHttpHeaders; readonly status: number; readonly retryAfter: unknown }[] = [];
+  /** Every request's headers and the status it was answered (undefined: none, the client went away), as each ended. */
+  const answered: { readonly headers: IncomingHttpHeaders; readonly status: number | undefined; readonly retryAfter: unknown }[] = [];
   server.on('request', (req, res) =>
-    res.on('finish', () => answered.push({ headers: req.headers, status: res.statusCode, retryAfter: res.getHeader('retry-after') })),
+    res.on('close', () =>
+      answered.push({
+        headers: req.headers,
+        status: res.writableFinished ? res.statusCode : undefined,
+        retryAfter: res.getHeader('retry-after'),
+      }),
+    ),
   );
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}${options.basePath ?? ''}`;
   let closed = false;
