@@ -1,0 +1,87 @@
+/**
+ * The trace store contract on the PostgreSQL test server, each test in a schema of its own
+ * (`pilotlight_traces_test_<run>_<n>`, all dropped after the file), and what is PostgreSQL's own.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import { ErrorCodes } from 'pilotlight';
+import { createPostgresStore } from '@pilotlight/postgres';
+import { createPostgresTraceStore } from '../../src/traces/store/postgres/create-postgres-trace-store.ts';
+import { TEST_DATABASE_URL } from '../../../postgres/test/support/schemas.ts';
+import { describeTraceStoreContract } from './store-contract.ts';
+import { at, makeSpan } from './support/span-builder.ts';
+
+const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
+const run = `pilotlight_traces_test_${randomBytes(5).toString('hex')}`;
+const schemas: string[] = [];
+const freshSchema = () => {
+  const schema = `${run}_${schemas.length + 1}`;
+  schemas.push(schema);
+  return schema;
+};
+
+after(async () => {
+  try {
+    for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await pool.end();
+  }
+});
+
+describeTraceStoreContract('PostgreSQL', async () => ({
+  store: await createPostgresTraceStore({ pool, schema: freshSchema() }),
+  cleanup: async () => {},
+}));
+
+describe('PostgreSQL trace store', () => {
+  it('sits beside the job store in its schema, keeps its spans across stores, and leaves the pool open', async () => {
+    const schema = freshSchema();
+    const jobs = await createPostgresStore({ pool, schema });
+    const first = await createPostgresTraceStore({ pool, schema });
+    const spans = [makeSpan({ startUs: at(0) }), makeSpan({ startUs: at(1) })];
+    await first.write(spans);
+    await first.close();
+    const again = await createPostgresTraceStore({ pool, schema });
+    assert.deepStrictEqual((await again.findSpans({ where: [], limit: 10, scanLimit: 10 })).spans, [...spans].reverse());
+    assert.equal(await again.countSpans(), 2);
+    await again.close();
+    await jobs.close();
+    const { rows } = await pool.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [
+      schema,
+    ]);
+    const tables = rows.map((row) => row.table_name as string);
+    assert.ok(tables.includes('jobs') && tables.includes('migrations'), tables.join());
+    assert.deepStrictEqual(
+      tables.filter((table) => table.startsWith('trace_')),
+      ['trace_migrations', 'trace_resources', 'trace_span_count', 'trace_spans'],
+    );
+  });
+
+  it('refuses trace tables of a newer version with SCHEMA_TOO_NEW', async () => {
+    const schema = freshSchema();
+    await (await createPostgresTraceStore({ pool, schema })).close();
+    await pool.query(`INSERT INTO "${schema}".trace_migrations (version) VALUES (99)`);
+    await assert.rejects(createPostgresTraceStore({ pool, schema }), { code: ErrorCodes.SCHEMA_TOO_NEW, message: /version 99/ });
+  });
+
+  it('refuses a bad pool or schema', async () => {
+    await assert.rejects(createPostgresTraceStore({ pool: {} as pg.Pool }), { code: ErrorCodes.VALIDATION, message: /options\.pool/ });
+    await assert.rejects(createPostgresTraceStore({ pool, schema: 'bad"name' }), {
+      code: ErrorCodes.VALIDATION,
+      message: /options\.schema/,
+    });
+  });
+
+  it('counts replaced spans once, in one write and across writes', async () => {
+    const store = await createPostgresTraceStore({ pool, schema: freshSchema() });
+    const span = makeSpan();
+    await store.write([span, makeSpan(), { ...span, name: 'again' }]);
+    await store.write([{ ...span, name: 'third' }]);
+    assert.equal(await store.countSpans(), 2);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schemas.at(-1)}".trace_spans`);
+    assert.equal(rows[0].n, 2);
+    await store.close();
+  });
+});
