@@ -19,13 +19,15 @@ export function spanTable(ctx: PageContext, spans: readonly SpanRecord[], nothin
       <td class="wrap"><a href="${ctx.links.trace(span.traceId, span.spanId)}" class="span-name" title="${span.name}">${span.name}</a></td>
       <td>${span.kind}</td>
       <td>${spanStatusBadge(span)} ${message ? html`<span class="reason" title="${message}">${message}</span>` : ''}</td>
-      <td class="num">${formatSpanDuration(spanDurationUs(span))}</td>
+      <td class="num nowrap">${formatSpanDuration(spanDurationUs(span))}</td>
       <td>
         <a href="${ctx.links.trace(span.traceId)}" title="${span.traceId}" data-testid="result-trace-link"
           ><code>${span.traceId.slice(0, 8)}…</code></a
         >
       </td>
-      <td>${jobId === undefined ? '' : html`<a href="${ctx.links.job(jobId)}" data-testid="result-job-link">Job ${jobId}</a>`}</td>
+      <td class="nowrap">
+        ${jobId === undefined ? '' : html`<a href="${ctx.links.job(jobId)}" data-testid="result-job-link">Job ${jobId}</a>`}
+      </td>
     </tr>`;
   });
   return html`<div class="table-wrap">

@@ -7,13 +7,15 @@ import { VIEWPORT } from './support/browser.ts';
 import { expectNumber, expectText } from './support/expect.ts';
 import { startFixture } from './support/fixture.ts';
 import { SEEDED_COUNTS } from './support/seed.ts';
+import { seedTraces } from './support/trace-seed.ts';
 
 /** The README's images, written only when asked (`PILOTLIGHT_UPDATE_SCREENSHOTS=1`). */
 const DOCS_IMAGES = join(import.meta.dirname, '../../../../docs/images');
 const UPDATE = process.env.PILOTLIGHT_UPDATE_SCREENSHOTS === '1';
 
 const { dir, seed, browser, serve } = await startFixture();
-const dashboard = await serve();
+const traces = await seedTraces(dir, seed);
+const dashboard = await serve({ traces: { store: traces.traceStore, externalUrl: 'http://localhost:16686/trace/{traceId}' } });
 
 /** A PNG of the viewport, into the test's directory (and the docs when asked); checks it is one, of the viewport's size. */
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -26,7 +28,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
   }
 }
 
-it('screenshots the overview and a failed job, 1280x800', async () => {
+it("screenshots the overview, a failed job, a job's trace and the traces page, 1280x800", async () => {
   const overview = await browser.open(dashboard);
   await expectNumber(overview.getByTestId('count-Succeeded'), SEEDED_COUNTS.Succeeded);
   await overview.getByTestId('chart').locator('svg').waitFor();
@@ -35,4 +37,18 @@ it('screenshots the overview and a failed job, 1280x800', async () => {
   const failed = await browser.open(`${dashboard}/jobs/${seed.ids.failed}`);
   await expectText(failed.getByTestId('failure'), 'TypeError');
   await screenshot(failed, 'dashboard-failed-job.png');
+
+  // The job's trace, its failed attempt opened to its exception.
+  const traced = await browser.open(`${dashboard}/jobs/${traces.jobId}`);
+  const attempt = traced.locator(`#span-${traces.failedAttempt.spanId}`);
+  await attempt.locator('summary').click();
+  await expectText(attempt.getByTestId('span-exception'), 'at provisionTenant');
+  await traced.locator('#trace-title').evaluate((element) => element.scrollIntoView({ block: 'start' }));
+  await screenshot(traced, 'dashboard-job-trace.png');
+
+  const search = await browser.open(`${dashboard}/traces`);
+  await search.getByRole('link', { name: 'One job type' }).click();
+  await search.waitForURL(/[?&]q=/);
+  await expectText(search.getByTestId('span-result').first(), 'TenantService');
+  await screenshot(search, 'dashboard-traces.png');
 });
