@@ -13,6 +13,8 @@ export type { DashboardAccess, DashboardOptions } from './config/options.ts';
 export type { DashboardTracesOptions } from './config/traces-options.ts';
 export { createSqliteTraceStore } from './traces/store/sqlite/create-sqlite-trace-store.ts';
 export type { SqliteTraceStoreOptions } from './traces/store/sqlite/create-sqlite-trace-store.ts';
+export { createPostgresTraceStore } from './traces/store/postgres/create-postgres-trace-store.ts';
+export type { PostgresTraceStoreOptions } from './traces/store/postgres/create-postgres-trace-store.ts';
 export { OtlpDecodeError } from './traces/otlp/otlp-decode-error.ts';
 
 // For trace store authors: the interface every trace store implements, and the span model it keeps.

@@ -5,12 +5,14 @@
  */
 import type { Client, Store } from 'pilotlight';
 import { commandName, type OptionSpecs, type ParsedArgs } from './args.ts';
-import { STORE_OPTIONS } from './store.ts';
+import { STORE_OPTIONS, type StoreChoice } from './store.ts';
 
 export interface StoreContext {
   readonly store: Store<unknown>;
   /** A client on `store`: state changes made through it are traced and go through filters. */
   readonly client: Client<unknown>;
+  /** Which store it is (`pilotlight dashboard` keeps its traces beside it). */
+  readonly choice: StoreChoice;
 }
 
 export type CommandRun = (context: StoreContext) => Promise<number>;

@@ -56,9 +56,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const run = command.prepare(args);
-  const store = await openStore(storeChoice(command.name, args.values));
+  const choice = storeChoice(command.name, args.values);
+  const store = await openStore(choice);
   try {
-    return await run({ store, client: createClient({ store }) });
+    return await run({ store, client: createClient({ store }), choice });
   } finally {
     await store.close();
   }

@@ -86,6 +86,12 @@ export async function openStore(choice: StoreChoice): Promise<Store<unknown>> {
   return createPostgresStore({ connectionString: choice.url, schema: choice.schema, poolSize: POOL_SIZE });
 }
 
+/** A pool of `POOL_SIZE` connections to the chosen PostgreSQL database (the dashboard's trace store reads and writes through it). */
+export async function createPool(choice: StoreChoice & { readonly kind: 'postgres' }) {
+  const { pg } = await loadPostgres();
+  return new pg.Pool({ connectionString: choice.url, max: POOL_SIZE });
+}
+
 async function loadPostgres() {
   try {
     const [{ createPostgresStore }, { default: pg }] = await Promise.all([import('@pilotlight/postgres'), import('pg')]);
