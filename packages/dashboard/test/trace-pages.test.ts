@@ -272,6 +272,22 @@ describe('a trace', () => {
     assert.match(textOf(body), /exception TypeError : storage not ready/);
   });
 
+  it('shows a trace thousands of spans deep, the first 5,000 spans, saying so; indentation stops at 16 levels, the depth said', async () => {
+    // Span ids of its own: the builder's padded ids repeat past a few hundred (0xb and 0xbb both pad to 'bbbbbbbbbbbbbbbb').
+    const id = (i: number) => `dee9${i.toString(16).padStart(12, '0')}`;
+    const chain = [makeSpan({ spanId: id(0), name: 'deep root', startUs: at(50_000), durationUs: 10_000_000 })];
+    for (let i = 1; i <= 5_000; i++)
+      chain.push(makeSpan({ parent: chain[i - 1]!, spanId: id(i), name: `level ${i}`, startUs: at(50_000 + i) }));
+    await traceStore.write(chain);
+    const body = await get(url, `/traces/${chain[0]!.traceId}`);
+    assert.equal(rowSpanIds(body).length, 5_000);
+    assert.deepEqual(byTestId(body, 'trace-truncated'), ['(showing the first 5,000 spans)']);
+    const last = body.slice(body.indexOf(`id="span-${chain[4_999]!.spanId}"`));
+    assert.match(last, /data-depth="4999"/);
+    assert.equal((last.slice(0, last.indexOf('</summary>')).match(/class="wf-indent"/g) ?? []).length, 16);
+    assert.match(last, /title="depth 4999">↳ 4999</);
+  });
+
   it('answers 404 for a trace it does not hold, and 400 for a malformed id', async () => {
     assert.match(byTestId(await get(url, `/traces/${newTraceId()}`, 404), 'error-message')[0]!, /is not in the trace store/);
     assert.match(byTestId(await get(url, '/traces/not-a-trace', 400), 'error-message')[0]!, /A trace id is 32 hexadecimal digits/);
