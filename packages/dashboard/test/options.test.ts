@@ -59,7 +59,7 @@ describe('createDashboard() options', () => {
   it('names an option it does not know, and lists those it does', () => {
     refuses(
       { store, basepath: '/x' },
-      /^createDashboard\(\) has no option 'basepath': the options are store, client, basePath, authorize, readOnly, redact, logger$/,
+      /^createDashboard\(\) has no option 'basepath': the options are store, client, basePath, authorize, readOnly, redact, logger, traces$/,
     );
   });
 
