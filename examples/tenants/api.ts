@@ -9,13 +9,11 @@
  *   GET  /api/jobs/:id[?waitMs=N]               → 200 the job, its state and history; 404 if unknown
  *   POST /api/scans    { "prefix"?: "ac" }      → 202 { taskId }                  starts a MetadataScanTask
  *   GET  /api/scans/:id[?waitMs=N]              → 200 the task's snapshot (and result); 404 if unknown
- *   /dashboard/                                 Pilotlight's dashboard, mounted in the app
  *
  * `?waitMs=N` (at most 30000) makes a GET a long poll: it answers as soon as the job or scan is
  * finished, or after N ms with its current state.
  */
 import type { AddressInfo } from 'node:net';
-import { createDashboard } from '@pilotlight/dashboard';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createClient, createTaskManager, FINISHED_STATES, jobDisplayName } from 'pilotlight';
 import { createSqliteStore } from 'pilotlight/sqlite';
@@ -57,12 +55,6 @@ function sleep(ms: number): Promise<void> {
 const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const app = express();
-// The dashboard, mounted under /dashboard: it shows the store's jobs, and its actions (requeue, delete,
-// trigger) go through this app's client, so they are traced like the app's own calls. Without an
-// `authorize` hook it answers requests from this machine only.
-const DASHBOARD_PATH = '/dashboard';
-const dashboard = createDashboard({ client, basePath: DASHBOARD_PATH });
-app.use(DASHBOARD_PATH, dashboard);
 app.use(express.json({ limit: '16kb' }));
 
 app.post('/api/tenants', async (request: Request, response: Response) => {
@@ -162,7 +154,7 @@ app.use((error: unknown, _request: Request, response: Response, _next: NextFunct
 const server = app.listen(config.apiPort, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;
   console.log(`[api] tenants API listening on http://127.0.0.1:${port}`);
-  announceReady({ port, dashboardPath: `${DASHBOARD_PATH}/` });
+  announceReady({ port });
 });
 
 onShutdown('api', async () => {
@@ -171,7 +163,6 @@ onShutdown('api', async () => {
     server.closeIdleConnections();
   });
   await tasks.shutdown({ timeout: 5_000 });
-  await dashboard.close();
   await store.close();
   db.close();
   await flushTelemetry();

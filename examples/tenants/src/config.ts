@@ -1,5 +1,5 @@
 /**
- * Where the demo's processes find each other: all three read the same environment, which the demo
+ * Where the demo's processes find each other: all four read the same environment, which the demo
  * runner (`main.ts`) sets for its children. Each process can also be started alone with these set.
  */
 import { join } from 'node:path';
@@ -11,6 +11,10 @@ export interface ExampleConfig {
   readonly jobsDbPath: string;
   /** The application's tables (tenants, settings, audit log, sessions): plain node:sqlite. */
   readonly appDbPath: string;
+  /** The spans the dashboard receives over OTLP (its trace store, a file of its own). */
+  readonly tracesDbPath: string;
+  /** Port the dashboard listens on (OTLP included); 0 picks a free one. */
+  readonly dashboardPort: number;
   /** Port the API listens on; 0 picks a free one. */
   readonly apiPort: number;
   /** Port the stub service listens on; 0 picks a free one. */
@@ -25,6 +29,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ExampleConfig 
     dataDir,
     jobsDbPath: join(dataDir, 'jobs.db'),
     appDbPath: join(dataDir, 'app.db'),
+    tracesDbPath: join(dataDir, 'traces.db'),
+    dashboardPort: port(env.TENANTS_DASHBOARD_PORT, 'TENANTS_DASHBOARD_PORT', 4680),
     apiPort: port(env.TENANTS_API_PORT, 'TENANTS_API_PORT', 3000),
     stubPort: port(env.TENANTS_STUB_PORT, 'TENANTS_STUB_PORT', 3001),
     stubUrl: env.TENANTS_STUB_URL ?? `http://127.0.0.1:${env.TENANTS_STUB_PORT ?? 3001}`,
