@@ -26,7 +26,7 @@ const COLUMN_CASTS: Readonly<Record<string, string>> = {
   duration_us: '::bigint',
   resource_id: '::bigint',
 };
-const JSON_COLUMNS: Readonly<Record<string, string>> = { attributes: '::jsonb', events: '', links: '' };
+const JSON_COLUMNS: Readonly<Record<string, string>> = { attributes: '', events: '::json', links: '::json' };
 
 /**
  * The PostgreSQL trace store: tables `trace_*` in the job store's schema, on a pool of the caller's
@@ -50,7 +50,8 @@ export class PostgresTraceStore implements TraceStore {
 
   /**
    * One transaction, two statements whatever the batch: the resources, then every span, each
-   * statement given the whole batch as one JSON parameter (PostgreSQL parses it once; unnest() of
+   * statement given the whole batch as one jsonb parameter (parsed once: on json, each `->` would
+   * parse its element again, three times slower at 17 columns; unnest() of
    * 17 arrays would bind 17 parameters each escaped as an array literal).
    */
   async write(spans: readonly SpanRecord[]): Promise<void> {
@@ -145,13 +146,13 @@ function statements(s: string) {
   return {
     upsertResources:
       `INSERT INTO ${s}.trace_resources (hash, service, attributes, last_start_us) ` +
-      `SELECT e->>0, e->>1, (e->2)::jsonb, (e->>3)::bigint FROM json_array_elements($1::json) AS e ` +
+      `SELECT e->>0, e->>1, e->2, (e->>3)::bigint FROM jsonb_array_elements($1::jsonb) AS e ` +
       `ON CONFLICT (hash) DO UPDATE SET last_start_us = greatest(${s}.trace_resources.last_start_us, excluded.last_start_us) RETURNING id, hash`,
     // xmax is 0 on a row this statement inserted, not on one it updated (a replaced span): the counter
     // grows by the new spans only.
     insertSpans:
       `WITH written AS (INSERT INTO ${s}.trace_spans (${SPAN_WRITE_COLUMNS.join(', ')}) ` +
-      `SELECT ${columns.join(', ')} FROM json_array_elements($1::json) AS e ${REPLACE_SPAN} RETURNING (xmax = 0) AS inserted) ` +
+      `SELECT ${columns.join(', ')} FROM jsonb_array_elements($1::jsonb) AS e ${REPLACE_SPAN} RETURNING (xmax = 0) AS inserted) ` +
       `UPDATE ${s}.trace_span_count SET n = n + (SELECT count(*) FROM written WHERE inserted)`,
     deleteBefore: deleteSpans(s, `WHERE start_us < $1 ORDER BY start_us LIMIT $2`),
     deleteOldest: deleteSpans(s, `ORDER BY start_us, seq LIMIT $1`),
