@@ -6,7 +6,7 @@ import type { PageContext } from '../html/context.ts';
 import { layout } from '../html/layout.ts';
 import { Links } from '../html/links.ts';
 import { errorPage } from '../pages/error.ts';
-import { createSpanIngest, type SpanIngest } from '../traces/ingest/span-ingest.ts';
+import { createSpanIngest } from '../traces/ingest/span-ingest.ts';
 import { checkAccess } from './access.ts';
 import { assetPaths, serveAsset } from './assets.ts';
 import { readForm } from './body.ts';
@@ -15,7 +15,7 @@ import { csrfCookieToken, csrfRefusal, newCsrfToken } from './csrf.ts';
 import { clearFlashCookie, flashCookie, readFlash } from './flash.ts';
 import { setSecurityHeaders } from './headers.ts';
 import { locate, type Location } from './location.ts';
-import { isOtlpTracesPath, receiveTraces, refuseOtlp } from './otlp-receiver.ts';
+import { otlpSignal, receiveOtlp, refuseOtlp, type OtlpReceiver } from './otlp-receiver.ts';
 import { sendHtml, sendJson, sendRedirect, sendText } from './reply.ts';
 import { matchRoute, type Reply } from './routes.ts';
 import { crossOriginRefusal } from './same-origin.ts';
@@ -52,10 +52,11 @@ export function createDashboard<Request extends IncomingMessage = IncomingMessag
   const config = resolveOptions(options);
   const links = new Links(config.basePath, assetPaths());
   const ingest = config.traces && createSpanIngest({ store: config.traces.store, retention: config.traces, logger: config.logger });
+  const receiver: OtlpReceiver = { ingest, logger: config.logger, dropped: new Set() };
   const pending = new Set<Promise<void>>();
   let closed = false;
   const handler = (req: Request, res: ServerResponse, next?: (error?: unknown) => void): void => {
-    const work = serve(config, links, ingest, closed, req, res, next)
+    const work = serve(config, links, receiver, closed, req, res, next)
       .catch((error: unknown) => config.logger.error('dashboard: answering a request failed', { error }))
       .finally(() => pending.delete(work));
     pending.add(work);
@@ -83,7 +84,7 @@ interface Exchange {
 async function serve(
   config: DashboardConfig,
   links: Links,
-  ingest: SpanIngest | undefined,
+  receiver: OtlpReceiver,
   closed: boolean,
   req: IncomingMessage,
   res: ServerResponse,
@@ -113,7 +114,7 @@ async function serve(
   };
   // Exporters are answered in OTLP's terms (a Status body, Retry-After), and before the form and
   // CSRF handling: they are not browsers. Read-only access may send spans: they change no job.
-  const otlp = place !== undefined && isOtlpTracesPath(place.segments);
+  const otlp = place === undefined ? undefined : otlpSignal(place.segments);
   try {
     if (closed) {
       if (otlp) return refuseOtlp(req, res, 503, 'The dashboard is shutting down: retry later.');
@@ -123,7 +124,7 @@ async function serve(
     if (location === 'malformed') return refuse(exchange, 400, 'Bad request', 'The address is not a valid path.');
     const access = await checkAccess(req, config);
     if ('denied' in access) return otlp ? refuseOtlp(req, res, 403, access.denied) : refuse(exchange, 403, 'Forbidden', access.denied);
-    if (otlp) return await receiveTraces(req, res, ingest);
+    if (otlp) return await receiveOtlp(req, res, otlp, receiver);
     const ctx = { ...exchange.ctx, readOnly: access.granted === 'read-only' };
     await route({ ...exchange, ctx }, method, location, cookieToken);
   } catch (error) {

@@ -1,14 +1,31 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pilotlight';
 import type { SpanIngest } from '../traces/ingest/span-ingest.ts';
 import { decodeTraces } from '../traces/otlp/decode-traces.ts';
 import { OtlpDecodeError } from '../traces/otlp/otlp-decode-error.ts';
 import { otlpEncoding, readOtlpBody } from './otlp-body.ts';
-import { otlpFormat, sendOtlpStatus, sendOtlpSuccess } from './otlp-reply.ts';
+import { otlpFormat, sendOtlpStatus, sendOtlpSuccess, type OtlpFormat } from './otlp-reply.ts';
 import { crossOriginRefusal } from './same-origin.ts';
 
-/** The standard OTLP/HTTP path of traces, under the base path: an exporter's endpoint plus `/v1/traces`. */
-export function isOtlpTracesPath(segments: readonly string[]): boolean {
-  return segments.length === 2 && segments[0] === 'v1' && segments[1] === 'traces';
+/** The three OpenTelemetry signals, by the last segment of their OTLP/HTTP path. */
+export type OtlpSignal = 'traces' | 'metrics' | 'logs';
+
+const SIGNALS: ReadonlySet<string> = new Set<OtlpSignal>(['traces', 'metrics', 'logs']);
+
+/**
+ * The signal of a standard OTLP/HTTP path under the base path (an exporter's endpoint plus
+ * `/v1/traces`, `/v1/metrics` or `/v1/logs`), or undefined for any other path.
+ */
+export function otlpSignal(segments: readonly string[]): OtlpSignal | undefined {
+  return segments.length === 2 && segments[0] === 'v1' && SIGNALS.has(segments[1]!) ? (segments[1] as OtlpSignal) : undefined;
+}
+
+/** What the receiver works with: the span ingest (none without the `traces` option) and where it says what it drops. */
+export interface OtlpReceiver {
+  readonly ingest: SpanIngest | undefined;
+  readonly logger: Logger;
+  /** The signals whose dropping was logged already: once per dashboard each. */
+  readonly dropped: Set<OtlpSignal>;
 }
 
 /**
@@ -21,16 +38,21 @@ export function refuseOtlp(req: IncomingMessage, res: ServerResponse, status: nu
 }
 
 /**
- * `POST {basePath}/v1/traces`, an OTLP/HTTP export (https://opentelemetry.io/docs/specs/otlp/#otlphttp),
+ * `POST {basePath}/v1/{traces,metrics,logs}`, an OTLP/HTTP export (https://opentelemetry.io/docs/specs/otlp/#otlphttp),
  * once the access check passed: the body, protobuf or JSON, gzip, deflate or plain, is decoded
  * whole, then its spans are submitted to the ingest, and the request is answered 200 only once
  * they are durable. Bad bodies get a 4xx and store nothing; a receiver behind answers 429, a
  * failing trace store 503, both with `Retry-After` (the exporters retry those, and only those).
  *
+ * Metrics and logs are checked and read the same way, then answered 200 and dropped (logged once
+ * each): the dashboard keeps traces only, and accepting the other two lets one
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` serve every signal of an SDK without an export error a minute.
+ *
  * Exporters are not browsers: no CSRF token is asked for. A request that a browser sent from
  * another site (`Sec-Fetch-Site`, `Origin`) is refused as every cross-origin form POST is.
  */
-export async function receiveTraces(req: IncomingMessage, res: ServerResponse, ingest: SpanIngest | undefined): Promise<void> {
+export async function receiveOtlp(req: IncomingMessage, res: ServerResponse, signal: OtlpSignal, receiver: OtlpReceiver): Promise<void> {
+  const { ingest } = receiver;
   if (ingest === undefined) {
     return sendOtlpStatus(
       res,
@@ -70,6 +92,7 @@ export async function receiveTraces(req: IncomingMessage, res: ServerResponse, i
     if (body.status === 413) res.setHeader('Connection', 'close');
     return sendOtlpStatus(res, format, body.status, body.message);
   }
+  if (signal !== 'traces') return dropSignal(res, format, signal, receiver);
   let spans;
   try {
     spans = decodeTraces(body.bytes, format);
@@ -96,4 +119,15 @@ export async function receiveTraces(req: IncomingMessage, res: ServerResponse, i
  */
 function fromBrowser(req: IncomingMessage): boolean {
   return req.headers['sec-fetch-site'] !== undefined || req.headers.origin !== undefined;
+}
+
+/** A metrics or logs export, read whole and well-formed as far as its envelope goes: answered 200, kept nowhere. */
+function dropSignal(res: ServerResponse, format: OtlpFormat, signal: OtlpSignal, receiver: OtlpReceiver): void {
+  if (!receiver.dropped.has(signal)) {
+    receiver.dropped.add(signal);
+    receiver.logger.info(
+      `dashboard: OTLP ${signal} received and dropped: the dashboard keeps traces only (set OTEL_${signal.toUpperCase()}_EXPORTER=none to stop sending them, or send them to a backend that keeps them)`,
+    );
+  }
+  sendOtlpSuccess(res, format);
 }
