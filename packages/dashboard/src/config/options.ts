@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createClient, ValidationError, type Client, type JobRecord, type Logger, type Store } from 'pilotlight';
 import { DEFAULTS } from './defaults.ts';
+import { describeValue } from './describe-value.ts';
 import { resolveTraces, type DashboardTracesOptions, type TracesConfig } from './traces-options.ts';
 
 /**
@@ -82,7 +83,7 @@ const OPTION_NAMES = new Set(['store', 'client', 'basePath', 'authorize', 'readO
 
 export function resolveOptions<Request extends IncomingMessage>(options: DashboardOptions<Request>): DashboardConfig {
   if (typeof options !== 'object' || options === null) {
-    throw new ValidationError(`createDashboard() takes an options object with a store or a client; received ${describe(options)}`);
+    throw new ValidationError(`createDashboard() takes an options object with a store or a client; received ${describeValue(options)}`);
   }
   const unknown = Object.keys(options).filter((key) => !OPTION_NAMES.has(key));
   if (unknown.length > 0) {
@@ -93,7 +94,7 @@ export function resolveOptions<Request extends IncomingMessage>(options: Dashboa
   const logger = options.logger ?? DEFAULTS.logger;
   if (!isObject(logger) || typeof logger.error !== 'function') {
     throw new ValidationError(
-      `createDashboard() options.logger must be a Logger ({ debug, info, warn, error }); received ${describe(logger)}`,
+      `createDashboard() options.logger must be a Logger ({ debug, info, warn, error }); received ${describeValue(logger)}`,
     );
   }
   return {
@@ -117,14 +118,14 @@ function storeAndClient(options: Pick<DashboardOptions, 'store' | 'client'>, log
   if (client !== undefined) {
     if (!isObject(client) || !isObject(client.store) || !isObject(client.recurring)) {
       throw new ValidationError(
-        `createDashboard() options.client must be a Client (createClient() from 'pilotlight'); received ${describe(client)}`,
+        `createDashboard() options.client must be a Client (createClient() from 'pilotlight'); received ${describeValue(client)}`,
       );
     }
     return { client, store: client.store };
   }
   if (!isObject(store) || typeof store.listJobs !== 'function' || typeof store.getJob !== 'function') {
     throw new ValidationError(
-      `createDashboard() needs options.store (a Store, e.g. createSqliteStore()) or options.client (your Client); received store ${describe(store)}`,
+      `createDashboard() needs options.store (a Store, e.g. createSqliteStore()) or options.client (your Client); received store ${describeValue(store)}`,
     );
   }
   return { client: createClient({ store, logger }), store };
@@ -135,9 +136,9 @@ function resolveBasePath(basePath: unknown): string {
   if (typeof basePath !== 'string' || !BASE_PATH.test(basePath) || /\/\.{1,2}(?:\/|$)/.test(basePath)) {
     const hint =
       typeof basePath === 'string' && basePath.endsWith('/')
-        ? `drop the trailing '/' (${describe(basePath.replace(/\/+$/, ''))})`
+        ? `drop the trailing '/' (${describeValue(basePath.replace(/\/+$/, ''))})`
         : `pass '' or a path such as '/admin/jobs': segments of letters, digits, '-', '_', '.', '~', each after a '/', no trailing '/'`;
-    throw new ValidationError(`createDashboard() options.basePath must be a URL path; received ${describe(basePath)}: ${hint}`);
+    throw new ValidationError(`createDashboard() options.basePath must be a URL path; received ${describeValue(basePath)}: ${hint}`);
   }
   return basePath;
 }
@@ -145,7 +146,7 @@ function resolveBasePath(basePath: unknown): string {
 function resolveReadOnly(readOnly: unknown): boolean {
   if (readOnly === undefined) return DEFAULTS.readOnly;
   if (typeof readOnly !== 'boolean') {
-    throw new ValidationError(`createDashboard() options.readOnly must be true or false; received ${describe(readOnly)}`);
+    throw new ValidationError(`createDashboard() options.readOnly must be true or false; received ${describeValue(readOnly)}`);
   }
   return readOnly;
 }
@@ -153,7 +154,7 @@ function resolveReadOnly(readOnly: unknown): boolean {
 function optionalFunction<F>(value: F | undefined, option: string): F | undefined {
   if (value !== undefined && typeof value !== 'function') {
     throw new ValidationError(
-      `createDashboard() options.${option} must be a function; received ${describe(value)}: pass a function or leave it out`,
+      `createDashboard() options.${option} must be a function; received ${describeValue(value)}: pass a function or leave it out`,
     );
   }
   return value;
@@ -161,12 +162,4 @@ function optionalFunction<F>(value: F | undefined, option: string): F | undefine
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
-}
-
-/** A value as an error message shows it: short and typed, never a whole object. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  if (typeof value === 'function') return 'a function';
-  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value;
 }

@@ -1,6 +1,7 @@
 import { ValidationError } from 'pilotlight';
 import type { TraceStore } from '../spans/trace-store.ts';
 import { DEFAULTS } from './defaults.ts';
+import { describeValue } from './describe-value.ts';
 
 /**
  * `createDashboard({ traces })`: receive OTLP/HTTP on `{basePath}/v1/traces` and show traces next to
@@ -106,12 +107,4 @@ function resolveExternalUrl(externalUrl: unknown): string | undefined {
   }
   if (protocol !== 'http:' && protocol !== 'https:') throw invalid('an http:// or https:// URL');
   return externalUrl;
-}
-
-/** A value as an error message shows it: short and typed, never a whole object. */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  if (typeof value === 'function') return 'a function';
-  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value;
 }
