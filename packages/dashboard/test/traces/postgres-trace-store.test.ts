@@ -1,32 +1,31 @@
 /**
  * The trace store contract on the PostgreSQL test server, each test in a schema of its own
- * (`pilotlight_traces_test_<run>_<n>`, all dropped after the file), and what is PostgreSQL's own.
+ * (`testSchema()`, all dropped after the file, and swept as stale if a killed run left them), and
+ * what is PostgreSQL's own.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { ErrorCodes } from 'pilotlight';
 import { createPostgresStore } from '@pilotlight/postgres';
 import { createPostgresTraceStore } from '../../src/traces/store/postgres/create-postgres-trace-store.ts';
-import { TEST_DATABASE_URL } from '../../../postgres/test/support/schemas.ts';
+import { dropSchemas, TEST_DATABASE_URL, testSchema } from '../../../postgres/test/support/schemas.ts';
 import { describeTraceStoreContract } from './store-contract.ts';
 import { at, makeSpan } from './support/span-builder.ts';
 
 const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
-const run = `pilotlight_traces_test_${randomBytes(5).toString('hex')}`;
 const schemas: string[] = [];
 const freshSchema = () => {
-  const schema = `${run}_${schemas.length + 1}`;
+  const schema = testSchema();
   schemas.push(schema);
   return schema;
 };
 
 after(async () => {
   try {
-    for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
     await pool.end();
+  } finally {
+    await dropSchemas(schemas);
   }
 });
 

@@ -24,12 +24,12 @@ let lastId = 0;
 
 /** A trace id (32 lowercase hex digits) no other call returns. */
 export function newTraceId(): string {
-  return (++lastId).toString(16).padStart(32, 'a');
+  return `a${(++lastId).toString(16).padStart(31, '0')}`;
 }
 
 /** A span id (16 lowercase hex digits) no other call returns. */
 export function newSpanId(): string {
-  return (++lastId).toString(16).padStart(16, 'b');
+  return `b${(++lastId).toString(16).padStart(15, '0')}`;
 }
 
 export type SpanFields = Partial<Omit<SpanRecord, 'parentSpanId'>> & {
