@@ -261,6 +261,21 @@ describe('decodeJsonTraces()', () => {
     assert.equal(Object.getOwnPropertyDescriptor(span!.attributes, '__proto__')?.value, 'x');
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
   });
+  it('replaces NUL and lone surrogates with U+FFFD in every string, and keeps surrogate pairs', () => {
+    const [span] = decodeJsonTraces(
+      request({
+        name: 'process\u0000Job',
+        attributes: [
+          { key: 'key\u0000', value: { stringValue: 'lone \ud800 high, lone \udc00 low, pair \ud83d\ude80' } },
+          { key: 'list', value: { arrayValue: { values: [{ stringValue: '\u0000' }] } } },
+        ],
+        status: { code: 2, message: 'bad\udfff' },
+      }),
+    );
+    assert.equal(span!.name, 'process\ufffdJob');
+    assert.deepEqual(span!.attributes, { 'key\ufffd': 'lone \ufffd high, lone \ufffd low, pair \ud83d\ude80', list: ['\ufffd'] });
+    assert.equal(span!.status.message, 'bad\ufffd');
+  });
 });
 
 describe("decodeTraces(body, 'json')", () => {

@@ -10,6 +10,7 @@ import { ErrorCodes } from 'pilotlight';
 import { createPostgresStore } from '@pilotlight/postgres';
 import { createPostgresTraceStore } from '../../src/traces/store/postgres/create-postgres-trace-store.ts';
 import { dropSchemas, TEST_DATABASE_URL, testSchema } from '../../../postgres/test/support/schemas.ts';
+import { decodeTraces } from '../../src/traces/otlp/decode-traces.ts';
 import { describeTraceStoreContract } from './store-contract.ts';
 import { at, makeSpan } from './support/span-builder.ts';
 
@@ -81,6 +82,39 @@ describe('PostgreSQL trace store', () => {
     assert.equal(await store.countSpans(), 2);
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schemas.at(-1)}".trace_spans`);
     assert.equal(rows[0].n, 2);
+    await store.close();
+  });
+
+  it('stores what an exporter sent with NUL or a lone surrogate in it (the decoder made them U+FFFD; text and jsonb refuse them raw)', async () => {
+    const store = await createPostgresTraceStore({ pool, schema: freshSchema() });
+    const body = JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'odd\u0000service' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: '0af7651916cd43dd8448eb211c80319c',
+                  spanId: 'b7ad6b7169203331',
+                  name: 'nul\u0000name',
+                  startTimeUnixNano: '1790000000000000000',
+                  attributes: [{ key: 'lone', value: { stringValue: 'x\ud800y' } }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const spans = decodeTraces(new TextEncoder().encode(body), 'json');
+    await store.write(spans);
+    const { spans: stored } = await store.getTrace('0af7651916cd43dd8448eb211c80319c', 10);
+    assert.deepEqual(
+      stored.map((span) => [span.name, span.attributes.lone, span.resource['service.name']]),
+      [['nul\ufffdname', 'x\ufffdy', 'odd\ufffdservice']],
+    );
+    assert.deepEqual(await store.listServices(), ['odd\ufffdservice']);
     await store.close();
   });
 });

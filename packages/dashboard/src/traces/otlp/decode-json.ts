@@ -18,6 +18,7 @@ import {
   int64FromBigInt,
   microsFromNanos,
   scopeOf,
+  storableText,
   setAttribute,
   type AttributeMap,
 } from './normalize.ts';
@@ -190,11 +191,11 @@ function arrayOf(value: unknown, where: string): readonly unknown[] {
   return value;
 }
 
-/** A string field; left out is empty. */
+/** A string field; left out is empty. NUL and lone surrogates become U+FFFD (`storableText`). */
 function stringOf(value: unknown, where: string): string {
   if (value === undefined) return '';
   if (typeof value !== 'string') throw wrongType(where, 'a string', value);
-  return value;
+  return storableText(value);
 }
 
 /** An id: hex digits in any case, lowercased (its length and value are checked with the span). */

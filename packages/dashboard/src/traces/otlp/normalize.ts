@@ -166,3 +166,15 @@ export function checkDepth(depth: number, where: string): void {
     throw new OtlpDecodeError(`${where} nests attribute values deeper than ${MAX_VALUE_DEPTH} levels: the request was refused`);
   }
 }
+
+/** NUL, and a UTF-16 surrogate without its other half. */
+const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text as the trace stores keep it: NUL, which PostgreSQL's `text` and `jsonb` refuse (one such
+ * attribute would fail its whole batch on every retry), and lone surrogates, which are not UTF-8,
+ * become U+FFFD, the replacement character, in every store alike.
+ */
+export function storableText(text: string): string {
+  return text.replace(UNSTORABLE, '\ufffd');
+}

@@ -1,3 +1,4 @@
+import { storableText } from './normalize.ts';
 import { OtlpDecodeError } from './otlp-decode-error.ts';
 
 /**
@@ -134,12 +135,15 @@ export class WireReader {
     return this.#bytes.subarray(start, end);
   }
 
-  /** A string field (UTF-8; invalid sequences become U+FFFD, as most protobuf runtimes for JavaScript do). */
+  /**
+   * A string field (UTF-8; invalid sequences become U+FFFD, as most protobuf runtimes for JavaScript
+   * do, and so does NUL: `storableText`).
+   */
   string(): string {
     const end = this.enter();
     const start = this.pos;
     this.pos = end;
-    return start === end ? '' : this.#buffer.toString('utf8', start, end);
+    return start === end ? '' : storableText(this.#buffer.toString('utf8', start, end));
   }
 
   /** A length-delimited field's bytes as lowercase hex (the ids). */
