@@ -109,6 +109,36 @@ describe('span ingest', () => {
     await ingest.close();
   });
 
+  it('a request whose spans the store refuses fails alone: the requests grouped with it are written each on its own', async () => {
+    const { real, gated, ingest } = await setup();
+    // A store that refuses one request's content (as PostgreSQL refused text it cannot hold) and takes the rest.
+    const refusing = wrapTraceStore(gated.store, {
+      write: (batch) =>
+        batch.some((span) => span.name === 'poison') ? Promise.reject(new Error('invalid input')) : gated.store.write(batch),
+    });
+    const ingestOfRefusing = createSpanIngest({ store: refusing, retention: RETENTION, logger: silentLogger, limits: LIMITS });
+    await waitFor(() => gated.prunes === 2 && gated.active === 0, "the second ingest's start-up prune");
+    await ingest.close();
+    gated.shut();
+    const first = ingestOfRefusing.submit(spans(1));
+    await waitFor(() => gated.writes.length === 1, 'the first write');
+    const grouped = [
+      ingestOfRefusing.submit(spans(1)),
+      ingestOfRefusing.submit([makeSpan({ name: 'poison' })]),
+      ingestOfRefusing.submit(spans(2)),
+    ];
+    gated.open();
+    assert.equal(await first, 'stored');
+    const outcomes = await Promise.allSettled(grouped);
+    assert.deepEqual(
+      outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).message)),
+      ['stored', 'invalid input', 'stored'],
+    );
+    assert.deepEqual(gated.writes, [1, 1, 2], 'the group failed whole, then its requests were written one by one');
+    assert.equal(await real.countSpans(), 4);
+    await ingestOfRefusing.close();
+  });
+
   it('close() writes what is pending, then rejects new spans with StoreClosedError', async () => {
     const { real, gated, ingest } = await setup();
     gated.shut();

@@ -92,21 +92,30 @@ export function createSpanIngest(options: SpanIngestOptions): SpanIngest {
 
   async function writeNext(): Promise<void> {
     const batch = takeBatch(waiting, limits.maxWriteBatchSpans);
-    const spans = batch.flatMap((chunk) => chunk.spans);
-    let failure: { readonly error: unknown } | undefined;
-    try {
-      await store.write(spans);
-    } catch (error) {
-      failure = { error };
+    let failures = [await write(batch.flatMap((chunk) => chunk.spans))];
+    if (failures[0] && batch.length > 1) {
+      // The spans of one request may be what the store refuses: written each alone, only those fail
+      // (503, and their exporter gives up after its retries); the others of the batch are kept.
+      failures = [];
+      for (const chunk of batch) failures.push(await write(chunk.spans));
     }
-    pending -= spans.length;
-    noteOutcome(failure);
-    for (const { request } of batch) {
-      request.failure ??= failure;
+    pending -= batch.reduce((sum, chunk) => sum + chunk.spans.length, 0);
+    noteOutcome(failures.find((failure) => failure !== undefined));
+    batch.forEach(({ request }, i) => {
+      request.failure ??= failures.length === 1 ? failures[0] : failures[i];
       request.chunksLeft -= 1;
-      if (request.chunksLeft > 0) continue;
+      if (request.chunksLeft > 0) return;
       if (request.failure) request.reject(request.failure.error);
       else request.resolve('stored');
+    });
+  }
+
+  async function write(spans: readonly SpanRecord[]): Promise<{ readonly error: unknown } | undefined> {
+    try {
+      await store.write(spans);
+      return undefined;
+    } catch (error) {
+      return { error };
     }
   }
 
