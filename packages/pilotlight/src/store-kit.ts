@@ -55,6 +55,8 @@ export {
   type StoredRecurringRow,
 } from './storage/store-helpers.ts';
 export { isStateName, UNREADABLE_ROW } from './storage/unreadable-rows.ts';
+/** For another store on `node:sqlite`: loads it, or throws `UNSUPPORTED_RUNTIME` saying what to upgrade to. */
+export { loadNodeSqlite, MINIMUM_NODE_VERSION, type NodeSqliteUser } from './storage/sqlite/node-sqlite.ts';
 export { JobCountDeltas, type CountDelta, type DeltaRow } from './storage/count-deltas.ts';
 export {
   emptyCounts,

@@ -143,10 +143,12 @@ describe('errors', () => {
     assert.equal(isAtLeastVersion('22.12.9', MINIMUM_NODE_VERSION), false);
     assert.equal(isAtLeastVersion('20.19.0', MINIMUM_NODE_VERSION), false);
     assert.throws(
-      () => loadNodeSqlite('22.12.0'),
+      () => loadNodeSqlite({ nodeVersion: '22.12.0' }),
       (error: unknown) =>
         hasCode('UNSUPPORTED_RUNTIME')(error) &&
-        /needs Node\.js 22\.13\.0 or later.*this is Node\.js 22\.12\.0/.test((error as Error).message),
+        /^The SQLite store needs Node\.js 22\.13\.0 or later.*this is Node\.js 22\.12\.0\. Upgrade Node\.js, or use another store such as @pilotlight\/postgres\.$/.test(
+          (error as Error).message,
+        ),
     );
     assert.equal(typeof loadNodeSqlite().DatabaseSync, 'function');
   });

@@ -8,21 +8,36 @@ import { ErrorCodes, PilotlightError } from '../../errors.ts';
  */
 export const MINIMUM_NODE_VERSION = '22.13.0';
 
+/** Who asks for `node:sqlite`, as its error names them. */
+export interface NodeSqliteUser {
+  /** @default 'The SQLite store' */
+  readonly name?: string;
+  /** What to do instead, after "Upgrade Node.js, or". @default 'use another store such as @pilotlight/postgres' */
+  readonly alternative?: string;
+  /** The running release unless a test says otherwise. @default process.versions.node */
+  readonly nodeVersion?: string;
+}
+
 /**
  * Loads `node:sqlite` when a store is created rather than when the module is imported, so that an
  * older Node.js gets an error saying what to upgrade to (instead of `ERR_UNKNOWN_BUILTIN_MODULE`
- * at import, or a store that fails on its first statement). `nodeVersion` is the running release
- * unless a test says otherwise.
+ * at import, or a store that fails on its first statement). Exported by `pilotlight/store-kit` for
+ * other SQLite stores (the dashboard's trace store).
  */
-export function loadNodeSqlite(nodeVersion = process.versions.node): typeof NodeSqlite {
+export function loadNodeSqlite(user: NodeSqliteUser = {}): typeof NodeSqlite {
+  const {
+    name = 'The SQLite store',
+    alternative = 'use another store such as @pilotlight/postgres',
+    nodeVersion = process.versions.node,
+  } = user;
   const sqlite = isAtLeastVersion(nodeVersion, MINIMUM_NODE_VERSION)
     ? (process.getBuiltinModule?.('node:sqlite') as typeof NodeSqlite | undefined)
     : undefined;
   if (!sqlite) {
     throw new PilotlightError(
       ErrorCodes.UNSUPPORTED_RUNTIME,
-      `The SQLite store needs Node.js ${MINIMUM_NODE_VERSION} or later (its built-in node:sqlite); this is Node.js ${nodeVersion}. ` +
-        'Upgrade Node.js, or use another store such as @pilotlight/postgres.',
+      `${name} needs Node.js ${MINIMUM_NODE_VERSION} or later (its built-in node:sqlite); this is Node.js ${nodeVersion}. ` +
+        `Upgrade Node.js, or ${alternative}.`,
     );
   }
   return sqlite;

@@ -1,5 +1,5 @@
-import type * as NodeSqlite from 'node:sqlite';
-import { ErrorCodes, PilotlightError, ValidationError } from 'pilotlight';
+import { ValidationError } from 'pilotlight';
+import { loadNodeSqlite } from 'pilotlight/store-kit';
 import type { TraceStore } from '../../../spans/trace-store.ts';
 import { migrate } from './sqlite-migrations.ts';
 import { SqliteTraceStore } from './sqlite-trace-store.ts';
@@ -24,7 +24,7 @@ export function createSqliteTraceStore(options: SqliteTraceStoreOptions): TraceS
       `createSqliteTraceStore() options.path must be the file of the spans ('traces.db'); received ${JSON.stringify(path)}`,
     );
   }
-  const { DatabaseSync } = loadNodeSqlite();
+  const { DatabaseSync } = loadNodeSqlite({ name: 'The SQLite trace store', alternative: 'use createPostgresTraceStore()' });
   const db = new DatabaseSync(path);
   try {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -43,20 +43,4 @@ export function createSqliteTraceStore(options: SqliteTraceStoreOptions): TraceS
     throw error;
   }
   return new SqliteTraceStore(db, path);
-}
-
-/**
- * `node:sqlite`, loaded when a store is created (an older Node.js gets this error, not one at
- * import). The job store's loader (`loadNodeSqlite` in pilotlight) is not exported by
- * `pilotlight/store-kit`, hence this small twin of its check.
- */
-function loadNodeSqlite(): typeof NodeSqlite {
-  const sqlite = process.getBuiltinModule?.('node:sqlite') as typeof NodeSqlite | undefined;
-  if (sqlite === undefined) {
-    throw new PilotlightError(
-      ErrorCodes.UNSUPPORTED_RUNTIME,
-      `The SQLite trace store needs Node.js 22.13 or later (its built-in node:sqlite); this is Node.js ${process.versions.node}. Upgrade Node.js, or use createPostgresTraceStore()`,
-    );
-  }
-  return sqlite;
 }
