@@ -4,11 +4,13 @@
  * what is PostgreSQL's own.
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { ErrorCodes } from 'pilotlight';
 import { createPostgresStore } from '@pilotlight/postgres';
 import { createPostgresTraceStore } from '../../src/traces/store/postgres/create-postgres-trace-store.ts';
+import type { PoolClientLike, PoolLike } from '../../src/traces/store/postgres/queryable.ts';
 import { dropSchemas, TEST_DATABASE_URL, testSchema } from '../../../postgres/test/support/schemas.ts';
 import { decodeTraces } from '../../src/traces/otlp/decode-traces.ts';
 import { describeTraceStoreContract } from './store-contract.ts';
@@ -115,6 +117,39 @@ describe('PostgreSQL trace store', () => {
       [['nul\ufffdname', 'x\ufffdy', 'odd\ufffdservice']],
     );
     assert.deepEqual(await store.listServices(), ['odd\ufffdservice']);
+    await store.close();
+  });
+
+  it('a connection that dies in the middle of a write fails that write, not the process; the next write succeeds', async () => {
+    let kill = false;
+    // The pool's own connections, lent as they are, except that once, after BEGIN, the server ends the connection
+    // (pg_terminate_backend from another one) before the write's next statement: its 'error' event comes meanwhile.
+    const dying: PoolLike = {
+      query: (text, values) => pool.query(text, values),
+      async connect() {
+        const client = await pool.connect();
+        const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+        return Object.assign(Object.create(client) as PoolClientLike, {
+          async query(text: string, values?: unknown[]) {
+            const result = await client.query(text, values);
+            if (text === 'BEGIN' && kill) {
+              kill = false;
+              await pool.query('SELECT pg_terminate_backend($1)', [pid]);
+              // Waits (without listening to the client: a listener of ours would hide a missing one) until the
+              // connection is gone on the server, then for its socket to close here.
+              while ((await pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rows.length > 0) await sleep(10);
+              await sleep(100);
+            }
+            return result;
+          },
+        });
+      },
+    };
+    const store = await createPostgresTraceStore({ pool: dying, schema: freshSchema() });
+    kill = true; // the next transaction: the write's
+    await assert.rejects(store.write([makeSpan({ startUs: at(0) })]), /terminat|Connection/i);
+    await store.write([makeSpan({ startUs: at(1) })]);
+    assert.equal(await store.countSpans(), 1);
     await store.close();
   });
 });

@@ -9,6 +9,8 @@ export interface Queryable {
 /** A connection lent by the pool: `release(true)` destroys it instead (it broke). */
 export interface PoolClientLike extends Queryable {
   release(destroy?: boolean): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** A `pg.Pool`: queries on any of its connections, or one connection for a transaction. */
