@@ -6,7 +6,10 @@ import { SPAN_READ_COLUMNS, spanFromRow, spansWithResources } from './span-rows.
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
-/** `TraceStore.getTrace()` for both stores: the (trace_id, start_us) index in order, one span more than `limit` to know it is cut. */
+/**
+ * `TraceStore.getTrace()` for both stores: the trace's spans through the (trace_id, span_id) index,
+ * sorted by start, one span more than `limit` to know it is cut.
+ */
 export async function getTrace(
   traceId: string,
   limit: number,

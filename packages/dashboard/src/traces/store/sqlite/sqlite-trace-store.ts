@@ -30,13 +30,15 @@ const MAX_STATEMENTS = 200;
 export class SqliteTraceStore implements TraceStore {
   readonly #db: DatabaseSync;
   readonly #path: string;
+  readonly #checkpointer: { stop(): Promise<void> };
   readonly #statements = new Map<string, StatementSync>();
   readonly #run: RunQuery = async (sql, params) => this.#statement(sql).all(...(params as SQLInputValue[])) as SpanRow[];
   #closed = false;
 
-  constructor(db: DatabaseSync, path: string) {
+  constructor(db: DatabaseSync, path: string, checkpointer: { stop(): Promise<void> }) {
     this.#db = db;
     this.#path = path;
+    this.#checkpointer = checkpointer;
   }
 
   async write(spans: readonly SpanRecord[]): Promise<void> {
@@ -107,6 +109,8 @@ export class SqliteTraceStore implements TraceStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#statements.clear();
+    // The checkpoint thread's connection ends first, so that this one, closing last, checkpoints and removes the WAL file.
+    await this.#checkpointer.stop();
     this.#db.close();
   }
 
