@@ -10,8 +10,10 @@
  * 2. Job processing beside it: the tracing bench's `disabled` worker child (no-op jobs, one worker at
  *    concurrency 10, a fresh SQLite job database each run, tracing off) works off a backlog, alone
  *    (A: the receiver up but idle) and while the generator streams 20,000 spans/s into the receiver
- *    (B), interleaved A/B/A/B; worker, receiver and generator are three processes, as in a
- *    deployment, on one machine. Target: B's median jobs/s at most 10 % below A's.
+ *    (B), and, as a control, beside a process that only burns as much CPU as the receiver used in B
+ *    (C: what sharing this machine's two cores at that CPU costs the worker, whatever the process),
+ *    interleaved A/B/C; worker, receiver and generator are three processes, as in a deployment, on
+ *    one machine. Target: B's median jobs/s at most 10 % below A's.
  * 3. Trace pages with 1,000,000 spans (~50,000 traces: job traces with retries, tasks, HTTP requests,
  *    several services; lib/trace-seed.ts) written through store.write(), and jobs whose traceparent
  *    points at seeded traces; pages requested over real HTTP from this process, one at a time.
@@ -214,8 +216,10 @@ function printJobs(kind: TraceStoreKind, result: JobsResult): void {
   const refused = result.underLoad.reduce((sum, round) => sum + round.load!.refused, 0);
   const latency = summarize(result.underLoad.flatMap((round) => round.load!.latencies));
   const rss = Math.max(...result.underLoad.map((round) => round.memory!.rssBytes));
+  const burned = rate(result.besideBurner);
+  const share = median(result.besideBurner.map((round) => round.share));
   console.log(
-    `\nJob processing beside the receiver (${NAMES[kind]} trace store): ${formatInt(jobs)} no-op jobs, 1 worker at concurrency 10, SQLite job store, tracing off; worker, receiver and generator in 3 processes; A/B interleaved, ${rounds} rounds each, medians\n`,
+    `\nJob processing beside the receiver (${NAMES[kind]} trace store): ${formatInt(jobs)} no-op jobs, 1 worker at concurrency 10, SQLite job store, tracing off; worker, receiver and generator in 3 processes; A/B/C interleaved, ${rounds} rounds each, medians\n`,
   );
   printTable(
     ['Jobs', { title: 'Jobs/s', align: 'right' }, 'Runs (jobs/s)', { title: 'Jobs/CPU-s', align: 'right' }, 'Target', 'Met'],
@@ -228,6 +232,14 @@ function printJobs(kind: TraceStoreKind, result: JobsResult): void {
         cpu(result.underLoad),
         `>= ${formatRate(alone * (1 - TARGETS.maxSlowdown))} (slowdown ${(slowdown * 100).toFixed(1)} %, at most ${TARGETS.maxSlowdown * 100} %)`,
         verdict(slowdown <= TARGETS.maxSlowdown),
+      ],
+      [
+        `C: beside a CPU burner, ${(share * 100).toFixed(0)} % of a core (control)`,
+        formatRate(burned),
+        runs(result.besideBurner),
+        cpu(result.besideBurner),
+        `(slowdown ${((1 - burned / alone) * 100).toFixed(1)} %: the cost of sharing the cores at the receiver's CPU)`,
+        '',
       ],
     ],
   );

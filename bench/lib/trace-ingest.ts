@@ -1,5 +1,6 @@
 import { sleep } from './clock.ts';
 import { buildBatches, BATCH_SPANS, type OtlpBatch } from './trace-batches.ts';
+import { startBurner } from './trace-burner.ts';
 import { sendBatches, type SendResult } from './trace-load.ts';
 import type { MemoryPeaks, ReceiverChild } from './trace-receiver.ts';
 import { TracingChild, type TracingRunResult } from './tracing-child.ts';
@@ -58,6 +59,8 @@ export interface JobRound {
 export interface JobsResult {
   readonly alone: readonly JobRound[];
   readonly underLoad: readonly JobRound[];
+  /** C: beside a CPU burner using the receiver's CPU share of the B round before it. */
+  readonly besideBurner: readonly (JobRound & { readonly share: number })[];
 }
 
 export interface JobsOptions {
@@ -72,14 +75,17 @@ export interface JobsOptions {
 /**
  * A job workload (`jobs` no-op jobs enqueued, then worked off by one worker at `concurrency`, in a
  * child process of its own with tracing disabled, on a fresh SQLite database each run: the tracing
- * bench's `disabled` child) measured alone (A) and while the receiver ingests `rate` spans/s (B),
- * interleaved A, B, A, B…, after one warm-up run of each child.
+ * bench's `disabled` child) measured alone (A), while the receiver ingests `rate` spans/s (B), and
+ * beside a CPU burner using the CPU share the receiver used in that B (C, the control: what any
+ * process using that much CPU costs the worker on this machine), interleaved A, B, C, A, B, C…,
+ * after one warm-up run of each child.
  */
 export async function measureJobs(receiver: ReceiverChild, options: JobsOptions): Promise<JobsResult> {
   const url = await receiver.url();
   const worker = new TracingChild('disabled');
   const alone: JobRound[] = [];
   const underLoad: JobRound[] = [];
+  const besideBurner: (JobRound & { share: number })[] = [];
   try {
     await worker.ready();
     const run = () => worker.run('process', options.jobs, { concurrency: options.concurrency });
@@ -100,7 +106,17 @@ export async function measureJobs(receiver: ReceiverChild, options: JobsOptions)
       stopped = true;
       const sent = await load;
       if (sent.spans === batches.length * BATCH_SPANS) throw new Error('the generator ran out of bodies before the jobs were done');
-      underLoad.push({ jobs, load: sent, memory: await receiver.memoryPeaks() });
+      const memory = await receiver.memoryPeaks();
+      underLoad.push({ jobs, load: sent, memory });
+      // C, the control: the same CPU share taken by a process doing nothing else.
+      const share = memory.cpuMs / memory.wallMs;
+      const burner = startBurner(share);
+      try {
+        await sleep(500);
+        besideBurner.push({ jobs: await run(), share });
+      } finally {
+        burner.stop();
+      }
       progress(
         `jobs round ${round + 1}/${options.rounds}: alone ${Math.round(alone.at(-1)!.jobs.perSecond)}/s, with ${Math.round((sent.spans / sent.ms) * 1000)} spans/s ${Math.round(jobs.perSecond)}/s`,
       );
@@ -108,7 +124,7 @@ export async function measureJobs(receiver: ReceiverChild, options: JobsOptions)
   } finally {
     await worker.stop();
   }
-  return { alone, underLoad };
+  return { alone, underLoad, besideBurner };
 }
 
 export function progress(message: string): void {

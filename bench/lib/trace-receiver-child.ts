@@ -25,7 +25,8 @@ const send = (reply: ReceiverReply): void => {
 };
 
 const SAMPLE_MS = 100;
-let peaks: MemoryPeaks = { rssBytes: 0, heapBytes: 0 };
+let peaks = { rssBytes: 0, heapBytes: 0 };
+let since = { cpu: process.cpuUsage(), wallMs: performance.now() };
 const sample = (): void => {
   const { rss, heapUsed } = process.memoryUsage();
   peaks = { rssBytes: Math.max(peaks.rssBytes, rss), heapBytes: Math.max(peaks.heapBytes, heapUsed) };
@@ -51,8 +52,12 @@ async function answer(request: ReceiverRequest): Promise<void> {
   if (request.type === 'count') return send({ type: 'count', id: request.id, spans: await traceStore.countSpans() });
   if (request.type === 'memory') {
     sample();
-    const reply: ReceiverReply = { type: 'memory', id: request.id, peaks };
+    const cpu = process.cpuUsage(since.cpu);
+    const now = performance.now();
+    const measured: MemoryPeaks = { ...peaks, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: now - since.wallMs };
+    const reply: ReceiverReply = { type: 'memory', id: request.id, peaks: measured };
     peaks = { rssBytes: 0, heapBytes: 0 };
+    since = { cpu: process.cpuUsage(), wallMs: now };
     return send(reply);
   }
   clearInterval(sampler);

@@ -9,10 +9,14 @@ import type { TraceStoreConfig } from './trace-stores.ts';
  * its CPU and memory are its own and not the load generator's.
  */
 
-/** Highest RSS and V8 heap used, sampled every 100 ms. */
+/** Highest RSS and V8 heap used, sampled every 100 ms, and the CPU the process used (all its threads) over the same time. */
 export interface MemoryPeaks {
   readonly rssBytes: number;
   readonly heapBytes: number;
+  /** CPU time (user + system) used since the previous `memory` request, in ms. */
+  readonly cpuMs: number;
+  /** Wall time since the previous `memory` request, in ms. */
+  readonly wallMs: number;
 }
 
 export type ReceiverRequest =
