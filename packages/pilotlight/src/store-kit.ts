@@ -57,6 +57,8 @@ export {
 export { isStateName, UNREADABLE_ROW } from './storage/unreadable-rows.ts';
 /** For another store on `node:sqlite`: loads it, or throws `UNSUPPORTED_RUNTIME` saying what to upgrade to. */
 export { loadNodeSqlite, MINIMUM_NODE_VERSION, type NodeSqliteUser } from './storage/sqlite/node-sqlite.ts';
+/** A transaction on a connection lent by a pool (`pg.Pool` and the like), typed by shape. */
+export { inPooledTransaction, type PooledConnection } from './storage/pooled-transaction.ts';
 /** For another store on `node:sqlite` in WAL mode: WAL checkpoints on a thread of their own, off the event loop. */
 export { startCheckpointer } from './storage/sqlite/checkpointer.ts';
 export { JobCountDeltas, type CountDelta, type DeltaRow } from './storage/count-deltas.ts';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ValidationError } from 'pilotlight/store-kit';
+import { inPooledTransaction, ValidationError } from 'pilotlight/store-kit';
 import { describeValue } from './describe-value.ts';
 
 const DEADLOCK_DETECTED = '40P01';
@@ -19,31 +19,9 @@ export async function retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `work` in a transaction on a connection of `pool`: committed if it resolves, rolled back if it throws. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  // A connection lent out of a pool that is not ours has no 'error' listener of the store's: if it
-  // died between two queries of this transaction, its 'error' event would crash the process. The
-  // query in flight, or the next one, fails instead.
-  const ignore = (): void => {};
-  client.on('error', ignore);
-  let broken = false;
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    try {
-      await client.query('ROLLBACK');
-    } catch {
-      broken = true; // the connection is gone: do not hand it back to the pool
-    }
-    throw error;
-  } finally {
-    client.off('error', ignore);
-    client.release(broken);
-  }
+/** `work` in a transaction on a connection of `pool`: committed if it resolves, rolled back if it throws (store-kit's `inPooledTransaction`). */
+export function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inPooledTransaction<pg.PoolClient, T>(pool, work);
 }
 
 /** A `pg` client (`pg.Client`, or a `pg.PoolClient` from `pool.connect()`); a pool is not a transaction. */

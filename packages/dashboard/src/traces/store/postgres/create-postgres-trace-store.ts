@@ -1,8 +1,8 @@
 import { ValidationError } from 'pilotlight';
+import { inPooledTransaction } from 'pilotlight/store-kit';
 import type { TraceStore } from '../../../spans/trace-store.ts';
 import { migrate } from './postgres-migrations.ts';
 import { PostgresTraceStore } from './postgres-trace-store.ts';
-import { inTransaction } from './transaction.ts';
 import type { PoolLike } from './queryable.ts';
 
 export type { PoolClientLike, PoolLike, Queryable } from './queryable.ts';
@@ -37,6 +37,6 @@ export async function createPostgresTraceStore(options: PostgresTraceStoreOption
     );
   }
   const s = `"${schema}"`;
-  await inTransaction(pool, (client) => migrate(client, schema, s));
+  await inPooledTransaction(pool, (client) => migrate(client, schema, s));
   return new PostgresTraceStore(pool, schema, s);
 }

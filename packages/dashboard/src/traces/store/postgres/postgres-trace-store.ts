@@ -1,4 +1,5 @@
 import { StoreClosedError } from 'pilotlight';
+import { inPooledTransaction } from 'pilotlight/store-kit';
 import { TRACE_LIMITS } from '../../../config/defaults.ts';
 import type { SpanRecord } from '../../../spans/model.ts';
 import type { SpanPage, SpanQuery, TraceStore } from '../../../spans/trace-store.ts';
@@ -10,7 +11,6 @@ import { assertRetention } from '../retention.ts';
 import { assertSpans, REPLACE_SPAN, SPAN_WRITE_COLUMNS, spanValues } from '../span-rows.ts';
 import { postgresDialect } from './postgres-dialect.ts';
 import type { PoolLike } from './queryable.ts';
-import { inTransaction } from './transaction.ts';
 
 /**
  * Second half 'trac' of the advisory lock between writes (shared) and the deletion of unused
@@ -60,7 +60,7 @@ export class PostgresTraceStore implements TraceStore {
     if (spans.length === 0) return;
     const unique = lastOfEach(spans);
     const resources = groupResources(unique);
-    await inTransaction(this.#pool, async (client) => {
+    await inPooledTransaction(this.#pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock_shared($1, hashtext($2))', [RESOURCE_LOCK_CLASS, this.#schema]);
       const { rows } = await client.query(this.#sql.upsertResources, [
         JSON.stringify(resources.groups.map((group) => [group.hash, group.service, group.attributes, group.lastStartUs])),
@@ -109,7 +109,7 @@ export class PostgresTraceStore implements TraceStore {
       excess -= changes;
     }
     if (deleted > 0) {
-      await inTransaction(this.#pool, async (client) => {
+      await inPooledTransaction(this.#pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [RESOURCE_LOCK_CLASS, this.#schema]);
         await client.query(this.#sql.deleteUnusedResources);
       });
