@@ -13,8 +13,9 @@
  * - runs a program under `node --import @pilotlight/otel/register` and reads its console trace tree;
  * - runs a program on the real PostgreSQL server, in a schema of its own (dropped afterwards);
  * - runs the `pilotlight` command through `npx` on each of those Node.js versions: `stats --json` on a
- *   SQLite store the application seeded, and `dashboard --port 0`, which serves GET / and exits 0 on
- *   a Ctrl+C (SIGINT to its process group, npx included);
+ *   SQLite store the application seeded, and `dashboard --port 0`, which serves GET /, takes a span on
+ *   its OTLP receiver (`/v1/traces`) and shows its trace's page, and exits 0 on a Ctrl+C (SIGINT to its
+ *   process group, npx included);
  * - type-checks a TypeScript program using every entry point, under `nodenext` and `bundler`
  *   resolution, strict, with skipLibCheck off (so the published .d.ts files are checked too);
  * - on Node.js 22.12.0 (too old for the SQLite store), checks the error that says so.
@@ -419,7 +420,7 @@ for (const version of NODE_VERSIONS) {
   // --- 3f. The pilotlight command (npx) ---------------------------------------------------------
 
   test(
-    `Node.js ${version}: npx pilotlight stats --json reads a store the application seeded; npx pilotlight dashboard serves GET / until Ctrl+C`,
+    `Node.js ${version}: npx pilotlight stats --json reads a store the application seeded; npx pilotlight dashboard serves GET /, receives a span over OTLP and shows its trace, until Ctrl+C`,
     { timeout: 300_000 },
     async (t) => {
       const seeded = await inApp(t, version, ['cli-seed.js', DATA]);
@@ -453,6 +454,37 @@ for (const version of NODE_VERSIONS) {
       const response = await fetch(url);
       assert.equal(response.status, 200, describeOutput(dashboard.output));
       assert.match(await response.text(), /Pilotlight/);
+      // Its OTLP receiver, from the compiled package: a span sent as an exporter sends it, then its trace's page.
+      const traceId = '5b8efff798038103d269b633813fc60c';
+      const exported = await fetch(`${url}v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          resourceSpans: [
+            {
+              resource: { attributes: [{ key: 'service.name', value: { stringValue: 'packed-app' } }] },
+              scopeSpans: [
+                {
+                  spans: [
+                    {
+                      traceId,
+                      spanId: 'eee19b7ec3c1b174',
+                      name: 'process Packed.job',
+                      kind: 5,
+                      startTimeUnixNano: `${Date.now()}000000`,
+                      endTimeUnixNano: `${Date.now() + 5}000000`,
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        }),
+      });
+      assert.deepEqual([exported.status, await exported.text()], [200, '{}'], describeOutput(dashboard.output));
+      const trace = await fetch(`${url}traces/${traceId}`);
+      assert.equal(trace.status, 200, describeOutput(dashboard.output));
+      assert.match(await trace.text(), /process Packed\.job[\s\S]*packed-app|packed-app[\s\S]*process Packed\.job/);
       // What Ctrl+C does: the whole process group, npx and the command alike, gets SIGINT. npx then
       // ends as the shell it ran the command in did, by that signal; the command closes everything,
       // says so and exits (its own exit code is tested in packages/dashboard/test/cli.test.ts).

@@ -1,13 +1,13 @@
 /** The trace store contract on SQLite, and what is SQLite's own: the file, its schema version. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { ErrorCodes } from 'pilotlight';
 import { createSqliteStore } from 'pilotlight/sqlite';
 import type { SpanCondition } from '../../src/spans/conditions.ts';
 import { findSpans } from '../../src/traces/store/find-spans.ts';
-import { SQLITE_DIALECT } from '../../src/traces/store/sqlite/sqlite-dialect.ts';
+import { namedParameters, SQLITE_DIALECT } from '../../src/traces/store/sqlite/sqlite-dialect.ts';
 import { createSqliteTraceStore } from '../../src/traces/store/sqlite/create-sqlite-trace-store.ts';
 import { tempDir } from '../http-support.ts';
 import { describeTraceStoreContract } from './store-contract.ts';
@@ -82,9 +82,9 @@ describe('SQLite trace store', () => {
       const plans = async (where: SpanCondition[], rootsOnly = false) => {
         const details: string[] = [];
         await findSpans({ where, rootsOnly, limit: 10, scanLimit: 100 }, SQLITE_DIALECT, async (sql, params) => {
-          const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(params as SQLInputValue[])) as { detail: string }[];
+          const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(namedParameters(params)) as { detail: string }[];
           details.push(rows.map((row) => row.detail).join('; '));
-          return db.prepare(sql).all(...(params as SQLInputValue[]));
+          return db.prepare(sql).all(namedParameters(params));
         });
         return details.join(' | ');
       };

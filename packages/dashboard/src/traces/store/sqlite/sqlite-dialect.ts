@@ -1,3 +1,4 @@
+import type { SQLInputValue } from 'node:sqlite';
 import type { SqlDialect } from '../dialect.ts';
 
 /**
@@ -9,8 +10,9 @@ import type { SqlDialect } from '../dialect.ts';
 export const SQLITE_DIALECT: SqlDialect = {
   spans: 'trace_spans',
   resources: 'trace_resources',
-  // Numbered: the attribute key's placeholder appears twice (span, then resource).
-  placeholder: (n) => `?${n}`,
+  // Named, bound by name (`namedParameters()`): the attribute key's placeholder appears twice (span,
+  // then resource), and Node.js 22's node:sqlite cannot bind numbered ones (`?1`) by position.
+  placeholder: (n) => `:p${n}`,
   like: (text, pattern) => `${text} GLOB ${pattern}`,
   likePattern: likeToGlob,
   negate: (condition) => `NOT coalesce(${condition}, 0)`,
@@ -26,4 +28,11 @@ export const SQLITE_DIALECT: SqlDialect = {
 /** `%` → `*`, `_` → `?`, and GLOB's own wildcards as themselves (`*` → `[*]`, `?` → `[?]`, `[` → `[[]`). */
 export function likeToGlob(pattern: string): string {
   return pattern.replace(/[%_*?[]/g, (char) => (char === '%' ? '*' : char === '_' ? '?' : `[${char}]`));
+}
+
+/** The values of a statement built with `SqlParams` on this dialect, by the names of its placeholders (`:p1` is `p1`). */
+export function namedParameters(values: readonly unknown[]): Record<string, SQLInputValue> {
+  const named: Record<string, SQLInputValue> = {};
+  values.forEach((value, i) => (named[`p${i + 1}`] = value as SQLInputValue));
+  return named;
 }

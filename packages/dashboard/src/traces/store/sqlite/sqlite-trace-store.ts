@@ -9,7 +9,7 @@ import { getTrace } from '../get-trace.ts';
 import { assertRetention } from '../retention.ts';
 import { deleteUnusedResourcesSql, groupResources } from '../resources.ts';
 import { assertSpans, REPLACE_SPAN, SPAN_WRITE_COLUMNS, spanValues, type SpanRow } from '../span-rows.ts';
-import { SQLITE_DIALECT } from './sqlite-dialect.ts';
+import { namedParameters, SQLITE_DIALECT } from './sqlite-dialect.ts';
 
 const UPSERT_RESOURCE =
   'INSERT INTO trace_resources (hash, service, attributes, last_start_us) VALUES (?, ?, ?, ?) ' +
@@ -32,7 +32,7 @@ export class SqliteTraceStore implements TraceStore {
   readonly #path: string;
   readonly #checkpointer: { stop(): Promise<void> };
   readonly #statements = new Map<string, StatementSync>();
-  readonly #run: RunQuery = async (sql, params) => this.#statement(sql).all(...(params as SQLInputValue[])) as SpanRow[];
+  readonly #run: RunQuery = async (sql, params) => this.#statement(sql).all(namedParameters(params)) as SpanRow[];
   #closed = false;
 
   constructor(db: DatabaseSync, path: string, checkpointer: { stop(): Promise<void> }) {
