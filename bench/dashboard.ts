@@ -20,11 +20,11 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { createDashboard } from '../packages/dashboard/src/index.ts';
 import type { Store } from '../packages/pilotlight/src/store-kit.ts';
 import { createSqliteStore } from '../packages/pilotlight/src/sqlite.ts';
 import { createPostgresStore } from '../packages/postgres/src/index.ts';
+import { connectionString, onPostgres } from './lib/bench-postgres.ts';
 import { SEED_QUEUES, seedJobs } from './lib/dashboard-seed.ts';
 import { formatInt, formatMs } from './lib/format.ts';
 import { printMachine } from './lib/machine.ts';
@@ -62,7 +62,6 @@ if (
   process.exit(2);
 }
 
-const connectionString = process.env.PILOTLIGHT_BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Marks a store whose seeding finished (a crashed seeding is seeded again). */
 const SEEDED_MARK = 'bench-seeded';
 
@@ -73,16 +72,6 @@ async function openSqlite(): Promise<Store> {
 }
 
 const postgresSchema = `pilotlight_bench_dashboard_${jobs}`;
-
-async function onPostgres(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function openPostgres(): Promise<Store> {
   if (args.fresh) await onPostgres(`DROP SCHEMA IF EXISTS "${postgresSchema}" CASCADE`);

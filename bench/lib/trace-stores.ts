@@ -3,6 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { connectionString, onPostgres } from './bench-postgres.ts';
+
+export { connectionString, onPostgres };
 import { createPostgresTraceStore, createSqliteTraceStore, type TraceStore } from '../../packages/dashboard/src/index.ts';
 
 /**
@@ -12,9 +15,6 @@ import { createPostgresTraceStore, createSqliteTraceStore, type TraceStore } fro
  */
 
 export type TraceStoreKind = 'sqlite' | 'postgres';
-
-export const connectionString =
-  process.env.PILOTLIGHT_BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** JSON-serializable: how a process opens the same trace store. `dir`: a temporary folder for the receiver's files. */
 export type TraceStoreConfig =
@@ -45,17 +45,6 @@ export async function openTraceStore(config: TraceStoreConfig): Promise<OpenTrac
   } catch (error) {
     await pool.end();
     throw error;
-  }
-}
-
-/** One statement on a connection of its own. */
-export async function onPostgres(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
   }
 }
 
