@@ -12,7 +12,8 @@ import { formatInt } from './format.ts';
 import { progress } from './trace-ingest.ts';
 import { isJobTrace, jobTypeOf, seedTraces, spansPerTrace, traceparentOf } from './trace-seed.ts';
 import { traceIdOf } from './trace-span-builder.ts';
-import { connectionString, onPostgres, type TraceStoreKind } from './trace-stores.ts';
+import { connectionString, onPostgres } from './bench-postgres.ts';
+import type { TraceStoreKind } from './trace-stores.ts';
 
 /**
  * The traces bench's third part: the trace pages' server time with a million spans stored. The

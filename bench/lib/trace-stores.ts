@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { connectionString, onPostgres } from './bench-postgres.ts';
-
-export { connectionString, onPostgres };
 import { createPostgresTraceStore, createSqliteTraceStore, type TraceStore } from '../../packages/dashboard/src/index.ts';
 
 /**
