@@ -123,7 +123,7 @@ describe('scripts/lint-imports.ts', () => {
     const failed = lint(root);
     assert.equal(failed.status, 1);
     assert.deepEqual(failed.lines.slice(0, -1), [
-      'packages/dashboard/src/html/layout.ts:1 imports cli/commands/jobs.ts (layer 7: cli) from layer 1: html (a higher layer)',
+      'packages/dashboard/src/html/layout.ts:1 imports cli/commands/jobs.ts (layer 9: cli) from layer 3: html (a higher layer)',
       'packages/dashboard/src/widgets/chart.ts:1 is in widgets, which the layer table of scripts/lint-imports.ts does not place: add it to a layer',
     ]);
   });
