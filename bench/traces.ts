@@ -10,8 +10,8 @@
  * 2. Job processing beside it: the tracing bench's `disabled` worker child (no-op jobs, one worker at
  *    concurrency 10, a fresh SQLite job database each run, tracing off) works off a backlog, alone
  *    (A: the receiver up but idle) and while the generator streams 20,000 spans/s into the receiver
- *    (B), and, as a control, beside a process that only burns as much CPU as the receiver used in B
- *    (C: what sharing this machine's two cores at that CPU costs the worker, whatever the process),
+ *    (B), and, as a control, beside a tight loop burning as much CPU as the receiver used in B (C:
+ *    what the CPU time alone costs the worker, without the receiver's memory and cache traffic),
  *    interleaved A/B/C; worker, receiver and generator are three processes, as in a deployment, on
  *    one machine. Target: B's median jobs/s at most 10 % below A's.
  * 3. Trace pages with 1,000,000 spans (~50,000 traces: job traces with retries, tasks, HTTP requests,
@@ -238,7 +238,7 @@ function printJobs(kind: TraceStoreKind, result: JobsResult): void {
         formatRate(burned),
         runs(result.besideBurner),
         cpu(result.besideBurner),
-        `(slowdown ${((1 - burned / alone) * 100).toFixed(1)} %: the cost of sharing the cores at the receiver's CPU)`,
+        `(slowdown ${((1 - burned / alone) * 100).toFixed(1)} %: CPU time alone, no memory traffic)`,
         '',
       ],
     ],
