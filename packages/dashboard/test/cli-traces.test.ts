@@ -42,6 +42,12 @@ async function endpointOf(child: { output: { stdout: string } }): Promise<string
   return match[1]!;
 }
 
+/** Waits for the command's `Traces: kept in …` line (printed after its URL, perhaps a moment later) and checks it. */
+async function tracesLine(child: { output: { stdout: string } }, expected: RegExp): Promise<void> {
+  await waitFor(() => (/^Traces: .*\n/m.test(child.output.stdout) ? true : undefined), 'the Traces line');
+  assert.match(child.output.stdout, expected);
+}
+
 async function stop(child: Awaited<ReturnType<typeof startDashboard>>['child']) {
   child.kill('SIGTERM');
   const exited = await child.exited;
@@ -55,7 +61,7 @@ describe('pilotlight dashboard: traces', () => {
     const endpoint = await endpointOf(child);
     assert.equal(`${endpoint}/`, url);
     const traces = join(dir, 'jobs.traces.db');
-    assert.match(child.output.stdout, new RegExp(`^Traces: kept in ${traces.replace(/[.]/g, '\\.')}$`, 'm'));
+    await tracesLine(child, new RegExp(`^Traces: kept in ${traces.replace(/[.]/g, '\\.')}$`, 'm'));
     const sent = await export_();
     assert.equal((await post(endpoint, sent.body)).status, 200);
     await stop(child);
@@ -97,7 +103,7 @@ describe('pilotlight dashboard: traces', () => {
     const jobStore = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 1 });
     await jobStore.close();
     const { child } = await startDashboard(['--postgres', TEST_DATABASE_URL, '--schema', schema, '--port', '0']);
-    assert.match(child.output.stdout, new RegExp(`^Traces: kept in the PostgreSQL schema ${schema}$`, 'm'));
+    await tracesLine(child, new RegExp(`^Traces: kept in the PostgreSQL schema ${schema}$`, 'm'));
     const sent = await export_();
     assert.equal((await post(await endpointOf(child), sent.body)).status, 200);
     await stop(child);
