@@ -85,7 +85,8 @@ export async function startDashboard(args: readonly string[], env: NodeJS.Proces
   void child.exited.then(() => (done = true));
   const url = await waitFor(
     () => {
-      const match = /^Pilotlight dashboard: (http:\/\/\S+)$/m.exec(child.output.stdout)?.[1];
+      // The whole line: a chunk may end inside the URL.
+      const match = /^Pilotlight dashboard: (http:\/\/\S+)\n/m.exec(child.output.stdout)?.[1];
       if (match === undefined && done) throw new Error(`the dashboard exited before printing its URL\n${shown(child.output)}`);
       return match;
     },
