@@ -3,17 +3,24 @@
  * protobuf one (`@opentelemetry/exporter-trace-otlp-proto`) and the JSON one
  * (`@opentelemetry/exporter-trace-otlp-http`), each gzip-compressed and not, through a real
  * TracerProvider and BatchSpanProcessor, configured by OTEL_EXPORTER_OTLP_ENDPOINT alone, to a real
- * node:http server (at the root and under a base path) and a real SQLite trace store. Every span
- * arrives exactly as the SDK recorded it, resource attributes included.
+ * node:http server (at the root and under a base path) and a real SQLite trace store, and to the
+ * dashboard mounted in Express behind body parsers that read the bodies first. Every span arrives
+ * exactly as the SDK recorded it, resource attributes included.
  */
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { after, describe, it } from 'node:test';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { OTLPTraceExporter as HttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import type { SpanRecord, TraceStore } from '../../src/index.ts';
+import express from 'express';
+import { createSqliteStore } from 'pilotlight/sqlite';
+import { createDashboard, type SpanRecord, type TraceStore } from '../../src/index.ts';
+import { tempDir } from '../http-support.ts';
 import { expectedRecords, jobScenario, type ReadableSpan } from './support/real-spans.ts';
 import { serveDashboard, tempTraceStore } from './support/receiving.ts';
 
@@ -91,3 +98,34 @@ for (const basePath of ['', '/dashboard']) {
     }
   });
 }
+
+describe('mounted in Express behind express.json() and express.raw(), which read the bodies before the dashboard', async () => {
+  const store = await tempTraceStore();
+  const jobs = createSqliteStore({ path: join(tempDir(), 'jobs.db') });
+  const dashboard = createDashboard({ store: jobs, basePath: '/admin/jobs', traces: { store } });
+  const app = express();
+  // As an application's own routes need them: the OTLP bodies reach the dashboard parsed (JSON) or as bytes.
+  app.use(express.json({ limit: '10mb' }));
+  app.use(express.raw({ type: 'application/x-protobuf', limit: '10mb' }));
+  app.use('/admin/jobs', dashboard);
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await dashboard.close();
+    await jobs.close();
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/jobs`;
+  let total = 0;
+  for (const [name, Exporter] of Object.entries(EXPORTERS)) {
+    for (const compression of ['gzip', 'none'] as const) {
+      it(`${name}, compression '${compression}': every span stored exactly`, async () => {
+        const spans = await export_(Exporter, endpoint, compression);
+        assert.deepEqual(await stored(store, spans), bySpanId(expectedRecords(spans)));
+        total += spans.length;
+        assert.equal(await store.countSpans(), total, 'each span once');
+      });
+    }
+  }
+});
