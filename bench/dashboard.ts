@@ -25,7 +25,7 @@ import type { Store } from '../packages/pilotlight/src/store-kit.ts';
 import { createSqliteStore } from '../packages/pilotlight/src/sqlite.ts';
 import { createPostgresStore } from '../packages/postgres/src/index.ts';
 import { connectionString, onPostgres } from './lib/bench-postgres.ts';
-import { SEED_QUEUES, seedJobs } from './lib/dashboard-seed.ts';
+import { isSeeded, markSeeded, SEED_QUEUES, seedJobs } from './lib/dashboard-seed.ts';
 import { formatInt, formatMs } from './lib/format.ts';
 import { printMachine } from './lib/machine.ts';
 import { summarize } from './lib/stats.ts';
@@ -92,7 +92,7 @@ async function settlePostgres(): Promise<void> {
 }
 
 async function seeded(store: Store, name: string): Promise<void> {
-  if (await store.getRecurring(SEEDED_MARK)) return;
+  if (await isSeeded(store, SEEDED_MARK)) return;
   const started = Date.now();
   let last = 0;
   await seedJobs(store, jobs, (done) => {
@@ -109,19 +109,7 @@ async function seeded(store: Store, name: string): Promise<void> {
     now: new Date(),
     leaseUntil: new Date(Date.now() + 3_600_000),
   });
-  await store.upsertRecurring({
-    id: SEEDED_MARK,
-    cron: '0 3 * * *',
-    timeZone: 'UTC',
-    misfire: 'run-once',
-    type: 'Service0',
-    method: 'perform',
-    argsJson: '[]',
-    queue: 'default',
-    priority: 0,
-    retry: {},
-    nextRunAt: new Date(Date.now() + 86_400_000),
-  });
+  await markSeeded(store, SEEDED_MARK);
 }
 
 /**

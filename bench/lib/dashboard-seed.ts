@@ -94,3 +94,28 @@ export async function seedJobs(store: Store, count: number, progress: (done: num
     progress((done += batch.length));
   }
 }
+
+/**
+ * Marks `store` as seeded: a recurring job `mark` (due in a day, never run by a bench), which a later
+ * run finds with `isSeeded()` and then reuses the store instead of seeding it again.
+ */
+export async function markSeeded(store: Store, mark: string): Promise<void> {
+  await store.upsertRecurring({
+    id: mark,
+    cron: '0 3 * * *',
+    timeZone: 'UTC',
+    misfire: 'run-once',
+    type: 'BenchSeeded',
+    method: 'perform',
+    argsJson: '[]',
+    queue: 'default',
+    priority: 0,
+    retry: {},
+    nextRunAt: new Date(Date.now() + 86_400_000),
+  });
+}
+
+/** Whether `markSeeded(store, mark)` ran on this store. */
+export async function isSeeded(store: Store, mark: string): Promise<boolean> {
+  return (await store.getRecurring(mark)) !== undefined;
+}

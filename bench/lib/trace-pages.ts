@@ -13,6 +13,7 @@ import { progress } from './trace-ingest.ts';
 import { isJobTrace, jobTypeOf, seedTraces, spansPerTrace, traceparentOf } from './trace-seed.ts';
 import { traceIdOf } from './trace-span-builder.ts';
 import { connectionString, onPostgres } from './bench-postgres.ts';
+import { isSeeded, markSeeded } from './dashboard-seed.ts';
 import type { TraceStoreKind } from './trace-stores.ts';
 
 /**
@@ -106,7 +107,7 @@ async function openStores(kind: TraceStoreKind, spans: number): Promise<Stores> 
 async function seeded(kind: TraceStoreKind, spans: number, fresh: boolean): Promise<{ stores: Stores; traces: number; note: string }> {
   let stores = await openStores(kind, spans);
   const traces = Math.round(spans / spansPerTrace());
-  if (!fresh && (await stores.jobs.getRecurring(SEEDED_MARK)))
+  if (!fresh && (await isSeeded(stores.jobs, SEEDED_MARK)))
     return { stores, traces, note: 'reused from an earlier run (--fresh seeds again)' };
   await stores.wipe();
   stores = await openStores(kind, spans);
@@ -141,19 +142,7 @@ async function seeded(kind: TraceStoreKind, spans: number, fresh: boolean): Prom
       }
     },
   );
-  await stores.jobs.upsertRecurring({
-    id: SEEDED_MARK,
-    cron: '0 3 * * *',
-    timeZone: 'UTC',
-    misfire: 'run-once',
-    type: 'Bench',
-    method: 'perform',
-    argsJson: '[]',
-    queue: 'default',
-    priority: 0,
-    retry: {},
-    nextRunAt: new Date(Date.now() + 86_400_000),
-  });
+  await markSeeded(stores.jobs, SEEDED_MARK);
   const seconds = (performance.now() - started) / 1000;
   return {
     stores,
