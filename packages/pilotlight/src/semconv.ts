@@ -1,6 +1,6 @@
 /**
- * `pilotlight/semconv`: the names Pilotlight's telemetry uses (tracer names, span operations,
- * attribute keys, event names), for dashboards, alerts and trace queries built on them. They follow
+ * `pilotlight/semconv`: the names Pilotlight's telemetry uses (tracer and meter names, span operations,
+ * attribute keys, event names, instruments), for dashboards, alerts and trace queries built on them. They follow
  * the OpenTelemetry messaging semantic conventions where one applies, and `pilotlight.*` (or
  * `hangfire.*`, see the tracing option `attributeNamespace`) where none does.
  */
@@ -15,6 +15,15 @@ export {
   stateEventName,
 } from './telemetry/names.ts';
 export type { JobAttributeNames, SpanOperation } from './telemetry/names.ts';
+export {
+  AttemptOutcomes,
+  DURATION_BUCKETS_SECONDS,
+  METER_NAME,
+  MetricAttributes,
+  MetricNames,
+  StoreOperations,
+} from './telemetry/metric-names.ts';
+export type { AttemptOutcome, MetricName } from './telemetry/metric-names.ts';
 export {
   ExceptionAttributes,
   TASK_CANCELLED_DESCRIPTION,
