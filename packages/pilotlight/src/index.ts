@@ -43,6 +43,7 @@ export type {
 } from './types.ts';
 export type { RetentionOptions } from './config/resolve.ts';
 export type { TracedJob, TracePhase, TracingOptions } from './telemetry/tracing-options.ts';
+export type { MetricsOptions } from './telemetry/metrics-options.ts';
 export {
   ErrorCodes,
   JobCancelledError,
