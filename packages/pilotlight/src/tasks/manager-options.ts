@@ -1,5 +1,6 @@
 import { describe, validateInteger } from '../validation/validate.ts';
 import { ValidationError } from '../errors.ts';
+import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from '../telemetry/metrics-options.ts';
 import { consoleLogger, type Logger } from '../util/logger.ts';
 import { newTaskInstance, type TaskActivator } from './define-task.ts';
 import { TASK_DEFAULTS } from './defaults.ts';
@@ -23,6 +24,13 @@ export interface TaskManagerOptions {
   readonly activate?: TaskActivator;
   /** One span per task (on by default; near-free without an OpenTelemetry SDK). `{ enabled: false }` turns it off. */
   readonly tracing?: TaskTracingOptions;
+  /**
+   * `pilotlight.tasks.running` and `pilotlight.task.duration` on the meter `pilotlight`, by task type
+   * (and final status, `error.type` on failures). The instruments are created at the first task:
+   * register the OpenTelemetry SDK before that. `{ enabled: false }` records nothing.
+   * @default { enabled: true } on the global meter provider
+   */
+  readonly metrics?: MetricsOptions;
   /** Where failed tasks, throwing listeners and tasks left running at shutdown are reported. @default console warnings and errors */
   readonly logger?: Logger;
 }
@@ -34,6 +42,7 @@ export interface ResolvedTaskManagerOptions {
   readonly keepFinished: { readonly count: number; readonly age: number };
   readonly activate: TaskActivator;
   readonly tracing: ResolvedTaskTracingOptions;
+  readonly metrics: ResolvedMetricsOptions;
   readonly logger: Logger;
 }
 
@@ -68,6 +77,7 @@ export function resolveTaskManagerOptions(options: TaskManagerOptions): Resolved
     },
     activate: options.activate ?? newTaskInstance,
     tracing: resolveTaskTracingOptions(options.tracing, `${OPTION}.tracing`),
+    metrics: resolveMetricsOptions(options.metrics, `${OPTION}.metrics`),
     logger,
   };
 }

@@ -11,6 +11,7 @@ import { FinishedTasks } from './finished-tasks.ts';
 import { resolveTaskManagerOptions, type ResolvedTaskManagerOptions, type TaskManagerOptions } from './manager-options.ts';
 import { PendingQueue } from './pending-queue.ts';
 import type { TaskContext } from './task-context.ts';
+import { TaskMetrics } from './task-metrics.ts';
 import { TaskRecord } from './task-record.ts';
 import { TaskTracer } from './task-span.ts';
 import {
@@ -35,7 +36,7 @@ const ignore = (): void => undefined;
  * `concurrencyPerType`), pending ones first in first out, with live status, progress and
  * cancellation. Nothing is stored: tasks do not survive a restart and are never retried (use jobs
  * for that). Each task gets one span, `BackgroundTask.{TaskType}`, related to the span active at
- * `start()`.
+ * `start()`, and is measured by the metrics `pilotlight.tasks.running` and `pilotlight.task.duration`.
  *
  * ```ts
  * const tasks = createTaskManager({ concurrency: 4, concurrencyPerType: { MetadataScanTask: 1 } });
@@ -54,6 +55,8 @@ export class TaskManager {
   readonly #logger: Logger;
   /** Undefined when tracing is disabled: then nothing touches OpenTelemetry. */
   readonly #tracer: TaskTracer | undefined;
+  /** Undefined when metrics are disabled: then nothing is recorded. */
+  readonly #metrics: TaskMetrics | undefined;
   readonly #nextId = uuidV7Generator();
   /** Every task `get()` can show, in creation order: active ones and the finished ones kept. */
   readonly #tasks = new Map<string, TaskRecord>();
@@ -71,6 +74,7 @@ export class TaskManager {
     this.#options = resolveTaskManagerOptions(options);
     this.#logger = this.#options.logger;
     this.#tracer = this.#options.tracing.enabled ? new TaskTracer(this.#options.tracing) : undefined;
+    this.#metrics = this.#options.metrics.enabled ? new TaskMetrics(this.#options.metrics) : undefined;
     this.#finished = new FinishedTasks(this.#options.keepFinished);
   }
 
@@ -232,6 +236,7 @@ export class TaskManager {
   }
 
   async #perform(task: TaskRecord, input: unknown): Promise<void> {
+    this.#metrics?.runStarted(task.type);
     try {
       if (task.finished) return; // cancelled by a 'started' listener
       const context = this.#context(task);
@@ -244,6 +249,7 @@ export class TaskManager {
     } catch (error) {
       if (!task.finished) this.#finish(task, TaskStatuses.Failed, error);
     } finally {
+      this.#metrics?.runEnded(task.type);
       this.#release(task);
     }
   }
@@ -277,7 +283,10 @@ export class TaskManager {
     return true;
   }
 
-  /** Records the final status; settles `result`; ends the span (a task cancelled before it ran gets a zero-length one). */
+  /**
+   * Records the final status; settles `result`; ends the span and records the duration (a task
+   * cancelled before it ran gets a zero-length span and a duration of 0).
+   */
   #finish(task: TaskRecord, status: FinalTaskStatus, outcome: unknown): void {
     task.status = status;
     task.input = undefined; // a task cancelled before it ran still held it
@@ -298,7 +307,9 @@ export class TaskManager {
     }
     const span = task.span ?? this.#tracer?.start(task, task.parentContext!);
     task.span = undefined;
-    span?.end(status, task.durationMs(), outcome);
+    const durationMs = task.durationMs();
+    span?.end(status, durationMs, outcome);
+    this.#metrics?.finished(task.type, status, durationMs, status === TaskStatuses.Failed ? task.error!.type : undefined);
     this.#emit('finished', task);
     for (const forgotten of this.#finished.add(task)) this.#forget(forgotten);
   }

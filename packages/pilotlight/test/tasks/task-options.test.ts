@@ -71,10 +71,18 @@ describe('bad options are rejected with a ValidationError naming the option and 
       [{ tracing: { tracerProvider: {} } }, /options\.tracing\.tracerProvider must be a TracerProvider; received an object/],
       [{ tracing: { recordException: 1 } }, /options\.tracing\.recordException must be a boolean; received 1/],
       [{ tracing: { progressEventInterval: 0 } }, /options\.tracing\.progressEventInterval must be an integer >= 1; received 0/],
+      [{ metrics: true }, /options\.metrics must be an object such as \{ enabled: false \}; received true/],
+      [{ metrics: null }, /options\.metrics must be an object such as \{ enabled: false \}; received null/],
+      [{ metrics: { enabled: 'no' } }, /options\.metrics\.enabled must be a boolean; received "no"/],
+      [
+        { metrics: { meterProvider: { getTracer: () => undefined } } },
+        /options\.metrics\.meterProvider must be a MeterProvider \(with getMeter\(\)\); received an object/,
+      ],
     ];
     for (const [extra, message] of cases) rejects(() => createTaskManager(options(extra)), message);
     rejects(() => createTaskManager(undefined as never), /^createTaskManager\(\) options must be an object; received undefined$/);
     assert.ok(createTaskManager(options({ tracing: { spanKind: SpanKind.SERVER, progressEventInterval: null } })));
+    assert.ok(createTaskManager(options({ metrics: { enabled: false } })));
   });
 
   it('start(), defineTask(), list(), subscribe()', () => {
