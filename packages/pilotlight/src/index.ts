@@ -44,6 +44,8 @@ export type {
 export type { RetentionOptions } from './config/resolve.ts';
 export type { TracedJob, TracePhase, TracingOptions } from './telemetry/tracing-options.ts';
 export type { MetricsOptions } from './telemetry/metrics-options.ts';
+export { isWorkerAlive, readStoreFigures } from './telemetry/store-figures.ts';
+export type { QueueFigures, StoreFigures } from './telemetry/store-figures.ts';
 export {
   ErrorCodes,
   JobCancelledError,

@@ -25,6 +25,7 @@ import { LIMITS } from '../validation/limits.ts';
 import { describe, validateNonEmptyString } from '../validation/validate.ts';
 import { PARENTING_METADATA_KEY } from '../telemetry/names.ts';
 import { resolveTracingOptions, type TracingOptions } from '../telemetry/tracing-options.ts';
+import { resolveMetricsOptions, type MetricsOptions } from '../telemetry/metrics-options.ts';
 
 export interface ClientOptions<Transaction = never> {
   /** Where jobs are kept. Its kind decides what `options.transaction` takes (nothing for SQLite). */
@@ -37,6 +38,11 @@ export interface ClientOptions<Transaction = never> {
   readonly retention?: RetentionOptions;
   /** Tracing of job creation and of the state changes this client makes (on by default). */
   readonly tracing?: TracingOptions;
+  /**
+   * Metrics of the jobs this client creates (`messaging.client.sent.messages`); the instruments are
+   * made at its first creation. @default { enabled: true, meterProvider: the global one }
+   */
+  readonly metrics?: MetricsOptions;
 }
 
 export interface EnqueueOptions<Transaction = never> extends JobOptions {
@@ -94,8 +100,11 @@ export class Client<Transaction = never> {
     }
     this.store = options.store;
     const logger = options.logger ?? consoleLogger;
-    const tracing = resolveTracingOptions(options.tracing, 'createClient() options.tracing');
-    const pipeline = createPipeline(options.filters ?? [], DEFAULTS.retry, tracing, logger);
+    const telemetry = {
+      tracing: resolveTracingOptions(options.tracing, 'createClient() options.tracing'),
+      metrics: resolveMetricsOptions(options.metrics, 'createClient() options.metrics'),
+    };
+    const pipeline = createPipeline(options.filters ?? [], DEFAULTS.retry, telemetry, logger);
     this.#states = new StateMachine(this.store, pipeline, resolveRetention(options.retention));
     this.#creator = new JobCreator(pipeline, this.#states);
     this.recurring = new RecurringJobs(this.store, this.#creator);

@@ -53,6 +53,16 @@ export const DEFAULTS = {
     /** An occurrence fired later than this after its time counts as missed (`skip` drops it). */
     misfireGrace: 60_000,
   },
+  metrics: {
+    /**
+     * How long the store-wide gauges (`pilotlight.jobs`, `pilotlight.queue.lag`, `pilotlight.workers`)
+     * reuse one read of the store: every metric reader and every worker of a process collecting
+     * within this time shares it, so the store sees at most one read per second per process.
+     */
+    storeReadCacheMs: 1_000,
+    /** A worker whose last heartbeat is older than this counts as gone (`pilotlight.workers`, the dashboard). */
+    workerAliveMs: 60_000,
+  },
   sqlite: {
     synchronous: 'NORMAL' as const,
     busyTimeout: 5_000,

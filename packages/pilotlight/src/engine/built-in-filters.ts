@@ -1,4 +1,6 @@
 import type { ResolvedRetry } from '../config/resolve.ts';
+import { MetricsFilter } from '../telemetry/metrics-filter.ts';
+import type { ResolvedMetricsOptions } from '../telemetry/metrics-options.ts';
 import { TracingFilter } from '../telemetry/tracing-filter.ts';
 import type { ResolvedTracingOptions } from '../telemetry/tracing-options.ts';
 import { ContinuationsFilter } from '../states/continuations-filter.ts';
@@ -7,14 +9,21 @@ import type { Logger } from '../util/logger.ts';
 import type { JobFilter } from '../filters/filter.ts';
 import { FilterPipeline } from '../filters/filter-pipeline.ts';
 
-/** The pipeline of a client or worker: the built-in filters (tracing, retry, continuations), then the user's. */
+/** The telemetry of a client or worker: what its pipeline traces and measures. */
+export interface PipelineTelemetry {
+  readonly tracing: ResolvedTracingOptions;
+  readonly metrics: ResolvedMetricsOptions;
+}
+
+/** The pipeline of a client or worker: the built-in filters (tracing, metrics, retry, continuations), then the user's. */
 export function createPipeline(
   userFilters: readonly JobFilter[],
   retry: ResolvedRetry,
-  tracing: ResolvedTracingOptions,
+  { tracing, metrics }: PipelineTelemetry,
   logger: Logger,
 ): FilterPipeline {
   const builtIn: JobFilter[] = [new AutomaticRetryFilter(retry), new ContinuationsFilter()];
-  if (tracing.enabled) builtIn.unshift(new TracingFilter(tracing));
+  if (tracing.enabled) builtIn.push(new TracingFilter(tracing));
+  if (metrics.enabled) builtIn.push(new MetricsFilter(metrics.meterProvider));
   return new FilterPipeline([...builtIn, ...userFilters], logger);
 }

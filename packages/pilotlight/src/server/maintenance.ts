@@ -9,6 +9,7 @@ import { UNREADABLE_ROW } from '../storage/unreadable-rows.ts';
 import type { JobRecord, RecurringJobRecord } from '../types.ts';
 import type { Logger } from '../util/logger.ts';
 import type { RepeatedFailures } from '../util/repeated-failures.ts';
+import type { WorkerMetrics } from './worker-metrics.ts';
 
 export interface MaintenanceDeps {
   readonly store: Store;
@@ -19,6 +20,7 @@ export interface MaintenanceDeps {
   /** Where failing steps are logged: a step failing on every pass (a database outage) once in a while. */
   readonly failures: RepeatedFailures;
   readonly serverTimeout: number;
+  readonly metrics: WorkerMetrics;
 }
 
 /** Rows handled per step and pass; a backlog is worked off over the next passes. */
@@ -97,7 +99,11 @@ async function fireRecurringJobs(deps: MaintenanceDeps, now: Date): Promise<void
   }
 }
 
-async function fireRecurring({ store, creator, logger }: MaintenanceDeps, recurring: RecurringJobRecord, now: Date): Promise<void> {
+async function fireRecurring(
+  { store, creator, logger, metrics }: MaintenanceDeps,
+  recurring: RecurringJobRecord,
+  now: Date,
+): Promise<void> {
   const schedule = new CronSchedule(recurring.cron, recurring.timeZone);
   const decision = decideMisfire(schedule, recurring.misfire, recurring.nextRunAt, now);
   const fire = (jobs: Parameters<Store['createJobs']>[0]) =>
@@ -107,6 +113,8 @@ async function fireRecurring({ store, creator, logger }: MaintenanceDeps, recurr
     createdBy: 'schedule' as const,
   }));
   const fired = requests.length === 0 ? await fire([]) : await creator.create(requests, fire);
+  // Only the process that fired the occurrences records them: each is measured once across workers.
+  if (fired) for (const at of decision.fire) metrics.occurrenceFired(recurring, at, now);
   if (fired && decision.dropped > 0) {
     logger.warn(`Recurring job '${recurring.id}' missed ${decision.dropped} occurrence(s) (misfire policy '${recurring.misfire}')`);
   }

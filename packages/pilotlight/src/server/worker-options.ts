@@ -10,6 +10,7 @@ import { consoleLogger, type Logger } from '../util/logger.ts';
 import { describe, validateInteger, validateNonEmptyString, validateQueueName } from '../validation/validate.ts';
 import type { JobActivator } from './job-registry.ts';
 import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions } from '../telemetry/tracing-options.ts';
+import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from '../telemetry/metrics-options.ts';
 import { createServerName } from './server-name.ts';
 
 export interface WorkerOptions {
@@ -63,6 +64,12 @@ export interface WorkerOptions {
   readonly logger?: Logger;
   /** Tracing of attempts and of the state changes this worker makes (on by default). */
   readonly tracing?: TracingOptions;
+  /**
+   * Metrics of attempts, of the store round trips and slots of this worker, and of the whole
+   * store (jobs per queue and state, queue lag, workers alive), read once a second per process.
+   * @default { enabled: true, meterProvider: the global one }
+   */
+  readonly metrics?: MetricsOptions;
 }
 
 /** Worker options with every default applied and every value checked: internals never see `undefined`. */
@@ -88,6 +95,7 @@ export interface ResolvedWorkerOptions {
   readonly serverName: string;
   readonly logger: Logger;
   readonly tracing: ResolvedTracingOptions;
+  readonly metrics: ResolvedMetricsOptions;
 }
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
@@ -142,5 +150,6 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
         : validateNonEmptyString(options.serverName, 'createWorker() options.serverName'),
     logger: options.logger ?? consoleLogger,
     tracing: resolveTracingOptions(options.tracing, 'createWorker() options.tracing'),
+    metrics: resolveMetricsOptions(options.metrics, 'createWorker() options.metrics'),
   };
 }

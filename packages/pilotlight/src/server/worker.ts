@@ -19,6 +19,7 @@ import { Heartbeat } from './heartbeat.ts';
 import { drain, returnUnstarted, stopOnSignals, stopping } from './shutdown.ts';
 import { Zombies } from './zombies.ts';
 import { DEFAULTS } from '../config/defaults.ts';
+import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';
 
 /** What a worker is doing now (`worker.stats`). */
 export interface WorkerStats {
@@ -59,6 +60,7 @@ export class Worker {
   readonly #running = new Map<string, RunningAttempt>();
   readonly #slots: Slots;
   readonly #zombies: Zombies;
+  readonly #metrics: WorkerMetrics;
   #server: ServerRecord | undefined;
   #status: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   #stopping: Promise<void> | undefined;
@@ -86,7 +88,12 @@ export class Worker {
     this.#logger = resolved.logger;
     this.#failures = new RepeatedFailures(resolved.logger);
     this.#zombies = new Zombies(this.name, resolved.logger, DEFAULTS.worker.zombieGrace);
-    this.#pipeline = createPipeline(resolved.filters, resolved.retry, resolved.tracing, resolved.logger);
+    this.#pipeline = createPipeline(resolved.filters, resolved.retry, resolved, resolved.logger);
+    this.#metrics = createWorkerMetrics(resolved.metrics, {
+      store: this.#store,
+      concurrency: resolved.concurrency,
+      busy: () => this.#slots.used,
+    });
     this.#states = new StateMachine(this.#store, this.#pipeline, resolved.retention, this.name);
     const registry = new JobRegistry(resolved.jobs, resolved.activate);
     const commit = createBatcher((transitions: Transition[]) => this.#commitAndClaim(transitions), { oneAtATime: true });
@@ -114,6 +121,7 @@ export class Worker {
       logger: resolved.logger,
       failures: this.#failures,
       serverTimeout: resolved.serverTimeout,
+      metrics: this.#metrics,
     };
     this.#heartbeat = new Heartbeat({
       store: this.#store,
@@ -169,6 +177,7 @@ export class Worker {
     // A chore, so that a stop() called meanwhile waits for it; then nothing is armed.
     await this.#chore(this.#beat());
     if (this.#status !== 'running') return;
+    this.#metrics.start();
     this.#unsubscribe = this.#store.subscribe((event) => this.#onStoreEvent(event));
     this.#timers.push(
       setInterval(() => this.#chore(this.#beat()), this.#options.heartbeatInterval),
@@ -207,6 +216,7 @@ export class Worker {
       handBack: this.#attemptDeps,
     });
     this.#unsubscribe?.();
+    this.#metrics.stop();
     try {
       await this.#store.removeServer(this.name);
     } catch (error) {
@@ -237,7 +247,7 @@ export class Worker {
     this.#fetchAgain = false;
     let jobs: JobRecord[] = [];
     try {
-      jobs = await this.#store.claimJobs(this.#claimRequest(free));
+      jobs = await this.#metrics.measure('claim', () => this.#store.claimJobs(this.#claimRequest(free)));
       this.#failures.succeeded('claim', `Worker ${this.name} claims jobs again`);
     } catch (error) {
       this.#storeFailed('claim', `Worker ${this.name} could not claim jobs; retrying at the next poll`, error);
@@ -257,12 +267,14 @@ export class Worker {
   async #commitAndClaim(transitions: Transition[]): Promise<(JobRecord | undefined)[]> {
     const ending = transitions.filter((transition) => !this.#running.get(transition.id)?.handlerRunning).length;
     const free = this.#free + ending;
-    if (this.#claiming || this.#status !== 'running') return this.#store.transition(transitions);
+    if (this.#claiming || this.#status !== 'running') return this.#metrics.measure('commit', () => this.#store.transition(transitions));
     this.#claiming = true;
     this.#claimEpoch++;
     this.#fetchAgain = false;
     try {
-      const { transitioned, claimed } = await this.#store.transitionAndClaim(transitions, this.#claimRequest(free));
+      const { transitioned, claimed } = await this.#metrics.measure('commit', () =>
+        this.#store.transitionAndClaim(transitions, this.#claimRequest(free)),
+      );
       this.#runClaimed(claimed, free);
       return transitioned;
     } finally {

@@ -71,6 +71,8 @@ export const StoreOperations = {
   commit: 'commit',
 } as const;
 
+export type StoreOperation = (typeof StoreOperations)[keyof typeof StoreOperations];
+
 /** `pilotlight.job.outcome` of an ended attempt. */
 export const AttemptOutcomes = {
   succeeded: 'succeeded',
