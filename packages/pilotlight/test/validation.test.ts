@@ -118,6 +118,18 @@ describe('bad input is rejected with a clear error and nothing is written', () =
       [() => createWorker({ store: undefined as never, jobs: [] }), /createWorker\(\) options\.store must be a store; received undefined/],
       [() => createClient({ store: undefined as never }), /createClient\(\) options\.store must be a store; received undefined/],
       [
+        () => createWorker({ store, jobs: [], metrics: { enabled: 'yes' as never } }),
+        /^createWorker\(\) options\.metrics\.enabled must be a boolean; received "yes"$/,
+      ],
+      [
+        () => createWorker({ store, jobs: [], metrics: null as never }),
+        /^createWorker\(\) options\.metrics must be an object such as \{ enabled: false \}; received null$/,
+      ],
+      [
+        () => createClient({ store, metrics: { meterProvider: {} as never } }),
+        /^createClient\(\) options\.metrics\.meterProvider must be a MeterProvider \(with getMeter\(\)\); received an object$/,
+      ],
+      [
         () => createSqliteStore({ path: ':memory:', synchronous: 'OFF' as never }),
         /synchronous must be 'NORMAL' or 'FULL'; received "OFF"/,
       ],
