@@ -37,8 +37,6 @@ export const LIMITS = {
   maxBodyBytes: 64 * 1024,
   /** Characters of a job id, recurring id, queue, type or search text in a URL or form. */
   maxParamLength: 200,
-  /** A worker whose last heartbeat is older than this (ms) is not counted alive (a worker's default `serverTimeout`). */
-  workerAliveMs: 60_000,
   /** `Processing` jobs read to show what each worker is running. */
   maxRunningListed: 1_000,
   /** Characters of a result message carried to the next page. */

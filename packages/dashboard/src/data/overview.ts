@@ -1,4 +1,4 @@
-import { JobStates, type QueueStats, type StateName, type Store } from 'pilotlight';
+import { JobStates, readStoreFigures, type QueueStats, type StateName, type Store } from 'pilotlight';
 import { LIMITS } from '../config/defaults.ts';
 import { chartGeometry, type ChartGeometry } from '../html/chart.ts';
 import { formatAbsolute, formatAge } from '../html/format.ts';
@@ -36,21 +36,23 @@ export function totalOf(counts: Readonly<Record<StateName, number>>, states: rea
   return states.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
 }
 
-/** Reads the overview from the store: counters, queue statistics, outcomes per minute, workers. */
+/**
+ * Reads the overview from the store: counters, outcomes per minute, and the queues and workers
+ * alive as the metrics gauges read them (`readStoreFigures`), so both show the same figures.
+ */
 export async function readOverview(store: Store<unknown>, links: Links, now: Date): Promise<OverviewSnapshot> {
   const since = new Date(now.getTime() - (LIMITS.chartMinutes - 1) * 60_000);
-  const [counts, queues, outcomes, servers] = await Promise.all([
+  const [counts, figures, outcomes] = await Promise.all([
     store.countJobs(),
-    store.queueStats(),
+    readStoreFigures(store, now),
     store.countOutcomesPerMinute(since),
-    store.listServers(),
   ]);
   return {
     at: now.toISOString(),
     counts,
-    queues: queueRows(queues, links, now),
+    queues: queueRows(figures.queues, links, now),
     chart: chartGeometry(outcomes, now),
-    workersAlive: servers.filter((server) => isAlive(server.heartbeatAt, now)).length,
+    workersAlive: figures.workersAlive,
   };
 }
 
@@ -67,7 +69,5 @@ export function queueRows(queues: readonly QueueStats[], links: Links, now: Date
     }));
 }
 
-/** A worker counts alive while its last heartbeat is recent. */
-export function isAlive(heartbeatAt: Date, now: Date): boolean {
-  return now.getTime() - heartbeatAt.getTime() < LIMITS.workerAliveMs;
-}
+/** A worker counts alive while its last heartbeat is recent, as Pilotlight's `pilotlight.workers` gauge counts it. */
+export { isWorkerAlive as isAlive } from 'pilotlight';
