@@ -7,7 +7,7 @@ import { jobInstruments, type JobInstruments } from './instruments.ts';
 import { AttemptOutcomes, MetricAttributes as A, type AttemptOutcome } from './metric-names.ts';
 import { MESSAGING_SYSTEM, SpanOperations, type SpanOperation } from './names.ts';
 
-/** Queue and job type pairs whose attribute sets are kept; past this the cache starts over (queues and types are few by design). */
+/** Queues, and job types per queue, whose attribute sets are kept; past this a cache starts over (both are few by design). */
 const MAX_SERIES = 1_000;
 
 /**
@@ -26,7 +26,8 @@ export class MetricsFilter implements JobFilter {
   readonly order = -1_100;
   readonly #provider: MeterProvider | undefined;
   #instruments: JobInstruments | undefined;
-  readonly #series = new Map<string, JobSeries>();
+  /** By queue, then job type: no key to build per job. */
+  readonly #series = new Map<string, Map<string, JobSeries>>();
 
   constructor(provider: MeterProvider | undefined) {
     this.#provider = provider;
@@ -71,11 +72,15 @@ export class MetricsFilter implements JobFilter {
   }
 
   #seriesOf(queue: string, type: string): JobSeries {
-    const key = `${queue}\u0000${type}`;
-    let series = this.#series.get(key);
-    if (series === undefined) {
+    let byType = this.#series.get(queue);
+    if (byType === undefined) {
       if (this.#series.size >= MAX_SERIES) this.#series.clear();
-      this.#series.set(key, (series = new JobSeries(queue, type)));
+      this.#series.set(queue, (byType = new Map()));
+    }
+    let series = byType.get(type);
+    if (series === undefined) {
+      if (byType.size >= MAX_SERIES) byType.clear();
+      byType.set(type, (series = new JobSeries(queue, type)));
     }
     return series;
   }
