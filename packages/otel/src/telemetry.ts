@@ -6,8 +6,11 @@
  *   the console trace tree (by default only when no OTLP endpoint is configured).
  * - Metrics and logs: the SDK's environment configuration when an endpoint (or OTEL_METRICS_EXPORTER /
  *   OTEL_LOGS_EXPORTER) is configured; nothing otherwise (no export to a default localhost port).
- * - Sampler, resource (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, detectors), propagators
- *   (W3C trace context + baggage by default), span limits, OTEL_LOG_LEVEL: the SDK reads them.
+ * - Sampler: the job sampler (parent-based) when `sampling` or PILOTLIGHT_TRACES_SAMPLER is set,
+ *   the SDK's OTEL_TRACES_SAMPLER otherwise; `tailSampling` or PILOTLIGHT_TAIL_SAMPLING puts the
+ *   job tail sampler in front of the OTLP batch processor.
+ * - Resource (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, detectors), propagators (W3C trace
+ *   context + baggage by default), span limits, OTEL_LOG_LEVEL: the SDK reads them.
  * - OTEL_SDK_DISABLED=true: nothing is created or registered.
  */
 import { diag, DiagConsoleLogger, DiagLogLevel, metrics } from '@opentelemetry/api';
@@ -15,10 +18,14 @@ import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/expor
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ConsoleTraceTreeExporter, type ConsoleTreeOptions } from './console-tree.ts';
 import { createInstrumentations, HOOKED_MODULES } from './instrumentations.ts';
 import { registerEsmHook } from './esm-hook.ts';
+import { tailSamplingFromEnv, TRACES_SAMPLER_ENV, tracesSamplerFromEnv } from './sampling/env.ts';
+import { JobSampler, resolveJobSamplerOptions, type JobSamplerOptions } from './sampling/job-sampler.ts';
+import { resolveTailSamplingOptions, type TailSamplingOptions } from './sampling/tail-sampling-options.ts';
+import { JobTailSamplingProcessor } from './sampling/tail-sampling-processor.ts';
 
 export interface TelemetryOptions {
   /** @default process.env.OTEL_SERVICE_NAME ?? 'unknown_service:node' */
@@ -28,6 +35,18 @@ export interface TelemetryOptions {
    * configured (OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT unset), false otherwise
    */
   console?: boolean | ConsoleTreeOptions;
+  /**
+   * Head sampling of job spans (see `createJobSampler`), as the root of a parent-based sampler that
+   * replaces the SDK's (OTEL_TRACES_SAMPLER is then ignored). Wins over PILOTLIGHT_TRACES_SAMPLER.
+   * @default PILOTLIGHT_TRACES_SAMPLER if set, else the SDK's sampler (OTEL_TRACES_SAMPLER; parent-based always-on)
+   */
+  sampling?: JobSamplerOptions;
+  /**
+   * Tail sampling of job attempts (see `JobTailSamplingProcessor`) in front of the OTLP exporter;
+   * `false`: none, whatever PILOTLIGHT_TAIL_SAMPLING says. Wins over PILOTLIGHT_TAIL_SAMPLING.
+   * @default PILOTLIGHT_TAIL_SAMPLING if set, else none
+   */
+  tailSampling?: TailSamplingOptions | false;
 }
 
 export interface Telemetry {
@@ -63,8 +82,10 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
   registerEsmHook(HOOKED_MODULES);
 
   const spanProcessors = createSpanProcessors(options);
+  const sampler = createSampler(options);
   const sdk = new NodeSDK({
     spanProcessors,
+    ...(sampler && { sampler }),
     instrumentations: createInstrumentations(),
     ...(options.serviceName !== undefined || !serviceNameFromEnv() ? { serviceName: options.serviceName ?? 'unknown_service:node' } : {}),
     // [] = no MeterProvider / LoggerProvider; undefined = the SDK's OTEL_* configuration.
@@ -97,7 +118,7 @@ function createSpanProcessors(options: TelemetryOptions): SpanProcessor[] {
   const names = list('OTEL_TRACES_EXPORTER') ?? (tracesOtlp ? ['otlp'] : []);
   if (!names.includes('none')) {
     for (const name of new Set(names)) {
-      if (name === 'otlp') processors.push(batch(createOtlpTraceExporter()));
+      if (name === 'otlp') processors.push(tailSampled(batch(createOtlpTraceExporter()), options));
       else if (name === 'console') processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
       else diag.warn(`@pilotlight/otel: OTEL_TRACES_EXPORTER value "${name}" is not supported (otlp, console, none); ignored`);
     }
@@ -108,6 +129,23 @@ function createSpanProcessors(options: TelemetryOptions): SpanProcessor[] {
     processors.push(new SimpleSpanProcessor({ exporter }));
   }
   return processors;
+}
+
+/** The job sampler from `options.sampling`, else PILOTLIGHT_TRACES_SAMPLER; undefined: the SDK's own. */
+function createSampler(options: TelemetryOptions): Sampler | undefined {
+  const sampling = options.sampling ?? tracesSamplerFromEnv();
+  if (sampling === undefined) return undefined;
+  if (env('OTEL_TRACES_SAMPLER') !== undefined) {
+    const source = options.sampling === undefined ? TRACES_SAMPLER_ENV : 'options.sampling';
+    diag.warn(`@pilotlight/otel: OTEL_TRACES_SAMPLER is ignored: ${source} configures the sampler`);
+  }
+  return new JobSampler(resolveJobSamplerOptions(sampling, 'startTelemetry() options.sampling')).parentBased();
+}
+
+/** `processor`, behind the job tail sampler when `options.tailSampling` (else PILOTLIGHT_TAIL_SAMPLING) asks for it. */
+function tailSampled(processor: SpanProcessor, options: TelemetryOptions): SpanProcessor {
+  const tailSampling = options.tailSampling === false ? undefined : (options.tailSampling ?? tailSamplingFromEnv());
+  return tailSampling === undefined ? processor : new JobTailSamplingProcessor(processor, tailSampling);
 }
 
 function createOtlpTraceExporter(): OTLPProtoTraceExporter | OTLPJsonTraceExporter | OTLPGrpcTraceExporter {
@@ -155,6 +193,14 @@ function validateOptions(options: TelemetryOptions): void {
   if (consoleOption !== undefined && typeof consoleOption !== 'boolean' && (consoleOption === null || typeof consoleOption !== 'object')) {
     throw new TypeError(`startTelemetry() options.console must be a boolean or { write }; received ${String(consoleOption)}`);
   }
+  resolveJobSamplerOptions(options.sampling, 'startTelemetry() options.sampling');
+  const { tailSampling } = options;
+  if (tailSampling !== undefined && tailSampling !== false && (tailSampling === null || typeof tailSampling !== 'object')) {
+    throw new TypeError(
+      `startTelemetry() options.tailSampling must be { ratio, slowerThanMs, maxBufferedSpans } or false; received ${String(tailSampling)}`,
+    );
+  }
+  if (tailSampling !== false) resolveTailSamplingOptions(tailSampling, 'startTelemetry() options.tailSampling');
 }
 
 /** OTEL_SDK_DISABLED=true (case-insensitive), as the specification says. */
