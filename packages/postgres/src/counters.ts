@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { StateName } from 'pilotlight';
 import type { CountJobsFilter, JobCountDeltas, MinuteOutcomes, QueueStats } from 'pilotlight/store-kit';
 import { emptyCounts, isStateName, minuteOf, OUTCOME_RETENTION_MS } from 'pilotlight/store-kit';
+import { prepared } from './sql-params.ts';
 
 /**
  * The PostgreSQL store's counters (migration 3): jobs per queue, type and state; outcomes per minute.
@@ -92,33 +93,47 @@ export class CounterReads {
   readonly #pool: pg.Pool;
   readonly #s: string;
   readonly #schema: string;
+  readonly #queueStatsSql: string;
 
   constructor(pool: pg.Pool, s: string, schema: string) {
     this.#pool = pool;
     this.#s = s;
     this.#schema = schema;
+    this.#queueStatsSql = queueStatsSql(s, countsSql(s, ''));
   }
 
   /** Jobs per state, of all queues or one, of all types or one. */
   async countJobs(filter: CountJobsFilter): Promise<Record<StateName, number>> {
+    const params: string[] = [];
+    const where: string[] = [];
+    if (filter.queue !== undefined) where.push(`queue = $${params.push(filter.queue)}`);
+    if (filter.type !== undefined) where.push(`type = $${params.push(filter.type)}`);
+    const { rows } = await this.#pool.query<CountRow>(countsSql(this.#s, where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`), params);
     const counts = emptyCounts();
     // A state this version does not know (a row written around the schema's checks) is no key of its own.
-    for (const row of await this.#counts(filter)) if (isStateName(row.state)) counts[row.state] += row.n;
+    for (const row of rows) if (isStateName(row.state)) counts[row.state] += Number(row.n);
+    await this.#foldIfMany(rows);
     return counts;
   }
 
-  /** Per queue holding jobs, by name: its counts, and when its oldest Enqueued job became due. */
+  /**
+   * Per queue holding jobs, by name: its counts, and when its oldest Enqueued job became due. One
+   * prepared statement, so one round trip and no planning: the metrics gauges read it every
+   * collection.
+   */
   async queueStats(): Promise<QueueStats[]> {
-    const byQueue = new Map<string, Record<StateName, number>>();
-    for (const row of await this.#counts({})) {
-      if (row.n === 0 || !isStateName(row.state)) continue;
-      let counts = byQueue.get(row.queue);
-      if (!counts) byQueue.set(row.queue, (counts = emptyCounts()));
-      counts[row.state] = row.n;
+    const { rows } = await this.#pool.query<CountRow & { oldest: Date | null }>(prepared(this.#queueStatsSql, []));
+    const byQueue = new Map<string, { counts: Record<StateName, number>; oldest: Date | undefined }>();
+    for (const row of rows) {
+      const n = Number(row.n);
+      if (n === 0 || !isStateName(row.state)) continue;
+      let queue = byQueue.get(row.queue);
+      if (!queue) byQueue.set(row.queue, (queue = { counts: emptyCounts(), oldest: undefined }));
+      queue.counts[row.state] = n;
+      if (row.oldest !== null) queue.oldest = row.oldest;
     }
-    const waiting = [...byQueue].filter(([, counts]) => counts.Enqueued > 0).map(([queue]) => queue);
-    const oldest = await this.#oldestEnqueued(waiting);
-    return [...byQueue].map(([queue, counts]) => ({ queue, counts, oldestEnqueuedAt: oldest.get(queue) }));
+    await this.#foldIfMany(rows);
+    return [...byQueue].map(([queue, { counts, oldest }]) => ({ queue, counts, oldestEnqueuedAt: oldest }));
   }
 
   async countOutcomesPerMinute(since: Date): Promise<MinuteOutcomes[]> {
@@ -134,56 +149,57 @@ export class CounterReads {
     return rows.map((row) => ({ minute: new Date(row.minute), succeeded: Number(row.succeeded), failed: Number(row.failed) }));
   }
 
-  /**
-   * Jobs per queue and state (of one queue, of one type, when asked): the folded counts plus the
-   * pending deltas, in one snapshot. A read that summed many deltas folds them.
-   */
-  async #counts(filter: CountJobsFilter): Promise<{ queue: string; state: string; n: number }[]> {
-    const params: string[] = [];
-    const where: string[] = [];
-    if (filter.queue !== undefined) where.push(`queue = $${params.push(filter.queue)}`);
-    if (filter.type !== undefined) where.push(`type = $${params.push(filter.type)}`);
-    const matching = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
-    const { rows } = await this.#pool.query<{ queue: string; state: string; n: string; pending: string }>(
-      `SELECT queue, state, sum(n) AS n, count(*) FILTER (WHERE pending) AS pending FROM (
-         SELECT queue, state, n, false AS pending FROM ${this.#s}.job_counts ${matching}
-         UNION ALL
-         SELECT queue, state, delta, true FROM ${this.#s}.job_count_deltas ${matching}
-       ) AS c GROUP BY queue, state ORDER BY queue`,
-      params,
-    );
+  /** A read that summed many pending deltas folds them. */
+  async #foldIfMany(rows: readonly CountRow[]): Promise<void> {
     let pending = 0;
-    const counts = rows.map((row) => {
-      pending += Number(row.pending);
-      return { queue: row.queue, state: row.state, n: Number(row.n) };
-    });
+    for (const row of rows) pending += Number(row.pending);
     if (pending > FOLD_ON_READ) await foldCounters(this.#pool, this.#s, this.#schema, new Date());
-    return counts;
   }
+}
 
-  /**
-   * The earliest due time of each queue's Enqueued jobs, from jobs_fetch (queue, priority DESC,
-   * run_at, id) without reading all of them: the first entry of each priority holds that priority's
-   * earliest due time, and the priorities are found one index descent each (a skip scan, through a
-   * recursive CTE).
-   */
-  async #oldestEnqueued(queues: readonly string[]): Promise<Map<string, Date>> {
-    if (queues.length === 0) return new Map();
-    const s = this.#s;
-    const { rows } = await this.#pool.query<{ queue: string; oldest: Date | null }>(
-      `SELECT q.queue, o.oldest FROM unnest($1::text[]) AS q(queue), LATERAL (
+/** A row of `countsSql()`: bigint sums, which pg returns as strings. */
+interface CountRow {
+  readonly queue: string;
+  readonly state: string;
+  readonly n: string;
+  readonly pending: string;
+}
+
+/**
+ * Jobs per queue and state (`matching`: a WHERE on queue and type, or nothing): the folded counts
+ * plus the pending deltas, in one snapshot, with how many pending deltas were summed.
+ */
+function countsSql(s: string, matching: string): string {
+  return `SELECT queue, state, sum(n) AS n, count(*) FILTER (WHERE pending) AS pending FROM (
+         SELECT queue, state, n, false AS pending FROM ${s}.job_counts ${matching}
+         UNION ALL
+         SELECT queue, state, delta, true FROM ${s}.job_count_deltas ${matching}
+       ) AS c GROUP BY queue, state`;
+}
+
+/**
+ * The counts of `counts` (a `countsSql()`), and on each queue's Enqueued row the earliest due time
+ * of its Enqueued jobs, from jobs_fetch (queue, priority DESC, run_at, id) without reading all of
+ * them: the first entry of each priority holds that priority's earliest due time, and the priorities
+ * are found one index descent each (a skip scan, through a recursive CTE). Only queues whose count
+ * says some job waits are looked up.
+ */
+function queueStatsSql(s: string, counts: string): string {
+  return `WITH counts AS (${counts}),
+     oldest AS (
+       SELECT w.queue, o.oldest FROM (SELECT queue FROM counts WHERE state = 'Enqueued' AND n > 0) AS w, LATERAL (
          WITH RECURSIVE priorities (priority) AS (
-           SELECT max(priority) FROM ${s}.jobs WHERE state = 'Enqueued' AND queue = q.queue
+           SELECT max(priority) FROM ${s}.jobs WHERE state = 'Enqueued' AND queue = w.queue
            UNION ALL
-           SELECT (SELECT max(priority) FROM ${s}.jobs WHERE state = 'Enqueued' AND queue = q.queue AND priority < p.priority)
+           SELECT (SELECT max(priority) FROM ${s}.jobs WHERE state = 'Enqueued' AND queue = w.queue AND priority < p.priority)
            FROM priorities AS p WHERE p.priority IS NOT NULL
          )
-         SELECT min((SELECT run_at FROM ${s}.jobs WHERE state = 'Enqueued' AND queue = q.queue AND priority = p.priority
+         SELECT min((SELECT run_at FROM ${s}.jobs WHERE state = 'Enqueued' AND queue = w.queue AND priority = p.priority
                      ORDER BY run_at LIMIT 1)) AS oldest
          FROM priorities AS p WHERE p.priority IS NOT NULL
-       ) AS o`,
-      [queues],
-    );
-    return new Map(rows.flatMap((row) => (row.oldest === null ? [] : [[row.queue, row.oldest] as const])));
-  }
+       ) AS o
+     )
+     SELECT c.queue, c.state, c.n, c.pending, o.oldest
+     FROM counts AS c LEFT JOIN oldest AS o ON c.state = 'Enqueued' AND o.queue = c.queue
+     ORDER BY c.queue`;
 }
