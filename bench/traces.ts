@@ -7,8 +7,8 @@
  *    exporter's serializer into distinct bodies of 512 spans BEFORE the clock starts, POSTed by 4
  *    concurrent exporters over keep-alive HTTP, 429s retried after their Retry-After. The clock stops
  *    when the receiver's trace store counts every span. Target: >= 20,000 spans/s.
- * 2. Job processing beside it: the tracing bench's `disabled` worker child (no-op jobs, one worker at
- *    concurrency 10, a fresh SQLite job database each run, tracing off) works off a backlog, alone
+ * 2. Job processing beside it: the tracing bench's `off` worker child (no-op jobs, one worker at
+ *    concurrency 10, a fresh SQLite job database each run, tracing and metrics off) works off a backlog, alone
  *    (A: the receiver up but idle) and while the generator streams 20,000 spans/s into the receiver
  *    (B), and, as a control, beside a tight loop burning as much CPU as the receiver used in B (C:
  *    what the CPU time alone costs the worker, without the receiver's memory and cache traffic),

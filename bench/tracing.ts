@@ -1,16 +1,21 @@
 /**
- * What Pilotlight's built-in tracing (the tracing filter, on by default) costs, on the embedded
- * SQLite store. Three configurations, each in a child process of its own for the whole bench
- * (`fixtures/tracing-worker.ts`):
- *   disabled   createWorker/createClient({ tracing: { enabled: false } })
- *   no-sdk     tracing on (the default), nothing registered: the no-op OpenTelemetry API
- *   sdk        tracing on, with the real SDK registered globally: TracerProvider + BatchSpanProcessor
- *              around an exporter that drops every span, AsyncLocalStorageContextManager, W3C
- *              trace-context and baggage propagators (`lib/otel-sdk.ts`)
+ * What Pilotlight's built-in telemetry (the tracing filter and the metrics, both on by default)
+ * costs, on the embedded SQLite store. Four configurations, each in a child process of its own for
+ * the whole bench (`fixtures/tracing-worker.ts`, configurations in `lib/tracing-child.ts`):
+ *   off                  createWorker/createClient({ tracing: { enabled: false }, metrics: { enabled: false } })
+ *   no-sdk               tracing and metrics on (the defaults), nothing registered: the no-op OpenTelemetry API
+ *   sdk-traces           tracing on with the real SDK registered globally: TracerProvider + BatchSpanProcessor
+ *                        around an exporter that drops every span, AsyncLocalStorageContextManager, W3C
+ *                        trace-context and baggage propagators; metrics off (`lib/otel-sdk.ts`)
+ *   sdk-traces+metrics   the same, with metrics on and a MeterProvider registered too: a
+ *                        PeriodicExportingMetricReader collecting every second (cumulative) into an
+ *                        exporter that drops every export; the worker's store gauges read the store each time
  * The children run one at a time, interleaved round by round (the order rotates each round), so a
  * slow spell of a noisy machine hits every configuration alike; comparisons are paired per round.
+ * Targets on processing: sdk-traces at >= 85 % of off's jobs/s and <= 15 µs of CPU added per job;
+ * sdk-traces+metrics at >= 85 % of off's jobs/s.
  *
- *   node bench/tracing.ts                 full run, 11 rounds (about 1.5 minutes on 2 cores)
+ *   node bench/tracing.ts                 full run, 11 rounds (about 2 minutes on 2 cores)
  *   node bench/tracing.ts --quick         small counts, 2 rounds: a smoke test (seconds)
  *   node bench/tracing.ts --rounds 11     more rounds (medians reported)
  *   node bench/tracing.ts --profile DIR   also write a V8 CPU profile per child (DIR/<config>.cpuprofile);
@@ -20,7 +25,8 @@
  *                                         enqueue the processing backlog with tracing off in every
  *                                         configuration: attempts then find no stored trace context
  *
- * Exits 1 if a target is missed (see TARGETS), 2 on bad arguments.
+ * Every comparison is paired against the same round's `off` run. Exits 1 if a target is missed
+ * (see TARGETS), 2 on bad arguments.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -28,18 +34,30 @@ import { parseArgs } from 'node:util';
 import { printProfileDiff, summarizeProfile } from './lib/cpuprofile.ts';
 import { formatDuration, formatInt, formatRate } from './lib/format.ts';
 import { printMachine } from './lib/machine.ts';
-import { otelVersions } from './lib/otel-sdk.ts';
+import { METRIC_EXPORT_INTERVAL_MS, otelVersions } from './lib/otel-sdk.ts';
 import { sqliteTarget } from './lib/sqlite-target.ts';
 import { median } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
-import { CONFIG_NAMES, CONFIGS, TracingChild, type ConfigName, type ScenarioName, type TracingRunResult } from './lib/tracing-child.ts';
+import {
+  BASELINE,
+  CONFIG_NAMES,
+  CONFIGS,
+  TracingChild,
+  type ConfigName,
+  type ScenarioName,
+  type TracingRunResult,
+} from './lib/tracing-child.ts';
 
 const TARGETS = {
-  /** Processing jobs/s with the SDK, as a share of jobs/s with tracing disabled. */
+  /** Processing jobs/s with tracing on and the SDK (`sdk-traces`), as a share of jobs/s with everything off. */
   processingRatio: 0.85,
-  /** CPU µs per processed job that tracing with the SDK adds. */
+  /** CPU µs per processed job that tracing with the SDK (`sdk-traces`) adds. */
   processingAddedCpuUs: 15,
+  /** Processing jobs/s with tracing and metrics on and the SDK (`sdk-traces+metrics`), as a share of jobs/s with everything off. */
+  processingWithMetricsRatio: 0.85,
 };
+/** The configurations with the SDK registered: their exports are checked, their profiles compared. */
+const SDK_CONFIGS = CONFIG_NAMES.filter((name) => CONFIGS[name].tracingSdk || CONFIGS[name].metricsSdk);
 const CONCURRENCY = 10;
 
 const { values } = parseArgs({
@@ -99,7 +117,7 @@ try {
         const result = await child.run(scenario, jobs, { concurrency: CONCURRENCY, untracedBacklog });
         results[child.name][scenario].push(result);
         progress(
-          `round ${round + 1}/${rounds} ${scenario} ${child.name}: ${formatRate(result.perSecond)}, ${cpuUs(result).toFixed(1)} CPU µs/job, ${result.spans} spans`,
+          `round ${round + 1}/${rounds} ${scenario} ${child.name}: ${formatRate(result.perSecond)}, ${cpuUs(result).toFixed(1)} CPU µs/job, ${result.spans} spans, ${result.counted} jobs counted by the metrics`,
         );
       }
     }
@@ -110,7 +128,7 @@ try {
 }
 await Promise.all(children.map((child) => child.stop()));
 
-console.log(`\nPilotlight tracing overhead: ${sqliteTarget.name} store${quick ? ' (--quick)' : ''}\n`);
+console.log(`\nPilotlight tracing and metrics overhead: ${sqliteTarget.name} store${quick ? ' (--quick)' : ''}\n`);
 printMachine(facts);
 console.log(`  Rounds        ${rounds}; each runs every configuration once, in rotating order, each on a fresh database; medians shown\n`);
 
@@ -130,16 +148,20 @@ if (scenarios.includes('enqueue'))
 
 const rows: string[][] = [];
 if (scenarios.includes('process')) {
-  const ratio = paired('process', 'sdk', (sdk, off) => sdk.perSecond / off.perSecond);
-  const cpuRatio = paired('process', 'sdk', (sdk, off) => cpuUs(off) / cpuUs(sdk));
-  const added = paired('process', 'sdk', (sdk, off) => cpuUs(sdk) - cpuUs(off));
-  const noSdkRate = paired('process', 'no-sdk', (api, off) => api.perSecond / off.perSecond - 1);
-  const noSdkCpu = paired('process', 'no-sdk', (api, off) => cpuUs(api) - cpuUs(off));
-  const offSpread = spread(results.disabled.process.map((result) => result.perSecond));
-  const offCpuSpread = spread(results.disabled.process.map(cpuUs));
+  const ratio = paired('process', 'sdk-traces', (mine, off) => mine.perSecond / off.perSecond);
+  const cpuRatio = paired('process', 'sdk-traces', (mine, off) => cpuUs(off) / cpuUs(mine));
+  const added = paired('process', 'sdk-traces', (mine, off) => cpuUs(mine) - cpuUs(off));
+  const withMetrics = paired('process', 'sdk-traces+metrics', (mine, off) => mine.perSecond / off.perSecond);
+  const withMetricsCpuRatio = paired('process', 'sdk-traces+metrics', (mine, off) => cpuUs(off) / cpuUs(mine));
+  const withMetricsAdded = paired('process', 'sdk-traces+metrics', (mine, off) => cpuUs(mine) - cpuUs(off));
+  const metricsAdded = pairedBetween('process', 'sdk-traces+metrics', 'sdk-traces', (mine, traces) => cpuUs(mine) - cpuUs(traces));
+  const noSdkRate = paired('process', 'no-sdk', (mine, off) => mine.perSecond / off.perSecond - 1);
+  const noSdkCpu = paired('process', 'no-sdk', (mine, off) => cpuUs(mine) - cpuUs(off));
+  const offSpread = spread(results[BASELINE].process.map((result) => result.perSecond));
+  const offCpuSpread = spread(results[BASELINE].process.map(cpuUs));
   rows.push(
     [
-      'Processing jobs/s, SDK / disabled',
+      'Processing jobs/s, SDK traces / off',
       pct(ratio.median),
       range(ratio, pct),
       `>= ${pct(TARGETS.processingRatio)}`,
@@ -147,49 +169,80 @@ if (scenarios.includes('process')) {
     ],
     ['  same, from CPU time (jobs per CPU-s)', pct(cpuRatio.median), range(cpuRatio, pct), '(cross-check, steadier)', ''],
     [
-      'Processing CPU added, SDK',
+      'Processing CPU added, SDK traces',
       us(added.median),
       range(added, us),
       `<= ${TARGETS.processingAddedCpuUs} µs/job`,
       verdict(added.median <= TARGETS.processingAddedCpuUs),
     ],
     [
-      'Processing jobs/s, no SDK vs disabled',
-      signedPct(noSdkRate.median),
-      range(noSdkRate, signedPct),
-      `disabled's own spread ${pct(offSpread)}`,
-      noise(noSdkRate),
+      'Processing jobs/s, SDK traces + metrics / off',
+      pct(withMetrics.median),
+      range(withMetrics, pct),
+      `>= ${pct(TARGETS.processingWithMetricsRatio)}`,
+      verdict(withMetrics.median >= TARGETS.processingWithMetricsRatio),
     ],
     [
-      'Processing CPU added, no SDK',
-      us(noSdkCpu.median),
-      range(noSdkCpu, us),
-      `disabled's own spread ${pct(offCpuSpread)}`,
-      noise(noSdkCpu),
+      '  same, from CPU time (jobs per CPU-s)',
+      pct(withMetricsCpuRatio.median),
+      range(withMetricsCpuRatio, pct),
+      '(cross-check, steadier)',
+      '',
     ],
+    ['Processing CPU added, SDK traces + metrics', us(withMetricsAdded.median), range(withMetricsAdded, us), '', ''],
+    ['  of which metrics (vs SDK traces)', us(metricsAdded.median), range(metricsAdded, us), '', noise(metricsAdded)],
+    [
+      'Processing jobs/s, no SDK vs off',
+      signedPct(noSdkRate.median),
+      range(noSdkRate, signedPct),
+      `off's own spread ${pct(offSpread)}`,
+      noise(noSdkRate),
+    ],
+    ['Processing CPU added, no SDK', us(noSdkCpu.median), range(noSdkCpu, us), `off's own spread ${pct(offCpuSpread)}`, noise(noSdkCpu)],
   );
 }
 if (scenarios.includes('enqueue')) {
-  const ratio = paired('enqueue', 'sdk', (sdk, off) => sdk.perSecond / off.perSecond);
-  const added = paired('enqueue', 'sdk', (sdk, off) => cpuUs(sdk) - cpuUs(off));
-  const noSdkCpu = paired('enqueue', 'no-sdk', (api, off) => cpuUs(api) - cpuUs(off));
-  const offCpuSpread = spread(results.disabled.enqueue.map(cpuUs));
+  const ratio = paired('enqueue', 'sdk-traces', (mine, off) => mine.perSecond / off.perSecond);
+  const added = paired('enqueue', 'sdk-traces', (mine, off) => cpuUs(mine) - cpuUs(off));
+  const withMetrics = paired('enqueue', 'sdk-traces+metrics', (mine, off) => mine.perSecond / off.perSecond);
+  const withMetricsAdded = paired('enqueue', 'sdk-traces+metrics', (mine, off) => cpuUs(mine) - cpuUs(off));
+  const noSdkCpu = paired('enqueue', 'no-sdk', (mine, off) => cpuUs(mine) - cpuUs(off));
+  const offCpuSpread = spread(results[BASELINE].enqueue.map(cpuUs));
   rows.push(
-    ['Enqueue jobs/s, SDK / disabled', pct(ratio.median), range(ratio, pct), '', ''],
-    ['Enqueue CPU added, SDK', us(added.median), range(added, us), '', ''],
-    ['Enqueue CPU added, no SDK', us(noSdkCpu.median), range(noSdkCpu, us), `disabled's own spread ${pct(offCpuSpread)}`, noise(noSdkCpu)],
+    ['Enqueue jobs/s, SDK traces / off', pct(ratio.median), range(ratio, pct), '', ''],
+    ['Enqueue CPU added, SDK traces', us(added.median), range(added, us), '', ''],
+    ['Enqueue jobs/s, SDK traces + metrics / off', pct(withMetrics.median), range(withMetrics, pct), '', ''],
+    ['Enqueue CPU added, SDK traces + metrics', us(withMetricsAdded.median), range(withMetricsAdded, us), '', ''],
+    ['Enqueue CPU added, no SDK', us(noSdkCpu.median), range(noSdkCpu, us), `off's own spread ${pct(offCpuSpread)}`, noise(noSdkCpu)],
   );
 }
 printTable(
-  ['Tracing vs disabled (paired per round)', { title: 'Median', align: 'right' }, 'Rounds: min .. max', 'Target / noise', 'Met'],
+  ['Telemetry vs off (paired per round)', { title: 'Median', align: 'right' }, 'Rounds: min .. max', 'Target / noise', 'Met'],
   rows,
 );
 console.log();
 
-const spansPerJob = (scenario: ScenarioName) => median(results.sdk[scenario].map((result) => result.spans / result.jobs)).toFixed(2);
-// Every SDK run must have exported one span per job (a CONSUMER span per attempt, a PRODUCER span per enqueue):
-// fewer would mean the SDK was not tracing (or dropped spans), and the comparison would flatter tracing.
-const untraced = scenarios.filter((scenario) => results.sdk[scenario].some((result) => result.spans !== result.jobs));
+const tracingSdkConfigs = CONFIG_NAMES.filter((name) => CONFIGS[name].tracingSdk);
+const metricsSdkConfigs = CONFIG_NAMES.filter((name) => CONFIGS[name].metricsSdk);
+const perJob = (name: ConfigName, scenario: ScenarioName, count: (result: TracingRunResult) => number) =>
+  median(results[name][scenario].map((result) => count(result) / result.jobs)).toFixed(2);
+// Every SDK run must have exported one span per job (a CONSUMER span per attempt, a PRODUCER span per enqueue)
+// and, with metrics, counted each job once (attempts started, jobs created): fewer would mean the SDK was not
+// recording (or dropped data), and the comparison would flatter the telemetry.
+const suspect = [
+  ...tracingSdkConfigs.flatMap((name) =>
+    scenarios
+      .filter((scenario) => results[name][scenario].some((result) => result.spans !== result.jobs))
+      .map((scenario) => `${name} ${scenario} (spans)`),
+  ),
+  ...metricsSdkConfigs.flatMap((name) =>
+    scenarios
+      .filter((scenario) => results[name][scenario].some((result) => result.counted !== result.jobs))
+      .map((scenario) => `${name} ${scenario} (metrics)`),
+  ),
+];
+const exportsPerSecond = (name: ConfigName, scenario: ScenarioName) =>
+  median(results[name][scenario].map((result) => result.metricExports / (result.ms / 1000))).toFixed(2);
 const notes = [
   ...(scenarios.includes('process')
     ? [
@@ -197,20 +250,21 @@ const notes = [
           untracedBacklog
             ? 'with tracing OFF in every configuration (--untraced-backlog): attempts find no stored trace context, their spans start new traces'
             : "by a client with the configuration's own tracing: with the SDK each job stores its creation span's W3C context, so each attempt span is a child of, and links to, it"
-        }. The creation spans are exported before the clock starts.`,
+        }. The creation spans and metrics are exported before the clock starts.`,
       ]
     : []),
   ...(scenarios.includes('enqueue')
     ? [
-        `Enqueue: ${formatInt(counts.enqueue)} sequential client.enqueue() calls on a fresh database; with tracing, each makes a PRODUCER span and injects its context into the job's metadata.`,
+        `Enqueue: ${formatInt(counts.enqueue)} sequential client.enqueue() calls on a fresh database; with tracing, each makes a PRODUCER span and injects its context into the job's metadata; with metrics, each adds to messaging.client.sent.messages.`,
       ]
     : []),
+  `Metrics: every Pilotlight instrument on the worker and client (counters, duration histograms, the worker's slot gauges and its store gauges, whose callback reads queueStats() and listServers() once a collection); the SDK collects them every ${METRIC_EXPORT_INTERVAL_MS / 1000} s (60 times as often as OTEL_METRIC_EXPORT_INTERVAL's default), periodic exports per second of timed run: ${scenarios.map((scenario) => `${scenario} ${exportsPerSecond('sdk-traces+metrics', scenario)}`).join(', ')}.`,
   `CPU: process.cpuUsage() (user + system) of the configuration's child process over the timed part, every thread of it (main, GC, SQLite checkpoint), per job.`,
-  `Paired: each round's traced run against the same round's disabled run, then the median over rounds; spread = (max - min) / median over rounds.`,
+  `Paired: each round's run against the same round's off run, then the median over rounds; spread = (max - min) / median over rounds.`,
   `Noise verdict: "within noise" when the paired differences change sign across rounds; "consistent" when every round has the same sign (sign test).`,
-  `SDK spans exported per job: ${scenarios.map((scenario) => `${scenario} ${spansPerJob(scenario)}`).join(', ')} (1.00 expected: every span reaches the exporter, none dropped).`,
-  ...(untraced.length > 0
-    ? [`WARNING: some SDK runs of ${untraced.join(', ')} did not export exactly one span per job; their numbers are suspect.`]
+  `Spans exported per job: ${tracingSdkConfigs.flatMap((name) => scenarios.map((scenario) => `${name} ${scenario} ${perJob(name, scenario, (r) => r.spans)}`)).join(', ')}; jobs counted by the metrics per job: ${metricsSdkConfigs.flatMap((name) => scenarios.map((scenario) => `${name} ${scenario} ${perJob(name, scenario, (r) => r.counted)}`)).join(', ')} (1.00 expected: everything reaches the exporters, nothing dropped).`,
+  ...(suspect.length > 0
+    ? [`WARNING: some SDK runs did not record exactly one per job: ${suspect.join(', ')}; their numbers are suspect.`]
     : []),
   ...(profileDir ? [`CPU profiles (the profiler inflates every number above): ${profileDir}/<configuration>.cpuprofile`] : []),
 ];
@@ -220,21 +274,23 @@ const outcome = checked === 0 ? 'no target in this selection' : allMet ? 'every 
 console.log(`  Total time ${formatDuration(performance.now() - started)}; ${outcome}.`);
 process.exitCode = allMet ? 0 : 1;
 
-/** Where the SDK child's extra CPU time goes, from the profiles of the sdk and disabled children (same work in both). */
+/** Where each SDK child's extra CPU time goes, from its profile and the off child's (same work in both). */
 function printProfiles(dir: string): void {
   const processed = scenarios.includes('process') ? counts.warmupProcess + rounds * counts.process : 0;
   const created = processed + (scenarios.includes('enqueue') ? counts.warmupEnqueue + rounds * counts.enqueue : 0);
-  const off = summarizeProfile(join(dir, 'disabled.cpuprofile'));
-  const sdk = summarizeProfile(join(dir, 'sdk.cpuprofile'));
-  console.log(`\nCPU profiles, SDK child minus disabled child (self time; the profiler's own overhead inflates both)\n`);
-  if (processed > 0)
-    printProfileDiff(`Worker side (attempts, plus GC and V8 buckets), per processed job`, off.worker, sdk.worker, processed);
-  printProfileDiff(
-    `Client side (creating jobs${processed > 0 ? ', the backlogs included' : ''}), per created job`,
-    off.client,
-    sdk.client,
-    created,
-  );
+  const off = summarizeProfile(join(dir, `${BASELINE}.cpuprofile`));
+  for (const name of SDK_CONFIGS) {
+    const sdk = summarizeProfile(join(dir, `${name}.cpuprofile`));
+    console.log(`\nCPU profiles, ${name} child minus ${BASELINE} child (self time; the profiler's own overhead inflates both)\n`);
+    if (processed > 0)
+      printProfileDiff(`Worker side (attempts, plus GC and V8 buckets), per processed job`, off.worker, sdk.worker, processed);
+    printProfileDiff(
+      `Client side (creating jobs${processed > 0 ? ', the backlogs included' : ''}), per created job`,
+      off.client,
+      sdk.client,
+      created,
+    );
+  }
 }
 
 function printConfigTable(title: string, scenario: ScenarioName, cpuTitle: string): void {
@@ -242,8 +298,8 @@ function printConfigTable(title: string, scenario: ScenarioName, cpuTitle: strin
     const runs = results[name][scenario];
     const rates = runs.map((result) => result.perSecond);
     const cpu = runs.map(cpuUs);
-    const vsOff = name === 'disabled' ? undefined : paired(scenario, name, (mine, off) => mine.perSecond / off.perSecond);
-    const cpuVsOff = name === 'disabled' ? undefined : paired(scenario, name, (mine, off) => cpuUs(mine) - cpuUs(off));
+    const vsOff = name === BASELINE ? undefined : paired(scenario, name, (mine, off) => mine.perSecond / off.perSecond);
+    const cpuVsOff = name === BASELINE ? undefined : paired(scenario, name, (mine, off) => cpuUs(mine) - cpuUs(off));
     return [
       CONFIGS[name].label,
       formatRate(median(rates)),
@@ -263,8 +319,8 @@ function printConfigTable(title: string, scenario: ScenarioName, cpuTitle: strin
       { title: 'Spread', align: 'right' },
       { title: cpuTitle, align: 'right' },
       'Rounds (CPU µs)',
-      { title: 'Jobs/s vs disabled', align: 'right' },
-      { title: 'CPU vs disabled', align: 'right' },
+      { title: 'Jobs/s vs off', align: 'right' },
+      { title: 'CPU vs off', align: 'right' },
     ],
     rows,
   );
@@ -276,10 +332,20 @@ interface Paired {
   readonly values: readonly number[];
 }
 
-/** `compare(config's run, disabled's run)` for each round, and its median. */
+/** `compare(config's run, off's run)` for each round, and its median. */
 function paired(scenario: ScenarioName, name: ConfigName, compare: (mine: TracingRunResult, off: TracingRunResult) => number): Paired {
-  const off = results.disabled[scenario];
-  const values = results[name][scenario].map((mine, round) => compare(mine, off[round]!));
+  return pairedBetween(scenario, name, BASELINE, compare);
+}
+
+/** `compare(config's run, other's run)` for each round, and its median. */
+function pairedBetween(
+  scenario: ScenarioName,
+  name: ConfigName,
+  other: ConfigName,
+  compare: (mine: TracingRunResult, theirs: TracingRunResult) => number,
+): Paired {
+  const theirs = results[other][scenario];
+  const values = results[name][scenario].map((mine, round) => compare(mine, theirs[round]!));
   return { median: median(values), values };
 }
 

@@ -1,6 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createClient, createWorker, silentLogger, type JobFilter, type TracingOptions } from '../../packages/pilotlight/src/index.ts';
+import {
+  createClient,
+  createWorker,
+  silentLogger,
+  type JobFilter,
+  type MetricsOptions,
+  type TracingOptions,
+} from '../../packages/pilotlight/src/index.ts';
 import { epochNow, sleep } from './clock.ts';
 import type { ChildMessage, ParentMessage } from './ipc.ts';
 import { noopJob, probeJob } from './jobs.ts';
@@ -44,6 +51,8 @@ export interface ThroughputOptions {
   readonly clientTracing?: TracingOptions;
   /** `tracing` option of the worker (`processBacklog()`). */
   readonly workerTracing?: TracingOptions;
+  /** `metrics` option of the client and of the worker. */
+  readonly metrics?: MetricsOptions;
   /** Awaited after the untimed setup, just before the clock starts (e.g. to flush the setup's spans). */
   readonly beforeTimed?: () => Promise<void>;
   /** `prefetch` option of the worker (`processBacklog()`). @default 0 */
@@ -81,7 +90,7 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 /** `jobs` sequential `await client.enqueue()` calls. */
 export function enqueueOneByOne(target: BenchTarget, jobs: number, options: ThroughputOptions = {}): Promise<ThroughputResult> {
   return withDatabase(target, async ({ store }) => {
-    const client = createClient({ store, logger: silentLogger, tracing: options.clientTracing });
+    const client = createClient({ store, logger: silentLogger, tracing: options.clientTracing, metrics: options.metrics });
     await options.beforeTimed?.();
     const clock = stopwatch();
     for (let i = 0; i < jobs; i++) await client.enqueue(noopJob, undefined);
@@ -123,7 +132,7 @@ export function processBacklog(
       if (!db.seedFinishedJobs) throw new Error(`The ${target.name} bench target cannot seed finished jobs`);
       await db.seedFinishedJobs(options.finishedJobs);
     }
-    const client = createClient({ store, logger: silentLogger, tracing: options.clientTracing });
+    const client = createClient({ store, logger: silentLogger, tracing: options.clientTracing, metrics: options.metrics });
     const args = new Array<undefined>(1000).fill(undefined);
     for (let done = 0; done < jobs; done += args.length) {
       await client.enqueueMany(noopJob, args.slice(0, Math.min(args.length, jobs - done)));
@@ -144,6 +153,7 @@ export function processBacklog(
       logger: silentLogger,
       filters: [counter],
       tracing: options.workerTracing,
+      metrics: options.metrics,
     });
     await options.beforeTimed?.();
     const clock = stopwatch();

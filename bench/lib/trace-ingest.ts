@@ -74,15 +74,15 @@ export interface JobsOptions {
 
 /**
  * A job workload (`jobs` no-op jobs enqueued, then worked off by one worker at `concurrency`, in a
- * child process of its own with tracing disabled, on a fresh SQLite database each run: the tracing
- * bench's `disabled` child) measured alone (A), while the receiver ingests `rate` spans/s (B), and
+ * child process of its own with tracing and metrics disabled, on a fresh SQLite database each run:
+ * the tracing bench's `off` child) measured alone (A), while the receiver ingests `rate` spans/s (B), and
  * beside a CPU burner using the CPU share the receiver used in that B (C, the control: what any
  * process using that much CPU costs the worker on this machine), interleaved A, B, C, A, B, C…,
  * after one warm-up run of each child.
  */
 export async function measureJobs(receiver: ReceiverChild, options: JobsOptions): Promise<JobsResult> {
   const url = await receiver.url();
-  const worker = new TracingChild('disabled');
+  const worker = new TracingChild('off');
   const alone: JobRound[] = [];
   const underLoad: JobRound[] = [];
   const besideBurner: (JobRound & { share: number })[] = [];

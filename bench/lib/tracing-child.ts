@@ -10,21 +10,41 @@ import type { ThroughputResult } from './scenarios.ts';
  * runs them one at a time, so they never compete for the CPU.
  */
 
-export const CONFIG_NAMES = ['disabled', 'no-sdk', 'sdk'] as const;
+export const CONFIG_NAMES = ['off', 'no-sdk', 'sdk-traces', 'sdk-traces+metrics'] as const;
 export type ConfigName = (typeof CONFIG_NAMES)[number];
+
+/** What every comparison is against. */
+export const BASELINE: ConfigName = 'off';
 
 export interface TracingConfig {
   readonly label: string;
   /** `tracing.enabled` of the client and the worker. */
   readonly tracing: boolean;
-  /** Whether the process registers the OpenTelemetry SDK globally (`lib/otel-sdk.ts`). */
-  readonly sdk: boolean;
+  /** `metrics.enabled` of the client and the worker. */
+  readonly metrics: boolean;
+  /** Whether the process registers the OpenTelemetry tracing SDK globally (`registerTracingSdk()` in `lib/otel-sdk.ts`). */
+  readonly tracingSdk: boolean;
+  /** Whether the process registers the OpenTelemetry metrics SDK globally (`registerMetricsSdk()` in `lib/otel-sdk.ts`). */
+  readonly metricsSdk: boolean;
 }
 
 export const CONFIGS: Readonly<Record<ConfigName, TracingConfig>> = {
-  disabled: { label: 'tracing disabled (enabled: false)', tracing: false, sdk: false },
-  'no-sdk': { label: 'tracing on, no SDK (no-op API)', tracing: true, sdk: false },
-  sdk: { label: 'tracing on, SDK (batch, dropping exporter)', tracing: true, sdk: true },
+  off: { label: 'off: tracing and metrics enabled: false', tracing: false, metrics: false, tracingSdk: false, metricsSdk: false },
+  'no-sdk': { label: 'no-sdk: both on, no-op API', tracing: true, metrics: true, tracingSdk: false, metricsSdk: false },
+  'sdk-traces': {
+    label: 'sdk-traces: tracing + SDK, metrics off',
+    tracing: true,
+    metrics: false,
+    tracingSdk: true,
+    metricsSdk: false,
+  },
+  'sdk-traces+metrics': {
+    label: 'sdk-traces+metrics: both + SDK',
+    tracing: true,
+    metrics: true,
+    tracingSdk: true,
+    metricsSdk: true,
+  },
 };
 
 export type ScenarioName = 'process' | 'enqueue';
@@ -43,8 +63,15 @@ export type TracingRequest =
   | { readonly type: 'stop' };
 
 export interface TracingRunResult extends ThroughputResult {
-  /** Spans the SDK exported for the timed part (0 without the SDK). */
+  /** Spans the SDK exported for the timed part (0 without the tracing SDK). */
   readonly spans: number;
+  /**
+   * Jobs the metrics SDK counted in the timed part (0 without the metrics SDK): attempts started
+   * (`messaging.client.consumed.messages`) when processing, jobs created (`messaging.client.sent.messages`) when enqueueing.
+   */
+  readonly counted: number;
+  /** Metric exports during the timed part (0 without the metrics SDK). */
+  readonly metricExports: number;
 }
 
 export type TracingReply =
