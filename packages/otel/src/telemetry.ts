@@ -3,7 +3,8 @@
  *
  * - Traces: OTLP when an endpoint is configured (protocol from OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL,
  *   batched with the OTEL_BSP_* settings), the exporters named by OTEL_TRACES_EXPORTER if set, and
- *   the console trace tree (by default only when no OTLP endpoint is configured).
+ *   the console trace tree (by default only when neither an OTLP endpoint nor OTEL_TRACES_EXPORTER
+ *   is configured).
  * - Metrics and logs: the SDK's environment configuration when an endpoint (or OTEL_METRICS_EXPORTER /
  *   OTEL_LOGS_EXPORTER) is configured; nothing otherwise (no export to a default localhost port).
  * - Sampler: the job sampler (parent-based) when `sampling` or PILOTLIGHT_TRACES_SAMPLER is set,
@@ -31,8 +32,12 @@ export interface TelemetryOptions {
   /** @default process.env.OTEL_SERVICE_NAME ?? 'unknown_service:node' */
   serviceName?: string;
   /**
-   * Print each finished trace as an indented tree on stdout. @default true when no OTLP endpoint is
-   * configured (OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT unset), false otherwise
+   * Print each finished trace as an indented tree on stdout (development); `true` prints it whatever
+   * the environment says. An explicit OTEL_TRACES_EXPORTER (`none`, `otlp`, `console`) turns the
+   * default off, so that a production process (e.g. one serving its metrics to Prometheus, with
+   * OTEL_TRACES_EXPORTER=none) does not write a tree per job.
+   * @default true when no OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT /
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT unset) and OTEL_TRACES_EXPORTER is unset, false otherwise
    */
   console?: boolean | ConsoleTreeOptions;
   /**
@@ -105,8 +110,13 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
   return {
     forceFlush,
     shutdown() {
-      // Span processors flush on shutdown; the MeterProvider collects and exports a last time.
-      stopping ??= sdk.shutdown().catch((error: unknown) => diag.error('@pilotlight/otel: shutdown failed', error));
+      // Flushed first: a SimpleSpanProcessor (the console tree) shuts its exporter down without waiting
+      // for the exports in progress, which wait for the resource's async attributes, so a span ended
+      // just before would be lost; a failed flush (its exporter reports it) must not keep the SDK from
+      // shutting down. The MeterProvider collects and exports a last time.
+      stopping ??= Promise.allSettled(spanProcessors.map((processor) => processor.forceFlush()))
+        .then(() => sdk.shutdown())
+        .catch((error: unknown) => diag.error('@pilotlight/otel: shutdown failed', error));
       return stopping;
     },
   };
@@ -115,7 +125,8 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
 function createSpanProcessors(options: TelemetryOptions): SpanProcessor[] {
   const processors: SpanProcessor[] = [];
   const tracesOtlp = env('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined || env('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined;
-  const names = list('OTEL_TRACES_EXPORTER') ?? (tracesOtlp ? ['otlp'] : []);
+  const listed = list('OTEL_TRACES_EXPORTER');
+  const names = listed ?? (tracesOtlp ? ['otlp'] : []);
   if (!names.includes('none')) {
     for (const name of new Set(names)) {
       if (name === 'otlp') processors.push(tailSampled(batch(createOtlpTraceExporter()), options));
@@ -123,7 +134,8 @@ function createSpanProcessors(options: TelemetryOptions): SpanProcessor[] {
       else diag.warn(`@pilotlight/otel: OTEL_TRACES_EXPORTER value "${name}" is not supported (otlp, console, none); ignored`);
     }
   }
-  const consoleOption = options.console ?? !tracesOtlp;
+  // The tree is for development: any configured trace export (even `none`) means it is not wanted.
+  const consoleOption = options.console ?? (!tracesOtlp && listed === undefined);
   if (consoleOption !== false) {
     const exporter = new ConsoleTraceTreeExporter(consoleOption === true ? {} : consoleOption);
     processors.push(new SimpleSpanProcessor({ exporter }));

@@ -86,4 +86,23 @@ describe('OTLP export configured by OTEL_* environment variables', () => {
     );
     assert.deepEqual(receiver.requests, []);
   });
+
+  it('prints no tree when OTEL_TRACES_EXPORTER is set, even to none or console with no endpoint', async () => {
+    const none = await runChild('span-and-exit.ts', { OTEL_TRACES_EXPORTER: 'none' });
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, 'child done\n');
+    assert.equal(none.stderr, '');
+    const console = await runChild('span-and-exit.ts', { OTEL_TRACES_EXPORTER: 'console' });
+    assert.equal(console.code, 0, console.stderr);
+    // The SDK's ConsoleSpanExporter prints the span as an object; the tree's "trace <id>" heading is absent.
+    assert.match(console.stdout, /name: 'child work'/);
+    assert.doesNotMatch(console.stdout, /^trace [0-9a-f]{32}$/m);
+  });
+
+  it('prints the tree with the console option true, whatever OTEL_TRACES_EXPORTER says', async () => {
+    const result = await runChild('span-with-console-option.ts', { OTEL_TRACES_EXPORTER: 'none' });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '', 'the span that ended just before shutdown() is printed, not refused by a shut-down exporter');
+    assert.match(result.stdout, /^trace [0-9a-f]{32}\nforced tree {2}\[INTERNAL\] {2}\d+\.\d+ ms\nchild done\n$/);
+  });
 });
