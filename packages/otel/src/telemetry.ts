@@ -5,8 +5,10 @@
  *   batched with the OTEL_BSP_* settings), the exporters named by OTEL_TRACES_EXPORTER if set, and
  *   the console trace tree (by default only when neither an OTLP endpoint nor OTEL_TRACES_EXPORTER
  *   is configured).
- * - Metrics and logs: the SDK's environment configuration when an endpoint (or OTEL_METRICS_EXPORTER /
- *   OTEL_LOGS_EXPORTER) is configured; nothing otherwise (no export to a default localhost port).
+ * - Metrics: the readers of OTEL_METRICS_EXPORTER, as the SDK builds them, when an endpoint (or
+ *   OTEL_METRICS_EXPORTER) is configured, `prometheus` on an endpoint that never keeps the process
+ *   alive (see metrics/); nothing otherwise (no export to a default localhost port).
+ * - Logs: the SDK's environment configuration on the same condition.
  * - Sampler: the job sampler (parent-based) when `sampling` or PILOTLIGHT_TRACES_SAMPLER is set,
  *   the SDK's OTEL_TRACES_SAMPLER otherwise; `tailSampling` or PILOTLIGHT_TAIL_SAMPLING puts the
  *   job tail sampler in front of the OTLP batch processor.
@@ -23,6 +25,7 @@ import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type Samp
 import { ConsoleTraceTreeExporter, type ConsoleTreeOptions } from './console-tree.ts';
 import { createInstrumentations, HOOKED_MODULES } from './instrumentations.ts';
 import { registerEsmHook } from './esm-hook.ts';
+import { createMetricReadersFromEnv } from './metrics/metric-readers.ts';
 import { tailSamplingFromEnv, TRACES_SAMPLER_ENV, tracesSamplerFromEnv } from './sampling/env.ts';
 import { JobSampler, resolveJobSamplerOptions, type JobSamplerOptions } from './sampling/job-sampler.ts';
 import { resolveTailSamplingOptions, type TailSamplingOptions } from './sampling/tail-sampling-options.ts';
@@ -93,8 +96,8 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
     ...(sampler && { sampler }),
     instrumentations: createInstrumentations(),
     ...(options.serviceName !== undefined || !serviceNameFromEnv() ? { serviceName: options.serviceName ?? 'unknown_service:node' } : {}),
-    // [] = no MeterProvider / LoggerProvider; undefined = the SDK's OTEL_* configuration.
-    ...(configured('METRICS') ? {} : { metricReaders: [] }),
+    // [] = no MeterProvider / LoggerProvider; logRecordProcessors undefined = the SDK's OTEL_* configuration.
+    metricReaders: configured('METRICS') ? createMetricReadersFromEnv() : [],
     ...(configured('LOGS') ? {} : { logRecordProcessors: [] }),
   });
   sdk.start();
@@ -220,7 +223,7 @@ export function isSdkDisabled(): boolean {
   return env('OTEL_SDK_DISABLED')?.toLowerCase() === 'true';
 }
 
-/** Whether the environment configures an export for this signal: then the SDK reads the rest. */
+/** Whether the environment configures an export for this signal: then its OTEL_* variables say which. */
 function configured(signal: 'METRICS' | 'LOGS'): boolean {
   return (
     env('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||

@@ -1,7 +1,7 @@
 /**
  * A real Prometheus scrapes a real worker. The worker runs in a child process started as
- * `node --import @pilotlight/otel/register` with OTEL_METRICS_EXPORTER=prometheus, so the SDK serves
- * its metrics on OTEL_EXPORTER_PROMETHEUS_HOST:PORT; Debian's Prometheus scrapes them every second;
+ * `node --import @pilotlight/otel/register` with OTEL_METRICS_EXPORTER=prometheus, so @pilotlight/otel
+ * serves its metrics on OTEL_EXPORTER_PROMETHEUS_HOST:PORT; Debian's Prometheus scrapes them every second;
  * PromQL over Prometheus's HTTP API then gives the processing rate and the queue depth, which are
  * checked against what the store (the same SQLite file, read from this process) says.
  *
@@ -73,8 +73,8 @@ describe('Prometheus scraping a worker started with --import @pilotlight/otel/re
   });
 
   after(async () => {
-    // Each step runs whatever the previous one did; Prometheus goes first, since the worker's metrics
-    // server keeps its connection open.
+    // Each step runs whatever the previous one did; Prometheus goes first, so that no scrape fails
+    // while the worker stops.
     const steps = [
       () => stream?.stop(),
       () => prometheus?.close(),
