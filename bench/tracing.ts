@@ -241,8 +241,9 @@ const suspect = [
       .map((scenario) => `${name} ${scenario} (metrics)`),
   ),
 ];
-const exportsPerSecond = (name: ConfigName, scenario: ScenarioName) =>
-  median(results[name][scenario].map((result) => result.metricExports / (result.ms / 1000))).toFixed(2);
+/** Median periodic metric exports during one timed run of `scenario`, and the median run's length. */
+const exportsPerRun = (name: ConfigName, scenario: ScenarioName) =>
+  `${scenario} ${median(results[name][scenario].map((result) => result.metricExports))} (runs of ${formatDuration(median(results[name][scenario].map((result) => result.ms)))})`;
 const notes = [
   ...(scenarios.includes('process')
     ? [
@@ -258,7 +259,7 @@ const notes = [
         `Enqueue: ${formatInt(counts.enqueue)} sequential client.enqueue() calls on a fresh database; with tracing, each makes a PRODUCER span and injects its context into the job's metadata; with metrics, each adds to messaging.client.sent.messages.`,
       ]
     : []),
-  `Metrics: every Pilotlight instrument on the worker and client (counters, duration histograms, the worker's slot gauges and its store gauges, whose callback reads queueStats() and listServers() once a collection); the SDK collects them every ${METRIC_EXPORT_INTERVAL_MS / 1000} s (60 times as often as OTEL_METRIC_EXPORT_INTERVAL's default), periodic exports per second of timed run: ${scenarios.map((scenario) => `${scenario} ${exportsPerSecond('sdk-traces+metrics', scenario)}`).join(', ')}.`,
+  `Metrics: every Pilotlight instrument on the worker and client (counters, duration histograms, the worker's slot gauges and its store gauges, whose callback reads queueStats() and listServers() once a collection); the SDK collects them every ${METRIC_EXPORT_INTERVAL_MS / 1000} s (60 times as often as OTEL_METRIC_EXPORT_INTERVAL's default), periodic exports during a timed run (median): ${scenarios.map((scenario) => exportsPerRun('sdk-traces+metrics', scenario)).join(', ')}.`,
   `CPU: process.cpuUsage() (user + system) of the configuration's child process over the timed part, every thread of it (main, GC, SQLite checkpoint), per job.`,
   `Paired: each round's run against the same round's off run, then the median over rounds; spread = (max - min) / median over rounds.`,
   `Noise verdict: "within noise" when the paired differences change sign across rounds; "consistent" when every round has the same sign (sign test).`,
