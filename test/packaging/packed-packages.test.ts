@@ -365,10 +365,13 @@ for (const version of NODE_VERSIONS) {
       createTaskManager: 'function',
       PilotlightError: 'function',
       JOB_TRACER_NAME: 'pilotlight',
+      METER_NAME: 'pilotlight',
       historyEntry: 'function',
       createPostgresStore: 'function',
       startTelemetry: 'function',
       ConsoleTraceTreeExporter: 'function',
+      createJobSampler: 'function',
+      JobTailSamplingProcessor: 'function',
     });
   });
 
@@ -392,6 +395,35 @@ for (const version of NODE_VERSIONS) {
       `no deprecation warning (module.register() is DEP0205 on Node.js 26)\n${result.stderr}`,
     );
   });
+
+  test(
+    `Node.js ${version}: the register module's metrics (OTEL_METRICS_EXPORTER) and job sampler (PILOTLIGHT_TRACES_SAMPLER) run from the packed packages`,
+    { timeout: 300_000 },
+    async (t) => {
+      const result = await inApp(t, version, ['--import', '@pilotlight/otel/register', 'otel-app.js', DATA], {
+        OTEL_METRICS_EXPORTER: 'console',
+        // Ratio 0 for every job type: the enqueue span (a root) is dropped, and the attempt follows it.
+        PILOTLIGHT_TRACES_SAMPLER: 'ratio=0',
+      });
+      assert.equal(result.code, 0, describeOutput(result));
+      assert.match(result.stdout, /^job \d+ Succeeded$/m, describeOutput(result));
+      // The console metric exporter prints each instrument at the final collection (shutdown at beforeExit).
+      for (const name of [
+        'messaging.client.sent.messages',
+        'messaging.client.consumed.messages',
+        'messaging.process.duration',
+        'pilotlight.job.attempts',
+      ]) {
+        assert.ok(result.stdout.includes(`'${name}'`), `the instrument ${name} is exported\n${describeOutput(result)}`);
+      }
+      assert.doesNotMatch(
+        result.stdout,
+        /enqueue otel\.ping|process otel\.ping/,
+        `no job span is sampled at ratio 0\n${describeOutput(result)}`,
+      );
+      assert.doesNotMatch(result.stderr, /PILOTLIGHT_TRACES_SAMPLER/, `the variable is accepted\n${result.stderr}`);
+    },
+  );
 
   // --- 3d. PostgreSQL ---------------------------------------------------------------------------
 
