@@ -21,11 +21,19 @@ import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/expor
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type Sampler,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 import { ConsoleTraceTreeExporter, type ConsoleTreeOptions } from './console-tree.ts';
 import { createInstrumentations, HOOKED_MODULES } from './instrumentations.ts';
 import { registerEsmHook } from './esm-hook.ts';
 import { createMetricReadersFromEnv } from './metrics/metric-readers.ts';
+import { otlpExporterFor } from './otlp-protocol.ts';
 import { tailSamplingFromEnv, TRACES_SAMPLER_ENV, tracesSamplerFromEnv } from './sampling/env.ts';
 import { JobSampler, resolveJobSamplerOptions, type JobSamplerOptions } from './sampling/job-sampler.ts';
 import { resolveTailSamplingOptions, type TailSamplingOptions } from './sampling/tail-sampling-options.ts';
@@ -163,24 +171,15 @@ function tailSampled(processor: SpanProcessor, options: TelemetryOptions): SpanP
   return tailSampling === undefined ? processor : new JobTailSamplingProcessor(processor, tailSampling);
 }
 
-function createOtlpTraceExporter(): OTLPProtoTraceExporter | OTLPJsonTraceExporter | OTLPGrpcTraceExporter {
-  const protocol = env('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? env('OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
-  switch (protocol) {
-    case 'http/protobuf':
-      return new OTLPProtoTraceExporter();
-    case 'http/json':
-      return new OTLPJsonTraceExporter();
-    case 'grpc':
-      return new OTLPGrpcTraceExporter();
-    default:
-      diag.warn(
-        `@pilotlight/otel: OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}" is not supported (http/protobuf, http/json, grpc); using http/protobuf`,
-      );
-      return new OTLPProtoTraceExporter();
-  }
+function createOtlpTraceExporter(): SpanExporter {
+  return otlpExporterFor<SpanExporter>('TRACES', {
+    'http/protobuf': () => new OTLPProtoTraceExporter(),
+    'http/json': () => new OTLPJsonTraceExporter(),
+    grpc: () => new OTLPGrpcTraceExporter(),
+  });
 }
 
-function batch(exporter: OTLPProtoTraceExporter | OTLPJsonTraceExporter | OTLPGrpcTraceExporter): SpanProcessor {
+function batch(exporter: SpanExporter): SpanProcessor {
   return new BatchSpanProcessor({
     exporter,
     maxQueueSize: positive('OTEL_BSP_MAX_QUEUE_SIZE'),

@@ -24,6 +24,7 @@ import {
   type IMetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
+import { otlpExporterFor } from '../otlp-protocol.ts';
 import { PilotlightPrometheusExporter } from './prometheus-exporter.ts';
 
 const DEFAULT_EXPORT_INTERVAL_MS = 60_000;
@@ -77,21 +78,11 @@ function periodicReaderFromEnv(exporter: PushMetricExporter): PeriodicExportingM
 }
 
 function createOtlpMetricExporter(): PushMetricExporter {
-  const protocol =
-    (getStringFromEnv('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') ?? getStringFromEnv('OTEL_EXPORTER_OTLP_PROTOCOL'))?.trim() || 'http/protobuf';
-  switch (protocol) {
-    case 'grpc':
-      return new OTLPGrpcMetricExporter();
-    case 'http/json':
-      return new OTLPJsonMetricExporter();
-    case 'http/protobuf':
-      return new OTLPProtoMetricExporter();
-    default:
-      diag.warn(
-        `@pilotlight/otel: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}" is not supported (http/protobuf, http/json, grpc); using http/protobuf`,
-      );
-      return new OTLPProtoMetricExporter();
-  }
+  return otlpExporterFor<PushMetricExporter>('METRICS', {
+    'http/protobuf': () => new OTLPProtoMetricExporter(),
+    'http/json': () => new OTLPJsonMetricExporter(),
+    grpc: () => new OTLPGrpcMetricExporter(),
+  });
 }
 
 /** A number > 0, else undefined (the default), with a warning for a value ≤ 0, as the SDK reads it. */
