@@ -1,5 +1,6 @@
 import { diag, metrics, type Attributes, type Histogram, type MeterProvider, type UpDownCounter } from '@opentelemetry/api';
-import { DURATION_BUCKETS_SECONDS, METER_NAME, MetricAttributes, MetricNames } from '../telemetry/metric-names.ts';
+import { createDurationHistogram } from '../telemetry/instruments.ts';
+import { METER_NAME, MetricAttributes, MetricNames } from '../telemetry/metric-names.ts';
 import type { ResolvedMetricsOptions } from '../telemetry/metrics-options.ts';
 import type { FinalTaskStatus } from './types.ts';
 
@@ -23,11 +24,11 @@ function instrumentsOf(provider: MeterProvider): TaskInstruments {
         description: 'Tasks running now, by type: started, and their run() not settled yet',
         unit: '{task}',
       }),
-      duration: meter.createHistogram(MetricNames.taskDuration, {
-        description: 'Duration of tasks, from Running to their final status; 0 for a task cancelled before it ran',
-        unit: 's',
-        advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_SECONDS] },
-      }),
+      duration: createDurationHistogram(
+        meter,
+        MetricNames.taskDuration,
+        'Duration of tasks, from Running to their final status; 0 for a task cancelled before it ran',
+      ),
     };
     instrumentsByProvider.set(provider, instruments);
   }

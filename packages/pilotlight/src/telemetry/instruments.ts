@@ -41,9 +41,13 @@ export function jobInstruments(provider: MeterProvider | undefined): JobInstrume
   return instruments;
 }
 
+/** A duration histogram in seconds with Pilotlight's hour-long buckets (`DURATION_BUCKETS_SECONDS`), for jobs and tasks alike. */
+export function createDurationHistogram(meter: Meter, name: string, description: string): Histogram {
+  return meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_SECONDS] } });
+}
+
 function createInstruments(meter: Meter): JobInstruments {
-  const duration = (name: string, description: string): Histogram =>
-    meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_SECONDS] } });
+  const duration = (name: string, description: string): Histogram => createDurationHistogram(meter, name, description);
   return {
     meter,
     sentMessages: meter.createCounter(MetricNames.sentMessages, {
