@@ -31,6 +31,8 @@ export const ErrorCodes = {
   SCHEMA_TOO_NEW: 'SCHEMA_TOO_NEW',
   /** A job's dedup key was neither free nor held by a job the store could find, after retries. */
   DEDUP_CONFLICT: 'DEDUP_CONFLICT',
+  /** `continueWhenAll(ids)` of a job that already belongs to a batch (a job is a member of one batch at most). */
+  BATCH_CONFLICT: 'BATCH_CONFLICT',
   /** The Node.js release lacks what the store needs (for the SQLite store, `node:sqlite`). */
   UNSUPPORTED_RUNTIME: 'UNSUPPORTED_RUNTIME',
   /** A task failed with a thrown value that is not an Error: the error wraps it as its `cause`. */

@@ -21,6 +21,15 @@
  *   PostgreSQL for several machines), reached only through the narrow `Store` interface.
  * - **Recurring job**: a cron schedule that creates a new job at each occurrence.
  * - **Continuation**: a job that waits (`Awaiting`) until its parent job succeeds.
+ * - **Concurrency key**: a string shared by jobs of which at most `limit` may run at once across
+ *   every worker (`tenant:42`, limit 1: one job per tenant at a time).
+ * - **Rate limit**: at most `max` starts per `per` ms of the jobs sharing a key (or of a queue),
+ *   across every worker.
+ * - **Debounce key**: a job enqueued while another with the same key still waits replaces it.
+ * - **Batch**: jobs created together (or gathered by id) under one batch id; a *batch
+ *   continuation* waits (`Awaiting`) until every member has finished (or succeeded).
+ * - **Paused queue**: a queue whose waiting jobs no worker starts until it is resumed.
+ * - **Result**: what a handler returned, stored as JSON with the `Succeeded` state.
  */
 
 /** The states a job can be in. Mirrors Hangfire's built-in states. */
@@ -121,6 +130,27 @@ export interface JobCall {
   readonly retry: StoredRetryOptions;
 }
 
+/** At most `limit` jobs with this `key` run at once, across every worker and queue. */
+export interface ConcurrencyLimit {
+  readonly key: string;
+  readonly limit: number;
+}
+
+/** At most `max` jobs with this `key` start per `per` ms, across every worker and queue. */
+export interface RateLimit {
+  readonly key: string;
+  readonly max: number;
+  /** The interval, in ms. */
+  readonly per: number;
+}
+
+/** What a batch continuation waits for. */
+export interface BatchAwait {
+  readonly batchId: string;
+  /** `'succeeded'`: runs if every member succeeded, else is deleted; `'finished'`: runs once every member is Succeeded, Failed or Deleted. */
+  readonly when: 'succeeded' | 'finished';
+}
+
 /** A job as the store holds it. */
 export interface JobRecord extends JobCall {
   readonly id: string;
@@ -152,6 +182,18 @@ export interface JobRecord extends JobCall {
   readonly progress: JobProgress | undefined;
   /** For a recurring occurrence: the recurring job that created it. */
   readonly recurringId: string | undefined;
+  /** Its concurrency key and limit, if it has one. */
+  readonly concurrency: ConcurrencyLimit | undefined;
+  /** Its rate limit, if it has one (a queue's own rate limit is a queue setting, not here). */
+  readonly rateLimit: RateLimit | undefined;
+  /** While it waits (Enqueued or Scheduled): a job created with the same key replaces it. */
+  readonly debounceKey: string | undefined;
+  /** The batch it belongs to. */
+  readonly batchId: string | undefined;
+  /** For a batch continuation: the batch it waits for. */
+  readonly awaitsBatch: BatchAwait | undefined;
+  /** Once Succeeded: what its handler returned, as JSON; undefined when it returned nothing (`undefined`). */
+  readonly resultJson: string | undefined;
 }
 
 /**

@@ -118,5 +118,11 @@ function createdRecord(job: NewJob, id: string): JobRecord {
     leaseUntil: undefined,
     progress: undefined,
     recurringId: job.recurringId,
+    concurrency: job.concurrency,
+    rateLimit: job.rateLimit,
+    debounceKey: job.debounceKey,
+    batchId: job.batchId,
+    awaitsBatch: job.awaitsBatch,
+    resultJson: undefined,
   };
 }

@@ -98,6 +98,19 @@ export interface StoredJobRow {
   lease_until: number | null;
   progress: unknown;
   recurring_id: string | null;
+  // Flow control and results (schema version with them); NULL or absent: none.
+  concurrency_key?: string | null;
+  concurrency_limit?: number | null;
+  rate_limit_key?: string | null;
+  rate_limit_max?: number | null;
+  rate_limit_per?: number | null;
+  debounce_key?: string | null;
+  batch_id?: string | null;
+  awaits_batch?: string | null;
+  /** `'succeeded'` or `'finished'`, with `awaits_batch`. */
+  awaits_batch_when?: string | null;
+  /** The handler's return value as JSON text (never a parsed JSON column: `resultJson` is the text). */
+  result?: string | null;
 }
 
 /** A recurring job row as both stores keep it; times as the driver gives them (see `toDate`). */
@@ -170,6 +183,25 @@ export function readJobRow(row: StoredJobRow, json: JsonColumn): ReadJobRow {
     leaseUntil: row.lease_until === null ? undefined : problems.time('lease_until', row.lease_until, new Date(0)),
     progress: row.progress === null ? undefined : problems.json<JobProgress>('progress', row.progress, json, progressShape),
     recurringId: row.recurring_id ?? undefined,
+    concurrency:
+      row.concurrency_key == null
+        ? undefined
+        : { key: row.concurrency_key, limit: problems.integer('concurrency_limit', row.concurrency_limit) },
+    rateLimit:
+      row.rate_limit_key == null
+        ? undefined
+        : {
+            key: row.rate_limit_key,
+            max: problems.integer('rate_limit_max', row.rate_limit_max),
+            per: problems.integer('rate_limit_per', row.rate_limit_per),
+          },
+    debounceKey: row.debounce_key ?? undefined,
+    batchId: row.batch_id ?? undefined,
+    awaitsBatch:
+      row.awaits_batch == null
+        ? undefined
+        : { batchId: row.awaits_batch, when: row.awaits_batch_when === 'succeeded' ? 'succeeded' : 'finished' },
+    resultJson: row.result ?? undefined,
   };
   const unreadable = problems.reason();
   return unreadable === undefined ? { job } : { job: { ...job, stateReason: unreadable }, unreadable };

@@ -1,4 +1,15 @@
-import type { JobCall, JobProgress, JobRecord, RecurringJobRecord, ServerRecord, StateName, StateRecord } from '../types.ts';
+import type {
+  BatchAwait,
+  ConcurrencyLimit,
+  JobCall,
+  JobProgress,
+  JobRecord,
+  RateLimit,
+  RecurringJobRecord,
+  ServerRecord,
+  StateName,
+  StateRecord,
+} from '../types.ts';
 
 /**
  * The only way the engine reaches storage. Every store (embedded SQLite, PostgreSQL, ...) implements
@@ -26,6 +37,13 @@ export interface Store<Transaction = never> {
    *
    * With `transaction`, the writes are made in that transaction of the caller, which the caller
    * commits or rolls back: the jobs exist if and only if it commits.
+   *
+   * A job with a `debounceKey` replaces the waiting (Enqueued or Scheduled) job that holds the same
+   * key, if any: that job moves to `Deleted` (reason `Debounced: replaced by job <new id>`, in its
+   * history) in the same transaction, and the result's `replacedId` names it. At most one waiting
+   * job holds a debounce key, whatever the number of racing producers (a Processing job with the
+   * key does not count: the new job waits behind it). A job with `awaitsBatch` reports how many
+   * members of that batch were unfinished when it was stored (`batchUnfinished`).
    */
   createJobs(jobs: readonly NewJob[], transaction?: Transaction): Promise<CreateJobResult[]>;
   getJob(id: string): Promise<JobRecord | undefined>;
@@ -60,6 +78,22 @@ export interface Store<Transaction = never> {
    * lease, clear their progress and record the state in their history.
    */
   claimJobs(request: ClaimRequest): Promise<JobRecord[]>;
+  /*
+   * Flow control, enforced by `claimJobs()` (and the claim of `transitionAndClaim()`) across every
+   * worker and process sharing the store:
+   * - a paused queue (`QueueSettings.paused`) is passed over: none of its jobs is claimed;
+   * - a queue's `concurrencyLimit`: at most that many of its jobs are Processing at once, this
+   *   claim's included;
+   * - a job's `concurrency` ({ key, limit }): claimed only while fewer than `limit` jobs with that key
+   *   are Processing (in any queue), this claim's included. A job whose key is at its limit is
+   *   passed over, never waited on: the jobs behind it (other keys, no key) are claimed in its place;
+   * - a job's `rateLimit` ({ key, max, per }), and a queue's `rateLimit` for all its jobs: claimed only
+   *   if fewer than `max` jobs of that key (queue) started in the current window, a window of `per`
+   *   ms that opens at the first start after the previous one closed. When a claim passes over jobs
+   *   for a rate limit, the store emits a `wake` event for their queue when the window closes (a
+   *   timer of its own, unref'd, cleared by `close()`), so that workers claim again without polling.
+   * A key frees up whenever a job leaves Processing (outcome, lease expiry, deletion, hand-back).
+   */
   /**
    * Apply state changes, each only if its guard still holds, in one transaction. Returns, for each,
    * the job after the change, or `undefined` when the guard failed (someone else moved the job) or
@@ -81,6 +115,21 @@ export interface Store<Transaction = never> {
   listExpiredLeases(now: Date, limit: number): Promise<JobRecord[]>;
   /** `Awaiting` continuations of one job. */
   listContinuations(parentId: string): Promise<JobRecord[]>;
+  /** `Awaiting` batch continuations of one batch (`awaitsBatch.batchId`). */
+  listBatchContinuations(batchId: string): Promise<JobRecord[]>;
+  /** How many members of a batch are in each state (all zero for an unknown batch). */
+  countBatch(batchId: string): Promise<Record<StateName, number>>;
+  /**
+   * Make existing jobs members of a new batch (`continueWhenAll(ids)`), in one transaction. Throws
+   * `JobNotFoundError` for an unknown id and a `PilotlightError` with code `BATCH_CONFLICT` for a job
+   * already in a batch; then nothing is written.
+   */
+  addToBatch(batchId: string, jobIds: readonly string[]): Promise<void>;
+  /**
+   * `Awaiting` batch continuations whose batch has no unfinished member left: left behind if a
+   * process died between finishing the last member and releasing its continuations.
+   */
+  listReleasableBatchContinuations(limit: number): Promise<JobRecord[]>;
   /**
    * `Awaiting` continuations whose parent is already `Succeeded` or `Deleted` (or gone): left
    * behind if a process died between finishing a parent and releasing its continuations.
@@ -111,6 +160,15 @@ export interface Store<Transaction = never> {
    */
   fireRecurring(fire: FireRecurring): Promise<CreateJobResult[] | undefined>;
 
+  /** Every queue with stored settings (paused, limits), by name. */
+  listQueueSettings(): Promise<QueueSettings[]>;
+  /**
+   * Change a queue's stored settings (fields absent are kept; `null` clears a limit) and return
+   * them. Resuming a queue, or raising or clearing a limit, wakes workers (`wake` for that queue, and
+   * in other processes where the store can tell).
+   */
+  setQueueSettings(queue: string, change: QueueSettingsChange): Promise<QueueSettings>;
+
   /**
    * Listen for changes that may concern workers: jobs became available (also written by other
    * processes, where the store can tell), or a job changed state. Returns an unsubscribe function.
@@ -126,6 +184,12 @@ export interface NewJob extends JobCall {
   readonly parentId?: string;
   readonly recurringId?: string;
   readonly metadata: Readonly<Record<string, string>>;
+  readonly concurrency?: ConcurrencyLimit;
+  readonly rateLimit?: RateLimit;
+  readonly debounceKey?: string;
+  readonly batchId?: string;
+  /** A batch continuation (state `Awaiting`): what it waits for. */
+  readonly awaitsBatch?: BatchAwait;
 }
 
 export interface CreateJobResult {
@@ -134,12 +198,18 @@ export interface CreateJobResult {
   readonly created: boolean;
   /** For a continuation: the parent's state when the continuation was stored. */
   readonly parentState?: StateName;
+  /** For a debounced job: the waiting job it replaced (now Deleted). */
+  readonly replacedId?: string;
+  /** For a batch continuation: how many members of its batch were unfinished when it was stored. */
+  readonly batchUnfinished?: number;
 }
 
 export interface ListJobsQuery {
   readonly state?: StateName;
   readonly queue?: string;
   readonly type?: string;
+  /** Only the members of this batch. */
+  readonly batchId?: string;
   /** Only jobs older than this job id (the last id of the previous page): keyset pagination, fast at any depth. */
   readonly before?: string;
   /** @default 100 */
@@ -214,6 +284,8 @@ export interface Transition {
   readonly retryCount?: number;
   /** New `attempt` (a job handed back on shutdown gets its attempt back). Unchanged when absent. */
   readonly attempt?: number;
+  /** With `to` Succeeded: what the handler returned, as JSON (stored as the job's `resultJson`). */
+  readonly resultJson?: string;
   /** When a finished job may be deleted; `null` keeps it. Cleared when absent. */
   readonly expiresAt?: Date | null;
   /**
@@ -239,6 +311,25 @@ export interface FireRecurring {
   readonly nextRunAt: Date;
   readonly firedAt: Date;
   readonly jobs: readonly NewJob[];
+}
+
+/** A queue's stored settings, obeyed by every worker. */
+export interface QueueSettings {
+  readonly queue: string;
+  /** No job of the queue is claimed while paused. */
+  readonly paused: boolean;
+  /** At most this many of its jobs run at once, across every worker; undefined: no limit. */
+  readonly concurrencyLimit: number | undefined;
+  /** At most `max` of its jobs start per `per` ms, across every worker; undefined: no limit. */
+  readonly rateLimit: { readonly max: number; readonly per: number } | undefined;
+  readonly updatedAt: Date;
+}
+
+/** A change to a queue's settings: absent fields are kept, `null` clears a limit. */
+export interface QueueSettingsChange {
+  readonly paused?: boolean;
+  readonly concurrencyLimit?: number | null;
+  readonly rateLimit?: { readonly max: number; readonly per: number } | null;
 }
 
 export type StoreEvent =
