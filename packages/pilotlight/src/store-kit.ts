@@ -14,6 +14,8 @@ export type {
   MinuteOutcomes,
   NewJob,
   NewRecurringJob,
+  QueueSettings,
+  QueueSettingsChange,
   QueueStats,
   SearchJobsQuery,
   Store,
@@ -22,11 +24,14 @@ export type {
   TransitionAndClaimResult,
 } from './storage/store.ts';
 export type {
+  BatchAwait,
+  ConcurrencyLimit,
   ErrorDetails,
   JobCall,
   JobProgress,
   JobRecord,
   MisfirePolicy,
+  RateLimit,
   RecurringJobRecord,
   RetryOptions,
   ServerRecord,
