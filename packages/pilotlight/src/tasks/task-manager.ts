@@ -25,7 +25,7 @@ import {
   type TaskListener,
   type TaskSnapshot,
 } from './types.ts';
-import { uuidV7Generator } from './uuid-v7.ts';
+import { uuidV7Generator } from '../util/uuid-v7.ts';
 import { settlesWithin } from '../util/settles-within.ts';
 
 const SHUTDOWN_REASON = 'the task manager is shutting down';
