@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { JobRecord, StateName } from '../../types.ts';
 import { emptyCounts } from '../job-queries.ts';
-import type { NewJob, Store, Transition } from '../store.ts';
+import type { NewJob, Store } from '../store.ts';
 import {
   at,
   awaiting,
   claim,
   create,
   createOne,
+  finished,
   moveTo,
   mustGet,
   newJob,
@@ -29,7 +30,7 @@ function tally(jobs: readonly JobRecord[], pick: (job: JobRecord) => boolean = (
  * Every count the store reports (all queues, per queue, per type, per queue and type, and its queue
  * stats) equals the jobs it holds, counted one by one.
  */
-async function assertCountsAreReal(store: Store, when: string): Promise<void> {
+export async function assertCountsAreReal(store: Store, when: string): Promise<void> {
   const jobs = await store.listJobs({ limit: 10_000 });
   assert.deepEqual(await store.countJobs(), tally(jobs), `${when}: all jobs`);
   const queues = [...new Set(jobs.map((job) => job.queue))].sort();
@@ -56,11 +57,6 @@ async function assertCountsAreReal(store: Store, when: string): Promise<void> {
     queues.map((queue) => [queue, tally(jobs, (job) => job.queue === queue)]),
     `${when}: queue stats`,
   );
-}
-
-/** The change a worker makes when it records the outcome of its own attempt (pinned to it). */
-function finished(job: JobRecord, to: Transition['to'], extra: Partial<Transition> = {}): Transition {
-  return { id: job.id, job, expect: { state: 'Processing', attempt: job.attempt, serverName: job.serverName! }, to, ...extra };
 }
 
 function occurrence(when: Date): NewJob {

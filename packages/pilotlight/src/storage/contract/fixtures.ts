@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { JobRecord, StateName, StateRecord } from '../../types.ts';
-import type { NewJob, NewRecurringJob, Store, StoreEvent, Transition } from '../store.ts';
+import type { ClaimRequest, NewJob, NewRecurringJob, Store, StoreEvent, Transition } from '../store.ts';
 
 /** Makes a fresh, empty store for one test. */
 export type StoreFactory = () => Store | Promise<Store>;
@@ -92,19 +92,38 @@ export async function moveTo(
   return moved;
 }
 
-/** Claims exactly the given number of jobs from `queue`. */
-export async function claim(
-  store: Store,
-  count: number,
-  options: { queue?: string; serverName?: string; now?: Date; leaseUntil?: Date } = {},
-): Promise<JobRecord[]> {
-  const claimed = await store.claimJobs({
-    queues: [options.queue ?? 'default'],
-    limit: count,
+/** The claim request `claim()` and `claimUpTo()` make: queue `default`, worker `worker-1`, at `at(10)`, leased until `at(40)`. */
+export interface ClaimOptions {
+  queue?: string;
+  queues?: readonly string[];
+  serverName?: string;
+  now?: Date;
+  leaseUntil?: Date;
+}
+
+function claimRequest(limit: number, options: ClaimOptions): ClaimRequest {
+  return {
+    queues: options.queues ?? [options.queue ?? 'default'],
+    limit,
     serverName: options.serverName ?? 'worker-1',
     now: options.now ?? at(10),
     leaseUntil: options.leaseUntil ?? at(40),
-  });
+  };
+}
+
+/** Claims up to `limit` jobs, however many that is (flow control may hold some back). */
+export function claimUpTo(store: Store, limit: number, options: ClaimOptions = {}): Promise<JobRecord[]> {
+  return store.claimJobs(claimRequest(limit, options));
+}
+
+/** The change a worker makes when it records the outcome of its own attempt (pinned to it). */
+export function finished(job: JobRecord, to: Transition['to'], extra: Partial<Transition> = {}): Transition {
+  return { id: job.id, job, expect: { state: 'Processing', attempt: job.attempt, serverName: job.serverName! }, to, ...extra };
+}
+
+/** Claims exactly the given number of jobs from `queue`. */
+export async function claim(store: Store, count: number, options: ClaimOptions = {}): Promise<JobRecord[]> {
+  const claimed = await claimUpTo(store, count, options);
   assert.equal(claimed.length, count, `expected to claim ${count} job(s)`);
   return claimed;
 }

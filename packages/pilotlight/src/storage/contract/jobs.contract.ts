@@ -55,6 +55,10 @@ export function jobsContract(createStore: StoreFactory): void {
           dedupKey: 'tenant:acme',
           recurringId: 'hourly-provisioning',
           metadata: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+          concurrency: { key: 'tenant:acme', limit: 2 },
+          rateLimit: { key: 'provider:stripe', max: 100, per: 60_000 },
+          debounceKey: 'provision:acme',
+          batchId: 'onboarding-7',
         }),
       );
       assert.deepEqual(await store.getJob(id), {
@@ -80,6 +84,12 @@ export function jobsContract(createStore: StoreFactory): void {
         leaseUntil: undefined,
         progress: undefined,
         recurringId: 'hourly-provisioning',
+        concurrency: { key: 'tenant:acme', limit: 2 },
+        rateLimit: { key: 'provider:stripe', max: 100, per: 60_000 },
+        debounceKey: 'provision:acme',
+        batchId: 'onboarding-7',
+        awaitsBatch: undefined,
+        resultJson: undefined,
       });
     });
 
@@ -91,6 +101,9 @@ export function jobsContract(createStore: StoreFactory): void {
       assert.deepEqual(job.metadata, {});
       assert.equal(job.dedupKey, undefined);
       assert.equal(job.recurringId, undefined);
+      for (const field of ['concurrency', 'rateLimit', 'debounceKey', 'batchId', 'awaitsBatch', 'resultJson'] as const) {
+        assert.equal(job[field], undefined, `${field} of a job created without it`);
+      }
     });
 
     storeIt(createStore, "keeps a job's own timeout in its retry options, a number or null (no timeout)", async (store) => {
