@@ -1,5 +1,5 @@
 import type { Store } from '../storage/store.ts';
-import type { JobRecord, RetryOptions, StateInput, StateName, StateRecord } from '../types.ts';
+import type { ConcurrencyLimit, JobRecord, RateLimit, RetryOptions, StateInput, StateName, StateRecord } from '../types.ts';
 
 /**
  * A filter: optional hooks around job creation, execution and state changes, as in Hangfire.
@@ -70,6 +70,12 @@ export interface PendingJob {
   readonly parentId: string | undefined;
   readonly recurringId: string | undefined;
   readonly dedupKey: string | undefined;
+  /** Flow control the job is created with, if any (see `JobRecord`). */
+  readonly concurrency?: ConcurrencyLimit;
+  readonly rateLimit?: RateLimit;
+  readonly debounceKey?: string;
+  /** The batch it is created in (`client.batch()`), if any. */
+  readonly batchId?: string;
   /** `'schedule'` when a worker fires a recurring job's occurrence; `'client'` for every other creation. */
   readonly createdBy: 'client' | 'schedule';
 }
@@ -85,6 +91,8 @@ export interface CreatedContext extends CreatingContext {
   readonly jobId: string | undefined;
   /** `false` when a job with the same dedup key was already unfinished, or creation failed. */
   readonly created: boolean;
+  /** For a debounced job: the waiting job it replaced (now Deleted). */
+  readonly replacedId?: string;
   /** Why creation failed, if it did (the error is also thrown to the caller). */
   readonly error: unknown;
 }
