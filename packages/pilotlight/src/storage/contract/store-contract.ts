@@ -3,11 +3,13 @@ import type { Store } from '../store.ts';
 import { claimingContract } from './claiming.contract.ts';
 import { concurrencyKeysContract } from './concurrency-keys.contract.ts';
 import { countersContract } from './counters.contract.ts';
+import { debounceContract } from './debounce.contract.ts';
 import { eventsContract } from './events.contract.ts';
 import { jobsContract } from './jobs.contract.ts';
 import { listingContract } from './listing.contract.ts';
 import { maintenanceContract } from './maintenance.contract.ts';
 import { queueSettingsContract } from './queue-settings.contract.ts';
+import { rateLimitsContract } from './rate-limits.contract.ts';
 import { recurringContract } from './recurring.contract.ts';
 import { searchContract } from './search.contract.ts';
 import { serversContract } from './servers.contract.ts';
@@ -42,6 +44,8 @@ export function storeContract(name: string, createStore: () => Store | Promise<S
     countersContract(createStore);
     concurrencyKeysContract(createStore);
     queueSettingsContract(createStore);
+    rateLimitsContract(createStore);
+    debounceContract(createStore);
     if (options.corrupt) unreadableRowsContract(createStore, options.corrupt);
   });
 }
