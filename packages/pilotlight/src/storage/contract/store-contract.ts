@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import type { Store } from '../store.ts';
+import { batchesContract } from './batches.contract.ts';
 import { claimingContract } from './claiming.contract.ts';
 import { concurrencyKeysContract } from './concurrency-keys.contract.ts';
 import { countersContract } from './counters.contract.ts';
@@ -11,6 +12,7 @@ import { maintenanceContract } from './maintenance.contract.ts';
 import { queueSettingsContract } from './queue-settings.contract.ts';
 import { rateLimitsContract } from './rate-limits.contract.ts';
 import { recurringContract } from './recurring.contract.ts';
+import { resultsContract } from './results.contract.ts';
 import { searchContract } from './search.contract.ts';
 import { serversContract } from './servers.contract.ts';
 import { unreadableRowsContract, type CorruptRows } from './unreadable-rows.contract.ts';
@@ -46,6 +48,8 @@ export function storeContract(name: string, createStore: () => Store | Promise<S
     queueSettingsContract(createStore);
     rateLimitsContract(createStore);
     debounceContract(createStore);
+    resultsContract(createStore);
+    batchesContract(createStore);
     if (options.corrupt) unreadableRowsContract(createStore, options.corrupt);
   });
 }
