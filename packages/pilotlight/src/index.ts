@@ -6,12 +6,37 @@
 export { createClient, Client } from './client/client.ts';
 export type { ClientOptions, EnqueueOptions, ScheduleOptions, JobView } from './client/client.ts';
 export type { RecurringJobs, RecurringOptions } from './client/recurring-jobs.ts';
+export type { QueueControl, QueueSettingsView } from './client/queues.ts';
+export type {
+  BatchClassJob,
+  BatchCreated,
+  BatchEntry,
+  BatchFunctionJob,
+  BatchJob,
+  BatchJobOptions,
+  BatchOptions,
+  BatchView,
+  ContinueWhenAllOptions,
+} from './client/batches.ts';
 export { createWorker, Worker } from './server/worker.ts';
 export type { WorkerStats } from './server/worker.ts';
 export type { WorkerOptions } from './server/worker-options.ts';
 export type { JobActivator } from './server/job-registry.ts';
 export { defineJob, jobDisplayName } from './jobs/define-job.ts';
-export type { JobClass, JobDefinition, JobMethodArgs, JobMethodName, JobOptions } from './jobs/define-job.ts';
+export type {
+  ClassKey,
+  ConcurrencyOption,
+  DebounceOption,
+  FlowControlOptions,
+  JobClass,
+  JobDefinition,
+  JobDefinitionOptions,
+  JobMethodArgs,
+  JobMethodName,
+  JobOptions,
+  KeyOf,
+  RateLimitOption,
+} from './jobs/define-job.ts';
 export type { JobContext } from './jobs/job-context.ts';
 export type {
   ApplyStateContext,
@@ -27,12 +52,15 @@ export type {
 export { retryDelay } from './states/retry-filter.ts';
 export { JobStates, FINISHED_STATES } from './types.ts';
 export type {
+  BatchAwait,
+  ConcurrencyLimit,
   ErrorDetails,
   JobCall,
   JobProgress,
   JobRecord,
   MisfirePolicy,
   Parenting,
+  RateLimit,
   RecurringJobRecord,
   RetryOptions,
   ServerRecord,
@@ -61,7 +89,16 @@ export {
 export type { JobCancelReason, PilotlightErrorCode } from './errors.ts';
 export type { Logger } from './util/logger.ts';
 export { consoleLogger, silentLogger } from './util/logger.ts';
-export type { CountJobsFilter, JobSearchPage, ListJobsQuery, MinuteOutcomes, QueueStats, SearchJobsQuery, Store } from './storage/store.ts';
+export type {
+  CountJobsFilter,
+  JobSearchPage,
+  ListJobsQuery,
+  MinuteOutcomes,
+  QueueSettings,
+  QueueStats,
+  SearchJobsQuery,
+  Store,
+} from './storage/store.ts';
 export { createTaskManager, defineTask, TaskCancelledError, TaskManager, TaskManagerStoppedError, TaskStatuses } from './tasks/index.ts';
 export type {
   KeepFinishedOptions,

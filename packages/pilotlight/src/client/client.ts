@@ -3,7 +3,7 @@ import { resolveRetention, type RetentionOptions } from '../config/resolve.ts';
 import { JobNotFoundError, ValidationError } from '../errors.ts';
 import type { JobFilter } from '../filters/filter.ts';
 import { createPipeline } from '../engine/built-in-filters.ts';
-import type { JobClass, JobDefinition, JobMethodArgs, JobMethodName, JobOptions } from '../jobs/define-job.ts';
+import type { FlowControlOptions, JobClass, JobDefinition, JobMethodArgs, JobMethodName, JobOptions } from '../jobs/define-job.ts';
 import { StateMachine } from '../states/state-machine.ts';
 import type {
   CountJobsFilter,
@@ -15,15 +15,26 @@ import type {
   Store,
 } from '../storage/store.ts';
 import { resolveSearchJobsQuery, validateCountJobsFilter, validateListJobsQuery, validateSince } from '../storage/job-queries.ts';
-import type { JobRecord, Parenting, StateName, StateRecord } from '../types.ts';
+import type { JobRecord, StateName, StateRecord } from '../types.ts';
 import { consoleLogger, type Logger } from '../util/logger.ts';
 import { readInvocation } from './invocation.ts';
 import { JobCreator, type JobRequest } from '../engine/job-creator.ts';
 import { RecurringJobs } from './recurring-jobs.ts';
-import { validateMetadata } from '../validation/metadata.ts';
+import { QueueControl } from './queues.ts';
+import {
+  continueWhenAll,
+  createBatch,
+  getBatch,
+  type BatchCreated,
+  type BatchEntry,
+  type BatchJob,
+  type BatchOptions,
+  type BatchView,
+  type ContinueWhenAllOptions,
+} from './batches.ts';
+import { jobRequest } from './job-request.ts';
 import { LIMITS } from '../validation/limits.ts';
 import { describe, validateNonEmptyString } from '../validation/validate.ts';
-import { PARENTING_METADATA_KEY } from '../telemetry/names.ts';
 import { resolveTracingOptions, type TracingOptions } from '../telemetry/tracing-options.ts';
 import { resolveMetricsOptions, type MetricsOptions } from '../telemetry/metrics-options.ts';
 
@@ -45,7 +56,12 @@ export interface ClientOptions<Transaction = never> {
   readonly metrics?: MetricsOptions;
 }
 
-export interface EnqueueOptions<Transaction = never> extends JobOptions {
+/**
+ * Options of one job: its definition's defaults, overridden option by option. Flow control
+ * (`concurrency`, `rateLimit`, `debounce`; `null` drops the definition's) is enforced by the store
+ * across every worker: see the README's Flow control section.
+ */
+export interface EnqueueOptions<Transaction = never> extends JobOptions, FlowControlOptions {
   /**
    * At most one unfinished job (not yet `Succeeded`, `Failed` or `Deleted`) has this key. Enqueueing
    * with a key already held creates nothing and returns the holder's id.
@@ -76,6 +92,8 @@ type ClassRest<T, M extends JobMethodName<T>, O> = [method: M, args: JobMethodAr
 export interface JobView extends JobRecord {
   /** The parsed arguments; undefined if what is stored is not a JSON array (the job fails when run). */
   readonly args: unknown[] | undefined;
+  /** Once Succeeded: what its handler returned, parsed; undefined when it returned nothing or its result could not be stored. */
+  readonly result: unknown;
 }
 
 /**
@@ -91,6 +109,8 @@ export class Client<Transaction = never> {
   readonly store: Store<Transaction>;
   /** Recurring (cron) jobs. */
   readonly recurring: RecurringJobs;
+  /** Pause, resume and limit queues, for every worker. */
+  readonly queues: QueueControl;
   readonly #states: StateMachine;
   readonly #creator: JobCreator;
 
@@ -108,6 +128,7 @@ export class Client<Transaction = never> {
     this.#states = new StateMachine(this.store, pipeline, resolveRetention(options.retention));
     this.#creator = new JobCreator(pipeline, this.#states);
     this.recurring = new RecurringJobs(this.store, this.#creator);
+    this.queues = new QueueControl(this.store);
   }
 
   /** Fire-and-forget: the job runs as soon as a worker is free. Resolves to the job's id. */
@@ -171,18 +192,58 @@ export class Client<Transaction = never> {
         isClass ? [rest[0], args, rest[2]] : [args, rest[1]],
       );
       if (options.dedupKey !== undefined) throw new ValidationError('enqueueMany() does not take a dedupKey: it would apply to every job');
-      const { parenting, ...call } = invocation;
-      return { ...call, state: { name: 'Enqueued' as const }, ...withMetadata('enqueueMany', options, parenting) };
+      if (options.debounce) {
+        throw new ValidationError(
+          'enqueueMany() does not take a debounce: every job would replace the one before (a definition may debounce by a key function of the arguments)',
+        );
+      }
+      return jobRequest('enqueueMany', invocation, options, () => ({ name: 'Enqueued' }));
     });
     const transaction = (rest[isClass ? 2 : 1] as EnqueueOptions<Transaction> | undefined)?.transaction;
     const results = await this.#creator.create(requests, (jobs) => this.store.createJobs(jobs, transaction));
     return results!.map((result) => result.id);
   }
 
-  /** The job with its parsed arguments, or undefined. */
+  /**
+   * A batch: the jobs created in one transaction under one new batch id, for `continueWhenAll()` and
+   * `getBatch()`. Each member is `{ job, args, options? }` or, for a class job, `{ job, method, args, options? }`.
+   */
+  batch<const E extends readonly BatchJob[]>(
+    jobs: E & { readonly [K in keyof E]: BatchEntry<E[K]> },
+    options?: BatchOptions<Transaction>,
+  ): Promise<BatchCreated> {
+    return createBatch({ store: this.store, creator: this.#creator }, jobs, options);
+  }
+
+  /**
+   * A batch continuation: runs once every job of the batch (`batchId` from `batch()`, or job ids,
+   * gathered into a new batch) has succeeded, or, with `when: 'finished'`, finished whatever its
+   * outcome; `Awaiting` until then. With `when: 'succeeded'` (the default) it is deleted once every
+   * member finished if some failed or were deleted. A job belongs to one batch at most.
+   */
+  continueWhenAll<A>(
+    batch: string | readonly string[],
+    job: JobDefinition<A, any>,
+    ...rest: Rest<A, ContinueWhenAllOptions<Transaction>>
+  ): Promise<string>;
+  continueWhenAll<T, M extends JobMethodName<T>>(
+    batch: string | readonly string[],
+    job: JobClass<T>,
+    ...rest: ClassRest<T, M, ContinueWhenAllOptions<Transaction>>
+  ): Promise<string>;
+  continueWhenAll(batch: string | readonly string[], job: unknown, ...rest: unknown[]): Promise<string> {
+    return continueWhenAll({ store: this.store, creator: this.#creator }, batch, job, rest);
+  }
+
+  /** How many members of the batch are in each state, and in all; undefined for an unknown batch. */
+  getBatch(batchId: string): Promise<BatchView | undefined> {
+    return getBatch(this.store, batchId);
+  }
+
+  /** The job with its parsed arguments and result, or undefined. */
   async getJob(id: string): Promise<JobView | undefined> {
     const job = await this.store.getJob(id);
-    return job && { ...job, args: parseArgs(job.argsJson) };
+    return job && { ...job, args: parseArgs(job.argsJson), result: parseResult(job.resultJson) };
   }
 
   /** Every state the job went through, oldest first. */
@@ -243,14 +304,7 @@ export class Client<Transaction = never> {
     parentId?: string,
   ): Promise<string> {
     const { invocation, options } = readInvocation<ScheduleOptions<Transaction>>(api, job, rest);
-    const { parenting, ...call } = invocation;
-    const request: JobRequest = {
-      ...call,
-      state: initialState(options),
-      ...(options.dedupKey !== undefined && { dedupKey: validateNonEmptyString(options.dedupKey, `${api}() options.dedupKey`) }),
-      ...(parentId !== undefined && { parentId }),
-      ...withMetadata(api, options, parenting),
-    };
+    const request = jobRequest(api, invocation, options, () => initialState(options), parentId === undefined ? {} : { parentId });
     const results = await this.#creator.create([request], (jobs) => this.store.createJobs(jobs, options.transaction));
     return results![0]!.id;
   }
@@ -304,6 +358,16 @@ function dueDate(options: ScheduleOptions): Date {
   return new Date(Date.now() + delay);
 }
 
+/** A stored result, parsed; undefined for none (or, written around the client, unreadable). */
+function parseResult(json: string | undefined): unknown {
+  if (json === undefined) return undefined;
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+}
+
 function parseArgs(json: string): unknown[] | undefined {
   try {
     const args: unknown = JSON.parse(json);
@@ -311,16 +375,4 @@ function parseArgs(json: string): unknown[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The metadata stored with a job: the caller's, and the job's own trace parenting if it has one. */
-function withMetadata(
-  api: string,
-  options: EnqueueOptions<unknown>,
-  parenting: Parenting | undefined,
-): { metadata?: Record<string, string> } {
-  const own: Record<string, string> = parenting === undefined ? {} : { [PARENTING_METADATA_KEY]: parenting };
-  if (options.metadata === undefined) return parenting === undefined ? {} : { metadata: own };
-  const metadata = validateMetadata(options.metadata, `${api}() options.metadata`);
-  return { metadata: { ...metadata, ...own } };
 }

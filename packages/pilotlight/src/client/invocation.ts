@@ -2,7 +2,8 @@ import { DEFAULTS } from '../config/defaults.ts';
 import { validateRetry } from '../config/resolve.ts';
 import { validateTimeout } from '../config/timeout.ts';
 import { ValidationError } from '../errors.ts';
-import { isJobDefinition, jobClassType, type JobClass, type JobOptions } from '../jobs/define-job.ts';
+import { isJobDefinition, jobClassType, type FlowControlOptions, type JobClass, type JobOptions } from '../jobs/define-job.ts';
+import { resolveFlowControl, type FlowControl } from '../jobs/flow-control.ts';
 import type { JobCall, Parenting, StoredRetryOptions } from '../types.ts';
 import { validateParenting } from '../telemetry/tracing-options.ts';
 import { serializeArgs } from '../validation/args.ts';
@@ -12,6 +13,8 @@ import { describe, validateInteger, validateNonEmptyString, validateQueueName } 
 export interface Invocation extends JobCall {
   /** The job's own trace parenting, when it has one (stored in its metadata). */
   readonly parenting: Parenting | undefined;
+  /** The call's flow control, or its definition's (key functions called with the arguments). */
+  readonly flow: FlowControl;
 }
 
 /**
@@ -19,7 +22,7 @@ export interface Invocation extends JobCall {
  * `(JobClass, 'method', [args], options?)` for class-based jobs. Returns the invocation and the
  * options argument, validated; throws `ValidationError` naming the API for anything else.
  */
-export function readInvocation<O extends JobOptions>(
+export function readInvocation<O extends JobOptions & FlowControlOptions>(
   api: string,
   job: unknown,
   rest: readonly unknown[],
@@ -52,11 +55,13 @@ export function readInvocation<O extends JobOptions>(
     throw new ValidationError(`${api}() options must be an object; received ${describe(options)}`);
   }
   options ??= {} as O;
+  // A class's jobType or a definition's name, and the method, are stored as text like the rest.
+  type = validateNonEmptyString(type, `${api}() job type`);
+  method = method === '' ? method : validateNonEmptyString(method, `${api}() method`);
   return {
     invocation: {
-      // A class's jobType or a definition's name, and the method, are stored as text like the rest.
-      type: validateNonEmptyString(type, `${api}() job type`),
-      method: method === '' ? method : validateNonEmptyString(method, `${api}() method`),
+      type,
+      method,
       argsJson: serializeArgs(args, api),
       queue: validateQueueName(options.queue ?? defaults.queue ?? DEFAULTS.queue, `${api}() options.queue`),
       priority: validateInteger(
@@ -70,6 +75,7 @@ export function readInvocation<O extends JobOptions>(
         validateTimeout(options.timeout, `${api}() options.timeout`),
       ),
       parenting: optionalParenting(options.parenting ?? defaults.parenting, `${api}() options.parenting`),
+      flow: resolveFlowControl(job as JobClass, type, method, args, options, api),
     },
     options,
   };

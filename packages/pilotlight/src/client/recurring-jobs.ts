@@ -46,7 +46,8 @@ export class RecurringJobs {
   async addOrUpdate(id: string, cron: string, job: unknown, ...rest: unknown[]): Promise<void> {
     validateNonEmptyString(id, 'recurring.addOrUpdate() id');
     const { invocation, options } = readInvocation<RecurringOptions>('recurring.addOrUpdate', job, rest);
-    const { parenting: _occurrencesStartTheirOwnTrace, ...call } = invocation;
+    // Occurrences take their definition's flow control from the worker that fires them (see occurrence()).
+    const { parenting: _occurrencesStartTheirOwnTrace, flow: _resolvedAtEachOccurrence, ...call } = invocation;
     const timeZone = validateTimeZone(options.timeZone ?? DEFAULTS.recurring.timeZone);
     const misfire = options.misfire ?? DEFAULTS.recurring.misfire;
     if (!MISFIRE_POLICIES.includes(misfire)) {

@@ -1,9 +1,10 @@
 import type { CreatedContext, CreatingContext, PendingJob } from '../filters/filter.ts';
 import type { FilterPipeline } from '../filters/filter-pipeline.ts';
+import { BATCH_UNFINISHED } from '../states/batch-filter.ts';
 import { PARENT_STATE } from '../states/continuations-filter.ts';
 import type { StateMachine } from '../states/state-machine.ts';
 import type { CreateJobResult, NewJob } from '../storage/store.ts';
-import type { JobCall, JobRecord, StateRecord } from '../types.ts';
+import type { BatchAwait, ConcurrencyLimit, JobCall, JobRecord, RateLimit, StateName, StateRecord } from '../types.ts';
 
 /** Everything needed to create one job. */
 export interface JobRequest extends JobCall {
@@ -12,6 +13,11 @@ export interface JobRequest extends JobCall {
   readonly parentId?: string;
   readonly recurringId?: string;
   readonly metadata?: Readonly<Record<string, string>>;
+  readonly concurrency?: ConcurrencyLimit;
+  readonly rateLimit?: RateLimit;
+  readonly debounceKey?: string;
+  readonly batchId?: string;
+  readonly awaitsBatch?: BatchAwait;
   /** Set by a worker firing a recurring job's occurrence. @default 'client' */
   readonly createdBy?: 'client' | 'schedule';
 }
@@ -47,6 +53,10 @@ export class JobCreator {
         recurringId: request.recurringId,
         dedupKey: request.dedupKey,
         createdBy: request.createdBy ?? 'client',
+        ...(request.concurrency && { concurrency: request.concurrency }),
+        ...(request.rateLimit && { rateLimit: request.rateLimit }),
+        ...(request.debounceKey !== undefined && { debounceKey: request.debounceKey }),
+        ...(request.batchId !== undefined && { batchId: request.batchId }),
       };
       const context: CreatingContext = { ...this.#states.context(), job, metadata: { ...request.metadata } };
       await this.#pipeline.run('onCreating', context);
@@ -75,6 +85,8 @@ export class JobCreator {
       const result = results?.[i];
       if (result?.created) {
         if (result.parentState) contexts[i]!.items.set(PARENT_STATE, result.parentState);
+        if (result.batchUnfinished !== undefined) contexts[i]!.items.set(BATCH_UNFINISHED, result.batchUnfinished);
+        if (result.replacedId !== undefined) await this.#replaced(result.replacedId);
         await this.#states.applied({
           ...contexts[i]!,
           job: createdRecord(newJobs[i]!, result.id),
@@ -87,8 +99,27 @@ export class JobCreator {
     return results;
   }
 
+  /**
+   * The store moved the waiting job a debounced job replaced to Deleted: its state filters run here
+   * (its transition span, its continuations deleted, its batch released), as for any other change.
+   */
+  async #replaced(id: string): Promise<void> {
+    const context = this.#states.context();
+    const [job, history] = await Promise.all([context.store.getJob(id), context.store.getHistory(id)]);
+    const deleted = history.at(-1);
+    if (!job || job.state !== 'Deleted' || deleted?.name !== 'Deleted') return;
+    const oldState: StateName | undefined = history.at(-2)?.name;
+    await this.#states.applied({ ...context, job, oldState, newState: deleted });
+  }
+
   #created(context: CreatingContext, result: CreateJobResult | undefined, error: unknown): void | Promise<void> {
-    const created: CreatedContext = { ...context, jobId: result?.id, created: result?.created ?? false, error };
+    const created: CreatedContext = {
+      ...context,
+      jobId: result?.id,
+      created: result?.created ?? false,
+      error,
+      ...(result?.replacedId !== undefined && { replacedId: result.replacedId }),
+    };
     return this.#pipeline.run('onCreated', created);
   }
 }

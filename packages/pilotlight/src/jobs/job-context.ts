@@ -11,6 +11,12 @@ export interface JobContext {
   readonly retryCount: number;
   /** The worker running the job (`host:pid:id`). */
   readonly serverName: string;
+  /**
+   * For a continuation (`continueWith()`): what its parent job's handler returned (its stored
+   * result, parsed), read when this attempt started; undefined when the parent returned nothing,
+   * its result could not be stored, or the job is not a continuation.
+   */
+  readonly parentResult: unknown;
   /** Metadata stored with the job when it was created (read-only). */
   readonly metadata: Readonly<Record<string, string>>;
   /**

@@ -5,6 +5,8 @@ import type { StateMachine } from '../states/state-machine.ts';
 import type { Store, Transition } from '../storage/store.ts';
 import type { JobRecord, StateInput, StateRecord } from '../types.ts';
 import { toErrorDetails } from '../util/errors.ts';
+import type { Logger } from '../util/logger.ts';
+import { serializeResult } from '../validation/args.ts';
 import { describe } from '../validation/validate.ts';
 import { AttemptTimeouts } from './attempt-timeouts.ts';
 import { handBackAtShutdown } from './hand-back.ts';
@@ -18,6 +20,7 @@ export interface AttemptDeps {
   readonly registry: JobRegistry;
   readonly timeouts: AttemptTimeouts;
   readonly serverName: string;
+  readonly logger: Logger;
   /** Commits an attempt's final state (batched with the worker's next claim). */
   readonly commit: (transition: Transition) => Promise<JobRecord | undefined>;
 }
@@ -159,7 +162,8 @@ export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Pr
   try {
     const invoke = deps.registry.resolve(job);
     const args = parseArgs(job);
-    const perform = async () => invoke(args, jobContext(job, deps, signal));
+    const context = jobContext(job, deps, signal, job.parentId === undefined ? undefined : await parentResult(deps.store, job.parentId));
+    const perform = async () => invoke(args, context);
     if (timeout) timer = setTimeout(() => attempt.cancel(AttemptTimeouts.error(job, timeout)), timeout.ms);
     const handler = pipeline.hasWrappers ? (async () => pipeline.wrap(performing, perform))() : perform();
     result = await attempt.watch(handler);
@@ -182,12 +186,38 @@ export async function runAttempt(attempt: RunningAttempt, deps: AttemptDeps): Pr
     finalState = (await handBackAtShutdown(job, what, deps, { items, commit }))?.state;
   } else if (cancelReason === undefined || cancelReason === 'shutdown') {
     const details = failed ? toErrorDetails(error) : undefined;
-    const candidate: StateInput = details ? { name: 'Failed', error: details, reason: details.message } : { name: 'Succeeded' };
-    finalState = (await states.apply(job, candidate, { items, error, expectServer: serverName, commit }))?.state;
+    const stored = failed || result === undefined ? undefined : storedResult(job, result, deps.logger);
+    const candidate: StateInput = details
+      ? { name: 'Failed', error: details, reason: details.message }
+      : { name: 'Succeeded', ...(stored?.reason !== undefined && { reason: stored.reason }) };
+    const resultJson = stored?.json;
+    finalState = (await states.apply(job, candidate, { items, error, expectServer: serverName, commit, resultJson }))?.state;
   } // deleted or lost: the job is already elsewhere; nothing to record.
 
   if (pipeline.has('onPerformed')) {
     await pipeline.run('onPerformed', { ...performing, result, error, failed, cancelled, finalState });
+  }
+}
+
+/**
+ * The result to store with a succeeded job, or why none is: a result that cannot be stored does not
+ * fail the job (its work is done; failing it would run it, and its side effects, again).
+ */
+function storedResult(job: JobRecord, result: unknown, logger: Logger): { json?: string; reason?: string } {
+  const serialized = serializeResult(result);
+  if ('json' in serialized) return { json: serialized.json };
+  logger.warn(`Job ${job.id} (${job.type}) succeeded, but its ${serialized.problem}; it is stored without a result`);
+  return { reason: `Result not stored: ${serialized.problem}` };
+}
+
+/** A continuation's parent's result, parsed (undefined for none, or a parent gone). */
+async function parentResult(store: Store, parentId: string): Promise<unknown> {
+  const json = (await store.getJob(parentId))?.resultJson;
+  if (json === undefined) return undefined;
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
   }
 }
 
@@ -202,8 +232,9 @@ function parseArgs(job: JobRecord): unknown[] {
   return args;
 }
 
-function jobContext(job: JobRecord, deps: AttemptDeps, signal: AbortSignal): JobContext {
+function jobContext(job: JobRecord, deps: AttemptDeps, signal: AbortSignal, parentResult: unknown): JobContext {
   return {
+    parentResult,
     jobId: job.id,
     type: job.type,
     method: job.method,

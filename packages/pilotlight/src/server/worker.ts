@@ -104,6 +104,7 @@ export class Worker {
       registry,
       timeouts: new AttemptTimeouts(resolved.jobs, resolved.timeout),
       serverName: this.name,
+      logger: resolved.logger,
       commit: (transition) =>
         recordOutcome(transition, {
           workerName: this.name,

@@ -14,6 +14,8 @@ export interface ChangeOptions {
   readonly expectServer?: string;
   /** New attempt count (a job handed back on shutdown gets its attempt back). */
   readonly attempt?: number;
+  /** What the handler returned, as JSON: stored if the elected state is Succeeded. */
+  readonly resultJson?: string;
   /** Commits the change instead of the store's batched `transition()` (a worker claims in the same commit). */
   readonly commit?: (transition: Transition) => Promise<JobRecord | undefined>;
 }
@@ -70,6 +72,7 @@ export class StateMachine {
       ...dueTime(to),
       ...(to.retry && { retryCount: job.retryCount + 1 }),
       ...(options.attempt !== undefined && { attempt: options.attempt }),
+      ...(options.resultJson !== undefined && to.name === 'Succeeded' && { resultJson: options.resultJson }),
       expiresAt: this.expiry(to.name, to.at),
     });
     if (!updated) return undefined;

@@ -25,6 +25,23 @@ export function serializeArgs(args: readonly unknown[], api: string): string {
   return json;
 }
 
+/**
+ * A handler's return value as it is stored with its job: JSON under the rules of arguments (what
+ * JSON would change is refused), at most `LIMITS.maxResultBytes`. Never throws: a result that
+ * cannot be stored is a `problem` (the job has done its work and succeeds without it).
+ */
+export function serializeResult(value: unknown): { readonly json: string } | { readonly problem: string } {
+  const problem = new ArgsWalk('result').check(value);
+  if (problem) return { problem };
+  const json = JSON.stringify(value);
+  if (json.length > LIMITS.maxResultBytes && Buffer.byteLength(json) > LIMITS.maxResultBytes) {
+    return {
+      problem: `result is ${Buffer.byteLength(json)} bytes once serialized; the limit is ${LIMITS.maxResultBytes}: store large results elsewhere and return their key`,
+    };
+  }
+  return { json };
+}
+
 /** What to pass instead of an object JSON would change, by its constructor. */
 const INSTEAD: Readonly<Record<string, string>> = {
   Date: 'pass date.toISOString() (or date.getTime()) and rebuild the Date in the handler',
@@ -38,13 +55,19 @@ const INSTEAD: Readonly<Record<string, string>> = {
 };
 
 class ArgsWalk {
-  /** Keys from `args` down to the value being checked; turned into a path only for an error. */
+  /** What the walked value is called in a problem: `args`, `result`. */
+  readonly #root: string;
+  /** Keys from the root down to the value being checked; turned into a path only for an error. */
   readonly #keys: (string | number)[] = [];
   /** Objects on the way down, to tell a circular reference from a value referenced twice. */
   readonly #ancestors = new Set<object>();
 
-  check(args: readonly unknown[]): string | undefined {
-    return this.#value(args);
+  constructor(root = 'args') {
+    this.#root = root;
+  }
+
+  check(value: unknown): string | undefined {
+    return this.#value(value);
   }
 
   #value(value: unknown): string | undefined {
@@ -138,7 +161,7 @@ class ArgsWalk {
   }
 
   #refuse(problem: string): string {
-    return `${formatPath(this.#keys)} ${problem}`;
+    return `${formatPath(this.#root, this.#keys)} ${problem}`;
   }
 }
 
@@ -184,10 +207,10 @@ function describeKey(key: string | symbol): string {
 }
 
 /** `args[0].when`, `args[1]["a key"][3]`; long paths keep their start and end. */
-function formatPath(keys: readonly (string | number)[]): string {
+function formatPath(root: string, keys: readonly (string | number)[]): string {
   const parts = keys.map((key) =>
     typeof key === 'number' ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`,
   );
   const shown = parts.length > 12 ? [...parts.slice(0, 6), '…', ...parts.slice(-5)] : parts;
-  return `args${shown.join('')}`;
+  return `${root}${shown.join('')}`;
 }

@@ -24,4 +24,17 @@ export const LIMITS = {
    * (a delay in microseconds, a `Number.MAX_SAFE_INTEGER` "never"), and far beyond it is no `Date`.
    */
   maxScheduleAheadMs: 100 * 365.25 * 24 * 60 * 60 * 1000,
+  /** Largest serialized result of a handler kept with its job, in bytes (1 MiB, as arguments). */
+  maxResultBytes: 1024 * 1024,
+  /** Longest concurrency, rate-limit or debounce key, in characters (a key is indexed). */
+  maxFlowKeyLength: 200,
+  /** Largest `limit` of a concurrency key or queue concurrency limit. */
+  maxConcurrencyLimit: 10_000,
+  /** Largest `max` (starts per window) of a rate limit. */
+  maxRateLimitMax: 1_000_000,
+  /**
+   * Longest rate-limit window (`per`), in ms: one day. Longer quotas (per month) belong to the
+   * application's own accounting; a window is kept by the store as one row per key.
+   */
+  maxRateLimitPerMs: 24 * 60 * 60 * 1000,
 } as const;
