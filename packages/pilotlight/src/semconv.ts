@@ -5,6 +5,7 @@
  * `hangfire.*`, see the tracing option `attributeNamespace`) where none does.
  */
 export {
+  DEBOUNCED_EVENT,
   ERROR_TYPE,
   JOB_TRACER_NAME,
   jobAttributes,

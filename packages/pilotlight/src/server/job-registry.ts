@@ -1,7 +1,8 @@
 import { JobNotRegisteredError, ValidationError } from '../errors.ts';
 import { isJobDefinition, jobClassType, type JobClass, type JobDefinition } from '../jobs/define-job.ts';
 import type { JobContext } from '../jobs/job-context.ts';
-import type { JobRecord } from '../types.ts';
+import { resolveFlowControl, type FlowControl } from '../jobs/flow-control.ts';
+import type { JobCall, JobRecord } from '../types.ts';
 import { describe } from '../validation/validate.ts';
 
 /** Creates the instance a class-based job runs on; plug a DI container in here. */
@@ -63,6 +64,22 @@ export class JobRegistry {
       }
       return method.apply(instance, [...args, context]);
     };
+  }
+
+  /**
+   * The flow control the definition of `call` gives a job with its arguments (for a recurring job's
+   * occurrence); none for a job this worker does not know or arguments that are not a JSON array.
+   */
+  flowControl(call: JobCall): FlowControl {
+    const job = call.method === '' ? this.#functions.get(call.type) : this.#classes.get(call.type);
+    if (!job) return {};
+    let args: unknown;
+    try {
+      args = JSON.parse(call.argsJson);
+    } catch {
+      return {};
+    }
+    return Array.isArray(args) ? resolveFlowControl(job, call.type, call.method, args, {}, 'recurring occurrence') : {};
   }
 
   #add<T>(map: Map<string, T>, type: string, job: T): void {

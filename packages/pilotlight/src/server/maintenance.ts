@@ -2,7 +2,9 @@ import { occurrence } from '../engine/occurrence.ts';
 import type { JobCreator } from '../engine/job-creator.ts';
 import { resolveRetry, type ResolvedRetry } from '../config/resolve.ts';
 import { CronSchedule, decideMisfire } from '../recurring/schedule.ts';
+import { releaseBatchContinuation } from '../states/batch-filter.ts';
 import { releaseContinuation } from '../states/continuations-filter.ts';
+import type { FlowControl } from '../jobs/flow-control.ts';
 import type { StateMachine } from '../states/state-machine.ts';
 import type { Store } from '../storage/store.ts';
 import { UNREADABLE_ROW } from '../storage/unreadable-rows.ts';
@@ -21,6 +23,8 @@ export interface MaintenanceDeps {
   readonly failures: RepeatedFailures;
   readonly serverTimeout: number;
   readonly metrics: WorkerMetrics;
+  /** The flow control of a recurring job's occurrences: its definition's defaults, where this worker has the definition. */
+  readonly flowControlOf: (recurring: RecurringJobRecord) => FlowControl;
 }
 
 /** Rows handled per step and pass; a backlog is worked off over the next passes. */
@@ -43,6 +47,7 @@ export async function runMaintenance(deps: MaintenanceDeps, now = new Date()): P
     ['requeueing expired leases', () => requeueExpiredLeases(deps, now)],
     ['firing recurring jobs', () => fireRecurringJobs(deps, now)],
     ['releasing continuations', () => releaseContinuations(deps)],
+    ['releasing batch continuations', () => releaseBatchContinuations(deps)],
     ['deleting expired jobs', () => deleteExpiredJobs(deps, now)],
     ['removing stale servers', () => deps.store.removeStaleServers(new Date(now.getTime() - deps.serverTimeout))],
   ];
@@ -100,7 +105,7 @@ async function fireRecurringJobs(deps: MaintenanceDeps, now: Date): Promise<void
 }
 
 async function fireRecurring(
-  { store, creator, logger, metrics }: MaintenanceDeps,
+  { store, creator, logger, metrics, flowControlOf }: MaintenanceDeps,
   recurring: RecurringJobRecord,
   now: Date,
 ): Promise<void> {
@@ -108,8 +113,9 @@ async function fireRecurring(
   const decision = decideMisfire(schedule, recurring.misfire, recurring.nextRunAt, now);
   const fire = (jobs: Parameters<Store['createJobs']>[0]) =>
     store.fireRecurring({ id: recurring.id, expectNextRunAt: recurring.nextRunAt, nextRunAt: decision.nextRunAt, firedAt: now, jobs });
+  const flow = decision.fire.length === 0 ? {} : flowControlOf(recurring);
   const requests = decision.fire.map((at) => ({
-    ...occurrence(recurring, { name: 'Enqueued', reason: `Occurrence ${at.toISOString()} of recurring job '${recurring.id}'` }),
+    ...occurrence(recurring, { name: 'Enqueued', reason: `Occurrence ${at.toISOString()} of recurring job '${recurring.id}'` }, flow),
     createdBy: 'schedule' as const,
   }));
   const fired = requests.length === 0 ? await fire([]) : await creator.create(requests, fire);
@@ -125,6 +131,15 @@ async function releaseContinuations({ store, states }: MaintenanceDeps): Promise
   for (const child of await store.listReleasableContinuations(PAGE)) {
     const parent = child.parentId === undefined ? undefined : await store.getJob(child.parentId);
     await releaseContinuation(context, child, parent?.state);
+  }
+}
+
+/** Batch continuations a process that died left waiting for a batch that is done. */
+async function releaseBatchContinuations({ store, states }: MaintenanceDeps): Promise<void> {
+  const context = states.context();
+  for (const continuation of await store.listReleasableBatchContinuations(PAGE)) {
+    if (continuation.awaitsBatch)
+      await releaseBatchContinuation(context, continuation, await store.countBatch(continuation.awaitsBatch.batchId));
   }
 }
 

@@ -123,6 +123,7 @@ export class Worker {
       failures: this.#failures,
       serverTimeout: resolved.serverTimeout,
       metrics: this.#metrics,
+      flowControlOf: (recurring) => registry.flowControl(recurring),
     };
     this.#heartbeat = new Heartbeat({
       store: this.#store,

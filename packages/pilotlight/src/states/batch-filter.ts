@@ -39,17 +39,17 @@ export async function releaseBatch(context: FilterContext, batchId: string): Pro
   const continuations = await context.store.listBatchContinuations(batchId);
   if (continuations.length === 0) return;
   const counts = await context.store.countBatch(batchId);
-  if (unfinished(counts) > 0) return;
   for (const continuation of continuations) await releaseBatchContinuation(context, continuation, counts);
 }
 
-/** Moves a waiting batch continuation on, given its batch's counts (every member finished). */
-export function releaseBatchContinuation(
+/** Moves a waiting batch continuation on, given its batch's counts; none while a member is unfinished. */
+export async function releaseBatchContinuation(
   context: FilterContext,
   continuation: JobRecord,
   counts: Record<StateName, number>,
 ): Promise<JobRecord | undefined> {
-  const { batchId, when } = continuation.awaitsBatch!;
+  if (!continuation.awaitsBatch || unfinished(counts) > 0) return undefined;
+  const { batchId, when } = continuation.awaitsBatch;
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
   const missed = counts.Failed + counts.Deleted;
   if (when === 'succeeded' && missed > 0) {

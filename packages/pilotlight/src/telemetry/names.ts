@@ -67,10 +67,20 @@ export function jobAttributes(namespace: string) {
     stateNew: `${namespace}.state.new`,
     stateOld: `${namespace}.state.old`,
     stateReason: `${namespace}.state.reason`,
+    // Flow control, on the creation and attempt spans of a job that has it (ids and keys: not for metrics).
+    concurrencyKey: `${namespace}.job.concurrency_key`,
+    rateLimitKey: `${namespace}.job.rate_limit_key`,
+    debounceKey: `${namespace}.job.debounce_key`,
+    batchId: `${namespace}.job.batch_id`,
+    /** On the creation span of a debounced job: the waiting job it replaced (now Deleted). */
+    replacedId: `${namespace}.job.replaced_id`,
   } as const;
 }
 
 export type JobAttributeNames = ReturnType<typeof jobAttributes>;
+
+/** Span event on the creation span of a debounced job that replaced a waiting one (attribute: the replaced job's id). */
+export const DEBOUNCED_EVENT = 'Debounced';
 
 /** Name of the span event for a state change: `State Applied: Succeeded`. */
 export function stateEventName(state: string): string {

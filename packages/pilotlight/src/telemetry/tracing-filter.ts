@@ -19,12 +19,14 @@ import type {
   CreatingContext,
   JobFilter,
   PerformedContext,
+  PendingJob,
   PerformingContext,
 } from '../filters/filter.ts';
 import { jobDisplayName } from '../jobs/define-job.ts';
 import type { JobRecord, Parenting } from '../types.ts';
 import { toErrorDetails } from '../util/errors.ts';
 import {
+  DEBOUNCED_EVENT,
   ERROR_TYPE,
   JOB_TRACER_NAME,
   jobAttributes,
@@ -39,6 +41,9 @@ import {
 } from './names.ts';
 import type { ResolvedTracingOptions, TracedJob, TracePhase } from './tracing-options.ts';
 import { PARENTING_MODES } from './tracing-options.ts';
+
+/** What `#flowAttributes` reads, of a pending or a stored job. */
+type FlowFields = Pick<PendingJob, 'concurrency' | 'rateLimit' | 'debounceKey' | 'batchId'> | JobRecord;
 
 /** `State Applied: <state>`, built once per state name. */
 const EVENT_NAMES = new Map<string, string>();
@@ -92,6 +97,7 @@ export class TracingFilter implements JobFilter {
     attributes[a.jobType] = job.type;
     if (job.method) attributes[a.jobMethod] = job.method;
     if (job.recurringId !== undefined) attributes[a.recurringId] = job.recurringId;
+    this.#flowAttributes(attributes, job);
     // A recurring occurrence fired by a worker starts a trace of its own, whatever the worker's context.
     const parent = job.createdBy === 'schedule' ? ROOT_CONTEXT : otelContext.active();
     const span = this.#tracer!.startSpan(this.#name(view, operation), { kind: SpanKind.PRODUCER, attributes }, parent);
@@ -105,6 +111,10 @@ export class TracingFilter implements JobFilter {
     if (!span) return;
     try {
       if (context.jobId !== undefined) span.setAttributes({ [M.messageId]: context.jobId, [this.#attributes.jobId]: context.jobId });
+      if (context.replacedId !== undefined) {
+        span.setAttribute(this.#attributes.replacedId, context.replacedId);
+        span.addEvent(DEBOUNCED_EVENT, { [this.#attributes.replacedId]: context.replacedId });
+      }
       if (context.error !== undefined) this.#fail(span, context.error);
       else if (!context.created) span.setAttribute(this.#attributes.deduplicated, true);
     } finally {
@@ -181,7 +191,9 @@ export class TracingFilter implements JobFilter {
     attributes[a.serverName] = serverName;
     attributes[a.attempt] = job.attempt;
     attributes[a.retryCount] = job.retryCount;
+    // Includes any wait for a concurrency key, a rate limit or a paused queue: the store passed the job over until then.
     attributes[a.queueWaitMs] = Math.max(0, job.stateChangedAt.getTime() - job.runAt.getTime());
+    this.#flowAttributes(attributes, job);
     const span = this.#startFromCreation(job, view, SpanOperations.process, SpanKind.CONSUMER, attributes, job.stateChangedAt);
     context.items.set(SPAN, span);
     this.#enrich(span, view, 'process');
@@ -197,6 +209,15 @@ export class TracingFilter implements JobFilter {
     if (job.method) attributes[a.jobMethod] = job.method;
     if (job.recurringId !== undefined) attributes[a.recurringId] = job.recurringId;
     return attributes;
+  }
+
+  /** The flow-control keys and batch id of a job that has them (a job without any pays one check each). */
+  #flowAttributes(attributes: Attributes, job: FlowFields): void {
+    const a = this.#attributes;
+    if (job.concurrency !== undefined) attributes[a.concurrencyKey] = job.concurrency.key;
+    if (job.rateLimit !== undefined) attributes[a.rateLimitKey] = job.rateLimit.key;
+    if (job.debounceKey !== undefined) attributes[a.debounceKey] = job.debounceKey;
+    if (job.batchId !== undefined) attributes[a.batchId] = job.batchId;
   }
 
   /**
