@@ -5,7 +5,6 @@ import { assertCountsAreReal } from './counters.contract.ts';
 import {
   at,
   claim,
-  compact,
   createOne,
   finished,
   historyOf,
@@ -64,7 +63,7 @@ export function debounceContract(createStore: StoreFactory): void {
     storeIt(createStore, 'countJobs and queueStats are right at once after a replacement', async (store) => {
       await createOne(store, debounced('d', { queue: 'search', type: 'Reindex' }));
       await createOne(store, debounced('d', { queue: 'search', type: 'Reindex' }));
-      assert.deepEqual(compact(await store.countJobs({ queue: 'search' })), {
+      assert.deepEqual(await store.countJobs({ queue: 'search' }), {
         Enqueued: 1,
         Scheduled: 0,
         Awaiting: 0,
@@ -205,7 +204,11 @@ export function debounceContract(createStore: StoreFactory): void {
           { id: other, expect: { state: 'Enqueued' }, to: { name: 'Deleted', reason: 'unrelated', at: at(30) } },
         ]);
         assert.equal(results[2]?.state, 'Deleted', 'the unrelated change applied');
-        assert.equal((await waitingHolders(store, 'k')).length, 1, `one waiting job of the key (was ${replaced!.id}, ${running})`);
+        assert.equal(
+          (await waitingHolders(store, 'k')).length,
+          1,
+          `one waiting job of the key among ${running}, ${waiting} and ${replaced!.id}`,
+        );
         await assertCountsAreReal(store, 'after the transitions');
       },
     );

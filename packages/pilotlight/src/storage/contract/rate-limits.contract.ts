@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { JobRecord } from '../../types.ts';
-import type { Store, StoreEvent } from '../store.ts';
+import type { NewJob, Store, StoreEvent } from '../store.ts';
 import {
   claimUpTo,
   create,
@@ -34,17 +34,24 @@ function limited(key: string, max: number, per: number, overrides: Parameters<ty
   return newJob({ ...overrides, rateLimit: { key, max, per } });
 }
 
-/** Subscribes after the wake-ups of earlier writes (delivered asynchronously by some stores) have arrived. */
-async function recordLaterWakes(store: Store, queue: string): Promise<{ wakes: number[]; unsubscribe: () => void }> {
-  const earlier = recordEvents(store);
-  await earlier.waitFor(`wake for queue ${queue} after its jobs were created`, (event) => event.type === 'wake' && event.queue === queue);
-  await settle(100);
-  earlier.unsubscribe();
+/**
+ * Creates `jobs` in `queue`, waits for the wake-ups of their creation (delivered asynchronously by
+ * some stores) to pass, then records when each later wake for the queue arrives.
+ */
+async function createAndRecordLaterWakes(store: Store, queue: string, jobs: NewJob[]): Promise<{ created: string[]; wakes: number[] }> {
   const wakes: number[] = [];
-  const unsubscribe = store.subscribe((event: StoreEvent) => {
+  store.subscribe((event: StoreEvent) => {
     if (event.type === 'wake' && (event.queue === queue || event.queue === undefined)) wakes.push(Date.now());
   });
-  return { wakes, unsubscribe };
+  const created = await create(store, ...jobs);
+  const deadline = Date.now() + 2_000;
+  while (wakes.length === 0) {
+    if (Date.now() > deadline) assert.fail(`No wake for queue ${queue} within 2000 ms of creating its jobs`);
+    await settle(5);
+  }
+  await settle(100);
+  wakes.length = 0;
+  return { created, wakes };
 }
 
 async function waitForWakeAfter(wakes: number[], after: number, what: string, timeout = SHORT + 5_000): Promise<void> {
@@ -103,7 +110,7 @@ export function rateLimitsContract(createStore: StoreFactory): void {
       assert.deepEqual(await claimNow(store, 10, { queues: ['mail', 'sms'] }), []);
     });
 
-    storeIt(createStore, 'transitionAndClaim obeys rate limits, for jobs its own changes enqueued too', async (store) => {
+    storeIt(createStore, 'transitionAndClaim obeys rate limits: finishing a job of a full window frees nothing', async (store) => {
       const [first, second] = await create(store, limited('stripe', 1, MINUTE), limited('stripe', 1, MINUTE, { priority: 5 }));
       const [running] = await claimNow(store, 1);
       assert.equal(running!.id, second);
@@ -132,8 +139,11 @@ export function rateLimitsContract(createStore: StoreFactory): void {
       createStore,
       'the window closes per ms after its first start: the store wakes the queue then, and the next window starts max more',
       async (store) => {
-        const jobs = await create(store, ...Array.from({ length: 5 }, () => limited('stripe', 2, SHORT, { queue: 'rl' })));
-        const { wakes } = await recordLaterWakes(store, 'rl');
+        const { created: jobs, wakes } = await createAndRecordLaterWakes(
+          store,
+          'rl',
+          Array.from({ length: 5 }, () => limited('stripe', 2, SHORT, { queue: 'rl' })),
+        );
         const windowStart = Date.now();
         assert.deepEqual(ids(await claimNow(store, 10, { queue: 'rl' })), jobs.slice(0, 2));
         await waitForWakeAfter(wakes, windowStart + SHORT, 'wake for queue rl when the window closed');
@@ -142,8 +152,10 @@ export function rateLimitsContract(createStore: StoreFactory): void {
     );
 
     storeIt(createStore, 'close() clears the timer of a window: no wake comes after it', async (store) => {
-      await create(store, limited('stripe', 1, SHORT, { queue: 'rl' }), limited('stripe', 1, SHORT, { queue: 'rl' }));
-      const { wakes } = await recordLaterWakes(store, 'rl');
+      const { wakes } = await createAndRecordLaterWakes(store, 'rl', [
+        limited('stripe', 1, SHORT, { queue: 'rl' }),
+        limited('stripe', 1, SHORT, { queue: 'rl' }),
+      ]);
       assert.equal((await claimNow(store, 10, { queue: 'rl' })).length, 1);
       await store.close();
       const closedAt = Date.now();
@@ -193,8 +205,11 @@ export function rateLimitsContract(createStore: StoreFactory): void {
 
     storeIt(createStore, 'the window of a queue closes per ms after its first start, and the store wakes the queue then', async (store) => {
       await store.setQueueSettings('rl', { rateLimit: { max: 1, per: SHORT } });
-      const jobs = await create(store, newJob({ queue: 'rl' }), newJob({ queue: 'rl' }), newJob({ queue: 'rl' }));
-      const { wakes } = await recordLaterWakes(store, 'rl');
+      const { created: jobs, wakes } = await createAndRecordLaterWakes(store, 'rl', [
+        newJob({ queue: 'rl' }),
+        newJob({ queue: 'rl' }),
+        newJob({ queue: 'rl' }),
+      ]);
       const windowStart = Date.now();
       assert.deepEqual(ids(await claimNow(store, 10, { queue: 'rl' })), jobs.slice(0, 1));
       await waitForWakeAfter(wakes, windowStart + SHORT, 'wake for queue rl when its window closed');
