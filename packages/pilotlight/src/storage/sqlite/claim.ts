@@ -8,6 +8,7 @@ import type { JobCountDeltas } from '../count-deltas.ts';
 import { historyEntry, unreadableFailure } from '../store-helpers.ts';
 import type { ClaimRequest } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
+import { ClaimGate } from './flow-control/claim-gate.ts';
 import { JOB_COLUMNS, readJob, type JobRow } from './rows.ts';
 
 /**
@@ -15,28 +16,34 @@ import { JOB_COLUMNS, readJob, type JobRow } from './rows.ts';
  * and keeps the order. A row that cannot be read (see `readJobRow()`) is claimed and failed at once,
  * with the reason naming the column, and the claim reads on, so that one bad row never blocks the
  * jobs behind it nor fails the claim.
+ *
+ * Flow control (see `ClaimGate`) costs a claim of jobs without it one probe of `queue_settings`: the
+ * gate exists only once a queue of the request has settings in effect or a job read has a key of
+ * its own. A job the gate passes over is left out of the reads that follow, and they go on until
+ * the claim has `limit` jobs or none is left. `wakes` receives, per queue whose jobs a rate limit
+ * passed over, when the first such window closes (epoch ms, the clock of `request.now`).
  */
-export function claimJobs(connection: SqliteConnection, request: ClaimRequest, deltas: JobCountDeltas): JobRecord[] {
+export function claimJobs(
+  connection: SqliteConnection,
+  request: ClaimRequest,
+  deltas: JobCountDeltas,
+  wakes: Map<string, number>,
+): JobRecord[] {
   const now = request.now.getTime();
-  const select = connection.statement(
-    `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${request.queues.map(() => '?').join(', ')})
-     ORDER BY priority DESC, run_at, id LIMIT ?`,
-  );
   const update = connection.statement(
     `UPDATE jobs SET state = 'Processing', state_reason = NULL, state_changed_at = ?, attempt = attempt + 1,
        server_name = ?, lease_until = ?, progress = NULL, history = history || ? WHERE id = ?`,
   );
   const server = JSON.stringify(request.serverName);
   const claimed: JobRecord[] = [];
+  let gate = ClaimGate.forQueues(connection, request);
   for (;;) {
     const wanted = request.limit - claimed.length;
-    const rows = select.all(...request.queues, wanted) as unknown as JobRow[];
+    const rows = gate ? selectGated(connection, gate, wanted) : selectNext(connection, request.queues, wanted);
     let failed = 0;
+    let passed = 0;
     for (const row of rows) {
       const attempt = Number(row.attempt) + 1;
-      const entry = `,{"name":"Processing","at":${now},"serverName":${server},"attempt":${Number.isSafeInteger(attempt) ? attempt : 'null'}}`;
-      update.run(now, request.serverName, request.leaseUntil.getTime(), entry, row.id);
-      deltas.moved(row, JobStates.Enqueued, JobStates.Processing, request.now);
       const { job, unreadable } = readJob({
         ...row,
         state: JobStates.Processing,
@@ -47,6 +54,17 @@ export function claimJobs(connection: SqliteConnection, request: ClaimRequest, d
         lease_until: request.leaseUntil.getTime(),
         progress: null,
       });
+      // An unreadable row is failed whatever its limits say: it never runs.
+      if (unreadable === undefined && (gate !== undefined || row.concurrency_key !== null || row.rate_limit_key !== null)) {
+        gate ??= new ClaimGate(connection, request, new Map());
+        if (!gate.admit(job)) {
+          passed++;
+          continue;
+        }
+      }
+      const entry = `,{"name":"Processing","at":${now},"serverName":${server},"attempt":${Number.isSafeInteger(attempt) ? attempt : 'null'}}`;
+      update.run(now, request.serverName, request.leaseUntil.getTime(), entry, row.id);
+      deltas.moved(row, JobStates.Enqueued, JobStates.Processing, request.now);
       if (unreadable === undefined) claimed.push(job);
       else {
         failUnreadable(connection, row.id, unreadable, request.now);
@@ -54,9 +72,49 @@ export function claimJobs(connection: SqliteConnection, request: ClaimRequest, d
         failed++;
       }
     }
-    // Short of the limit only because bad rows took places: read the jobs behind them.
-    if (failed === 0 || rows.length < wanted) return claimed;
+    // Short of the limit only because bad rows or passed-over jobs took places: read the jobs behind
+    // them (the next read leaves the passed-over ones out, so every read makes progress).
+    if ((failed === 0 && passed === 0) || rows.length < wanted) break;
   }
+  if (gate) {
+    gate.save();
+    for (const [queue, at] of gate.wakes) {
+      const armed = wakes.get(queue);
+      if (armed === undefined || at < armed) wakes.set(queue, at);
+    }
+  }
+  return claimed;
+}
+
+/** The next `limit` Enqueued jobs of `queues`, in claim order. */
+function selectNext(connection: SqliteConnection, queues: readonly string[], limit: number): JobRow[] {
+  return connection
+    .statement(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${queues.map(() => '?').join(', ')})
+       ORDER BY priority DESC, run_at, id LIMIT ?`,
+    )
+    .all(...queues, limit) as unknown as JobRow[];
+}
+
+/**
+ * The next `limit` Enqueued jobs of the queues the gate leaves open, in claim order, without those
+ * of keys found full (each job against its own limit: one with a higher limit than the count is read).
+ */
+function selectGated(connection: SqliteConnection, gate: ClaimGate, limit: number): JobRow[] {
+  const queues = gate.queues;
+  if (queues.length === 0) return [];
+  if (!gate.excludes) return selectNext(connection, queues, limit);
+  const { concurrency, rate } = gate.exclusions();
+  return connection
+    .statement(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${queues.map(() => '?').join(', ')})
+         AND (concurrency_key IS NULL OR NOT EXISTS (
+           SELECT 1 FROM json_each(?) AS full WHERE full.key = jobs.concurrency_key AND full.value >= jobs.concurrency_limit))
+         AND (rate_limit_key IS NULL OR NOT EXISTS (
+           SELECT 1 FROM json_each(?) AS full WHERE full.key = jobs.rate_limit_key AND full.value >= jobs.rate_limit_max))
+       ORDER BY priority DESC, run_at, id LIMIT ?`,
+    )
+    .all(...queues, concurrency, rate, limit) as unknown as JobRow[];
 }
 
 /** Moves a job just claimed, whose row cannot be read, to Failed: see `unreadableFailure()`. */

@@ -33,6 +33,7 @@ interface Filter {
   readonly state?: StateName | undefined;
   readonly queue?: string | undefined;
   readonly type?: string | undefined;
+  readonly batchId?: string | undefined;
   readonly before?: string | undefined;
 }
 
@@ -74,6 +75,16 @@ function candidates(filter: Filter, api: string): { first: Candidates; otherwise
   }
   const state = filter.state;
   const clause = (terms: string[]) => (terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`);
+  if (filter.batchId !== undefined) {
+    // A batch's members, in any state, from jobs_batch (batch_id, state): the batch's entries alone, sorted.
+    const terms = ['batch_id = :batchId', 'batch_id IS NOT NULL', ...(state === undefined ? [] : ['state = :state']), ...matches, ...where];
+    return {
+      first: {
+        sql: (select, limit) => `SELECT ${select} FROM jobs INDEXED BY jobs_batch ${clause(terms)} ORDER BY id DESC LIMIT ${limit}`,
+        params: { ...params, batchId: filter.batchId, ...(state !== undefined && { state }) },
+      },
+    };
+  }
   if (state === undefined) {
     const terms = [...matches, ...where];
     return { first: { sql: (select, limit) => `SELECT ${select} FROM jobs ${clause(terms)} ORDER BY id DESC LIMIT ${limit}`, params } };

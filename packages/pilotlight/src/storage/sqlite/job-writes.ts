@@ -5,17 +5,37 @@
  */
 
 import { JobNotFoundError } from '../../errors.ts';
-import type { JobRecord, StateName } from '../../types.ts';
+import { JobStates, type JobRecord, type StateName } from '../../types.ts';
 import type { JobCountDeltas } from '../count-deltas.ts';
 import { historyEntry, isPinned, pinnedResult, retryJson } from '../store-helpers.ts';
 import type { CreateJobResult, NewJob, Transition } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
+import { countUnfinished } from './flow-control/batches.ts';
+import { takeDebounceKey, type DebouncedJob } from './flow-control/debounce.ts';
 import { JOB_COLUMNS, progressOf, toJob, toRowId, type JobRow } from './rows.ts';
 
 const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;
 
-/** Inserts `job`, or finds the unfinished job holding its dedup key. */
-export function insertJob(connection: SqliteConnection, job: NewJob, deltas: JobCountDeltas): CreateJobResult {
+/**
+ * Inserts `jobs` in order (see `insertJob()`); then tells each batch continuation how many members
+ * of its batch are unfinished, the members created by this same call included. `debounced`
+ * receives the waiting jobs that debounced jobs replaced.
+ */
+export function insertJobs(
+  connection: SqliteConnection,
+  jobs: readonly NewJob[],
+  deltas: JobCountDeltas,
+  debounced: DebouncedJob[],
+): CreateJobResult[] {
+  const results = jobs.map((job) => insertJob(connection, job, deltas, debounced));
+  return results.map((result, i) => {
+    const awaited = jobs[i]!.awaitsBatch;
+    return awaited && result.created ? { ...result, batchUnfinished: countUnfinished(connection, awaited.batchId) } : result;
+  });
+}
+
+/** Inserts `job`, or finds the unfinished job holding its dedup key; a debounced job replaces the waiting holder of its key. */
+function insertJob(connection: SqliteConnection, job: NewJob, deltas: JobCountDeltas, debounced: DebouncedJob[]): CreateJobResult {
   let parentState: StateName | undefined;
   let parentRowId: number | null = null;
   if (job.parentId !== undefined) {
@@ -25,11 +45,14 @@ export function insertJob(connection: SqliteConnection, job: NewJob, deltas: Job
     parentState = parent.state;
   }
   const now = job.state.at.getTime();
+  // The debounce key is set once the job it replaces has left it (takeDebounceKey()).
   const inserted = connection
     .statement(
       `INSERT INTO jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
-                       retry, parent_id, dedup_key, metadata, recurring_id, history)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       retry, parent_id, dedup_key, metadata, recurring_id, history,
+                       concurrency_key, concurrency_limit, rate_limit_key, rate_limit_max, rate_limit_per,
+                       batch_id, awaits_batch, awaits_batch_when)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state NOT IN ${FINISHED_SQL} DO NOTHING
      RETURNING id`,
     )
@@ -50,6 +73,14 @@ export function insertJob(connection: SqliteConnection, job: NewJob, deltas: Job
       Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
       job.recurringId ?? null,
       historyEntry(job.state),
+      job.concurrency?.key ?? null,
+      job.concurrency?.limit ?? null,
+      job.rateLimit?.key ?? null,
+      job.rateLimit?.max ?? null,
+      job.rateLimit?.per ?? null,
+      job.batchId ?? null,
+      job.awaitsBatch?.batchId ?? null,
+      job.awaitsBatch?.when ?? null,
     ) as { id: number } | undefined;
   if (!inserted) {
     const existing = connection
@@ -60,7 +91,10 @@ export function insertJob(connection: SqliteConnection, job: NewJob, deltas: Job
   // Same transaction as the parent's read: the parent cannot finish in between unseen.
   if (parentRowId !== null) connection.statement('UPDATE jobs SET has_continuations = 1 WHERE id = ?').run(parentRowId);
   deltas.add(job.queue, job.type, job.state.name, 1);
-  return { id: String(inserted.id), created: true, ...(parentState && { parentState }) };
+  const id = String(inserted.id);
+  const replaced = job.debounceKey === undefined ? undefined : takeDebounceKey(connection, job.debounceKey, id, job.state.at, deltas);
+  if (replaced) debounced.push(replaced);
+  return { id, created: true, ...(parentState && { parentState }), ...(replaced && { replacedId: replaced.id }) };
 }
 
 /** Applies `change` if the job is still as `change.expect` says; the job after the change, or undefined. */
@@ -71,50 +105,75 @@ export function applyTransition(connection: SqliteConnection, change: Transition
   const pinned = isPinned(change);
   let row: JobRow | Pick<JobRow, 'has_continuations' | 'progress'> | undefined;
   try {
-    // Plain `?` placeholders, a guard's value bound twice: node:sqlite binds them positionally with
-    // no name lookups (named parameters cost a lookup per key per call), and before 22.20 it
-    // skipped ?NNN placeholders (nodejs/node#59350).
-    const expectAttempt = expect.attempt ?? null;
-    const expectServer = expect.serverName ?? null;
-    row = connection
-      .statement(
-        `UPDATE jobs
-       SET state = ?, state_reason = ?, state_changed_at = ?,
-           run_at = coalesce(?, run_at), retry_count = coalesce(?, retry_count),
-           attempt = coalesce(?, attempt), expires_at = ?,
-           server_name = NULL, lease_until = NULL, history = history || ?
-       WHERE id = ? AND state = ?
-         AND (? IS NULL OR attempt = ?)
-         AND (? IS NULL OR server_name = ?)
-       RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`,
-      )
-      .get(
-        to.name,
-        to.reason ?? null,
-        to.at.getTime(),
-        change.runAt?.getTime() ?? null,
-        change.retryCount ?? null,
-        change.attempt ?? null,
-        change.expiresAt?.getTime() ?? null,
-        `,${historyEntry(to)}`,
-        toRowId(change.id) ?? null,
-        expect.state,
-        expectAttempt,
-        expectAttempt,
-        expectServer,
-        expectServer,
-      ) as JobRow | undefined;
+    row = runTransition(connection, change, pinned, false);
   } catch (error) {
-    // The job would become a second unfinished holder of its dedup key. SQLite undid just this
-    // statement; the other changes of the batch (other callers') go on.
-    if (isUniqueViolation(error)) return undefined;
-    throw error;
+    if (!isUniqueViolation(error)) throw error;
+    // The job would become a second waiting holder of its debounce key (a retry, or a requeue, while
+    // a newer job of the key waits): it goes on without the key, the newer job keeps it.
+    if (!/jobs\.debounce_key/.test((error as Error).message)) {
+      // The job would become a second unfinished holder of its dedup key. SQLite undid just this
+      // statement; the other changes of the batch (other callers') go on.
+      return undefined;
+    }
+    try {
+      row = runTransition(connection, change, pinned, true);
+    } catch (retryError) {
+      if (isUniqueViolation(retryError)) return undefined;
+      throw retryError;
+    }
   }
   if (!row) return undefined;
   // A pinned change's job is the row as its worker read it: its queue and type never change.
   deltas.moved(isPinned(change) ? change.job : (row as JobRow), expect.state, to.name, to.at);
   if (!isPinned(change)) return toJob(row as JobRow);
-  return pinnedResult(change, row.has_continuations === 1, progressOf(row));
+  const job = pinnedResult(change, row.has_continuations === 1, progressOf(row));
+  return to.name !== JobStates.Succeeded || job.resultJson === change.resultJson ? job : { ...job, resultJson: change.resultJson };
+}
+
+/** The guarded UPDATE of `applyTransition()`; `dropDebounceKey` clears the job's debounce key too. */
+function runTransition(
+  connection: SqliteConnection,
+  change: Transition,
+  pinned: boolean,
+  dropDebounceKey: boolean,
+): JobRow | Pick<JobRow, 'has_continuations' | 'progress'> | undefined {
+  const { to, expect } = change;
+  // Plain `?` placeholders, a guard's value bound twice: node:sqlite binds them positionally with
+  // no name lookups (named parameters cost a lookup per key per call), and before 22.20 it
+  // skipped ?NNN placeholders (nodejs/node#59350).
+  const expectAttempt = expect.attempt ?? null;
+  const expectServer = expect.serverName ?? null;
+  return connection
+    .statement(
+      `UPDATE jobs
+       SET state = ?, state_reason = ?, state_changed_at = ?,
+           run_at = coalesce(?, run_at), retry_count = coalesce(?, retry_count),
+           attempt = coalesce(?, attempt), expires_at = ?, result = CASE WHEN ? THEN ? ELSE result END,
+           server_name = NULL, lease_until = NULL, history = history || ?${dropDebounceKey ? ', debounce_key = NULL' : ''}
+       WHERE id = ? AND state = ?
+         AND (? IS NULL OR attempt = ?)
+         AND (? IS NULL OR server_name = ?)
+       RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`,
+    )
+    .get(
+      to.name,
+      to.reason ?? null,
+      to.at.getTime(),
+      change.runAt?.getTime() ?? null,
+      change.retryCount ?? null,
+      change.attempt ?? null,
+      change.expiresAt?.getTime() ?? null,
+      // A success stores its result, or none: the result is the latest success's; other changes keep it.
+      to.name === JobStates.Succeeded ? 1 : 0,
+      change.resultJson ?? null,
+      `,${historyEntry(to)}`,
+      toRowId(change.id) ?? null,
+      expect.state,
+      expectAttempt,
+      expectAttempt,
+      expectServer,
+      expectServer,
+    ) as JobRow | undefined;
 }
 
 function isUniqueViolation(error: unknown): boolean {

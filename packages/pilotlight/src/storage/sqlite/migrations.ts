@@ -205,6 +205,53 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     WHERE (state = 'Succeeded' OR state = 'Failed') AND state_changed_at >= CAST(unixepoch('subsec') * 1000 AS INTEGER) - 172800000
     GROUP BY 1;
   `,
+  /* 4: flow control, batches and results */ `
+  -- A job's flow control, batch and result. ADD COLUMN rewrites no row: the jobs already there read
+  -- NULL (none) in each, and a job without these options stores NULLs, a byte each.
+  ALTER TABLE jobs ADD COLUMN concurrency_key TEXT;
+  ALTER TABLE jobs ADD COLUMN concurrency_limit INTEGER;
+  ALTER TABLE jobs ADD COLUMN rate_limit_key TEXT;
+  ALTER TABLE jobs ADD COLUMN rate_limit_max INTEGER;
+  ALTER TABLE jobs ADD COLUMN rate_limit_per INTEGER;      -- ms
+  ALTER TABLE jobs ADD COLUMN debounce_key TEXT;
+  ALTER TABLE jobs ADD COLUMN batch_id TEXT;
+  ALTER TABLE jobs ADD COLUMN awaits_batch TEXT;           -- a batch continuation: the batch it waits for
+  ALTER TABLE jobs ADD COLUMN awaits_batch_when TEXT;      -- 'succeeded' or 'finished'
+  ALTER TABLE jobs ADD COLUMN result TEXT;                 -- JSON: what the handler returned
+
+  -- Each index partial on its column being set: a job without these options writes no entry in any.
+  -- The running jobs of a concurrency key, counted by the claim.
+  CREATE INDEX jobs_concurrency_running ON jobs (concurrency_key) WHERE state = 'Processing' AND concurrency_key IS NOT NULL;
+  -- At most one waiting job per debounce key, whatever the number of writers.
+  CREATE UNIQUE INDEX jobs_debounce ON jobs (debounce_key)
+    WHERE debounce_key IS NOT NULL AND (state = 'Enqueued' OR state = 'Scheduled');
+  -- A batch's members by state (counted, listed, and checked for unfinished ones).
+  CREATE INDEX jobs_batch ON jobs (batch_id, state) WHERE batch_id IS NOT NULL;
+  -- The continuations waiting for a batch.
+  CREATE INDEX jobs_awaiting_batch ON jobs (awaits_batch) WHERE state = 'Awaiting' AND awaits_batch IS NOT NULL;
+
+  -- Settings obeyed by every worker; a queue without a row has none (not paused, no limit).
+  CREATE TABLE queue_settings (
+    queue TEXT PRIMARY KEY,
+    paused INTEGER NOT NULL DEFAULT 0,
+    concurrency_limit INTEGER,
+    rate_limit_max INTEGER,
+    rate_limit_per INTEGER,                                -- ms
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  -- The current fixed window of each rate limit: opened by the first start after the previous window
+  -- closed (window_start, ending at window_end), and how many starts it has counted. A job's key
+  -- (kind 'job') and a queue's own limit (kind 'queue', key the queue's name) never share a row.
+  CREATE TABLE rate_windows (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    window_end INTEGER NOT NULL,
+    started INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Brings the database to the latest version in one transaction; refuses a database written by a newer Pilotlight. */

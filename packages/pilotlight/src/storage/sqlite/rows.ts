@@ -5,7 +5,9 @@ import { jobFromRow, readJobRow, recurringFromRow, type ReadJobRow, type StoredJ
 /** Every column of `jobs` but the history, which only `getHistory()` reads. */
 export const JOB_COLUMNS =
   'id, type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at, attempt, retry_count, ' +
-  'retry, parent_id, has_continuations, dedup_key, metadata, server_name, lease_until, progress, recurring_id';
+  'retry, parent_id, has_continuations, dedup_key, metadata, server_name, lease_until, progress, recurring_id, ' +
+  'concurrency_key, concurrency_limit, rate_limit_key, rate_limit_max, rate_limit_per, debounce_key, batch_id, awaits_batch, ' +
+  'awaits_batch_when, result';
 
 /** Row shapes as `node:sqlite` returns them, and their mapping to the store's records. */
 export interface JobRow extends StoredJobRow {
@@ -15,6 +17,8 @@ export interface JobRow extends StoredJobRow {
   has_continuations: number;
   metadata: string | null;
   progress: string | null;
+  concurrency_key: string | null;
+  rate_limit_key: string | null;
 }
 
 export function toJob(row: JobRow): JobRecord {

@@ -21,6 +21,8 @@ import type {
   MinuteOutcomes,
   NewJob,
   NewRecurringJob,
+  QueueSettings,
+  QueueSettingsChange,
   QueueStats,
   SearchJobsQuery,
   Store,
@@ -37,7 +39,12 @@ import { SqliteConnection } from './connection.ts';
 import { countJobs, countOutcomesPerMinute, foldOutcomes, queueStats, writeCountDeltas } from './counters.ts';
 import { listJobs, searchJobs } from './job-listing.ts';
 import { claimJobs } from './claim.ts';
-import { applyTransition, insertJob } from './job-writes.ts';
+import { addToBatch, countBatch, listBatchContinuations, listReleasableBatchContinuations } from './flow-control/batches.ts';
+import type { DebouncedJob } from './flow-control/debounce.ts';
+import { listQueueSettings, setQueueSettings } from './flow-control/queue-settings.ts';
+import { deleteClosedRateWindows } from './flow-control/rate-windows.ts';
+import { RateLimitWakeTimer } from './flow-control/wake-timer.ts';
+import { applyTransition, insertJobs } from './job-writes.ts';
 import { migrate } from './migrations.ts';
 import { loadNodeSqlite } from './node-sqlite.ts';
 import { JOB_COLUMNS, toJob, toRecurring, toRowId, toServer, type JobRow, type RecurringRow, type ServerRow } from './rows.ts';
@@ -73,6 +80,7 @@ export class SqliteStore implements Store {
   readonly path: string;
   readonly #connection: SqliteConnection;
   readonly #listeners = new StoreListeners();
+  readonly #rateLimitWakes = new RateLimitWakeTimer((queue) => this.#emit({ type: 'wake', queue }));
   #stopWatching: (() => void) | undefined;
   #checkpointer: { stop(): Promise<void> } | undefined;
   #dataVersion = 0;
@@ -118,6 +126,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.#connection.closed) return;
     this.#stopWatching?.();
+    this.#rateLimitWakes.clear();
     this.#listeners.clear();
     // The checkpoint thread's connection ends first, so that this one, closing last, removes the WAL file.
     await this.#connection.close(this.#checkpointer?.stop());
@@ -129,7 +138,9 @@ export class SqliteStore implements Store {
         'options.transaction is not supported by the SQLite store: it writes to its own database file, outside any transaction of yours. Leave it out, or use @pilotlight/postgres',
       );
     }
-    const results = this.#write((deltas) => jobs.map((job) => insertJob(this.#connection, job, deltas)));
+    const debounced: DebouncedJob[] = [];
+    const results = this.#write((deltas) => insertJobs(this.#connection, jobs, deltas, debounced));
+    this.#emitDebounced(debounced);
     if (results.some((result, i) => result.created && jobs[i]!.state.name === JobStates.Enqueued)) this.#emit({ type: 'wake' });
     return results;
   }
@@ -166,7 +177,10 @@ export class SqliteStore implements Store {
   }
 
   async claimJobs(request: ClaimRequest): Promise<JobRecord[]> {
-    return this.#write((deltas) => claimJobs(this.#connection, request, deltas));
+    const wakes = new Map<string, number>();
+    const claimed = this.#write((deltas) => claimJobs(this.#connection, request, deltas, wakes));
+    this.#armRateLimitWakes(request, wakes);
+    return claimed;
   }
 
   async transition(changes: readonly Transition[]): Promise<(JobRecord | undefined)[]> {
@@ -174,13 +188,15 @@ export class SqliteStore implements Store {
   }
 
   async transitionAndClaim(changes: readonly Transition[], claim: ClaimRequest | undefined): Promise<TransitionAndClaimResult> {
+    const wakes = new Map<string, number>();
     const [transitioned, claimed] = this.#write(
       (deltas) =>
         [
           changes.map((change) => applyTransition(this.#connection, change, deltas)),
-          claim ? claimJobs(this.#connection, claim, deltas) : [],
+          claim ? claimJobs(this.#connection, claim, deltas, wakes) : [],
         ] as const,
     );
+    if (claim) this.#armRateLimitWakes(claim, wakes);
     let wake = false;
     transitioned.forEach((job, i) => {
       if (!job) return;
@@ -237,6 +253,22 @@ export class SqliteStore implements Store {
     return (rows as unknown as JobRow[]).map(toJob);
   }
 
+  async listBatchContinuations(batchId: string): Promise<JobRecord[]> {
+    return listBatchContinuations(this.#connection, batchId);
+  }
+
+  async countBatch(batchId: string): Promise<Record<StateName, number>> {
+    return countBatch(this.#connection, batchId);
+  }
+
+  async addToBatch(batchId: string, jobIds: readonly string[]): Promise<void> {
+    this.#connection.transaction(() => addToBatch(this.#connection, batchId, jobIds));
+  }
+
+  async listReleasableBatchContinuations(limit: number): Promise<JobRecord[]> {
+    return listReleasableBatchContinuations(this.#connection, limit);
+  }
+
   async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
     return this.#write((deltas) => {
       const deleted = this.#stmt(
@@ -245,6 +277,7 @@ export class SqliteStore implements Store {
       for (const { queue, type, state } of deleted) if (isStateName(state)) deltas.add(queue, type, state, -1);
       // Maintenance calls this on every pass: where the outcomes are folded in, and kept as long as the dashboard shows them.
       foldOutcomes(this.#connection, now);
+      deleteClosedRateWindows(this.#connection, now);
       return deleted.length;
     });
   }
@@ -318,6 +351,7 @@ export class SqliteStore implements Store {
   }
 
   async fireRecurring(fire: FireRecurring): Promise<CreateJobResult[] | undefined> {
+    const debounced: DebouncedJob[] = [];
     const results = this.#write((deltas) => {
       // Compare-and-set on next_run_at: of all processes that saw this occurrence due, one wins.
       const won = this.#stmt('UPDATE recurring_jobs SET next_run_at = ?, last_run_at = ? WHERE id = ? AND next_run_at = ?').run(
@@ -327,13 +361,25 @@ export class SqliteStore implements Store {
         fire.expectNextRunAt.getTime(),
       );
       if (Number(won.changes) === 0) return undefined;
-      const created = fire.jobs.map((job) => insertJob(this.#connection, job, deltas));
+      const created = insertJobs(this.#connection, fire.jobs, deltas, debounced);
       const last = created.at(-1);
       if (last) this.#stmt('UPDATE recurring_jobs SET last_job_id = ? WHERE id = ?').run(Number(last.id), fire.id);
       return created;
     });
+    this.#emitDebounced(debounced);
     if (results?.some((result) => result.created)) this.#emit({ type: 'wake' });
     return results;
+  }
+
+  async listQueueSettings(): Promise<QueueSettings[]> {
+    return listQueueSettings(this.#connection);
+  }
+
+  async setQueueSettings(queue: string, change: QueueSettingsChange): Promise<QueueSettings> {
+    const { settings, freed } = this.#connection.transaction(() => setQueueSettings(this.#connection, queue, change, new Date()));
+    // Other processes see the change at their next claim, woken by their file watcher.
+    if (freed) this.#emit({ type: 'wake', queue });
+    return settings;
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
@@ -357,6 +403,15 @@ export class SqliteStore implements Store {
   /** Runs a write outside any transaction; a full disk fails it with a `StoreFullError`, as in a transaction. */
   #run(sql: string, ...params: (SQLInputValue | Record<string, SQLInputValue>)[]): StatementResultingChanges {
     return this.#connection.write(() => this.#stmt(sql).run(...(params as SQLInputValue[])));
+  }
+
+  /** Arms the wakes a claim owes the queues whose jobs a rate limit passed over: at each window's end (`request.now`'s clock). */
+  #armRateLimitWakes(request: ClaimRequest, wakes: Map<string, number>): void {
+    for (const [queue, at] of wakes) this.#rateLimitWakes.arm(queue, at - request.now.getTime());
+  }
+
+  #emitDebounced(debounced: readonly DebouncedJob[]): void {
+    for (const job of debounced) this.#emit({ type: 'state', jobId: job.id, from: job.from, to: JobStates.Deleted });
   }
 
   #dataVersionNow(): number {
