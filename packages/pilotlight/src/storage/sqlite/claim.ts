@@ -8,7 +8,7 @@ import type { JobCountDeltas } from '../count-deltas.ts';
 import { historyEntry, unreadableFailure } from '../store-helpers.ts';
 import type { ClaimRequest } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
-import { ClaimGate } from './flow-control/claim-gate.ts';
+import { ClaimGate } from './claim-gate.ts';
 import { JOB_COLUMNS, readJob, type JobRow } from './rows.ts';
 
 /**

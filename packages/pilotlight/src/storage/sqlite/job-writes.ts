@@ -10,8 +10,8 @@ import type { JobCountDeltas } from '../count-deltas.ts';
 import { historyEntry, isPinned, pinnedResult, retryJson } from '../store-helpers.ts';
 import type { CreateJobResult, NewJob, Transition } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
-import { countUnfinished } from './flow-control/batches.ts';
-import { takeDebounceKey, type DebouncedJob } from './flow-control/debounce.ts';
+import { countUnfinished } from './batches.ts';
+import { takeDebounceKey, type DebouncedJob } from './debounce.ts';
 import { JOB_COLUMNS, progressOf, toJob, toRowId, type JobRow } from './rows.ts';
 
 const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;

@@ -5,11 +5,11 @@
  * step for every other process.
  */
 
-import { DEFAULTS } from '../../../config/defaults.ts';
-import { JobStates, type StateName } from '../../../types.ts';
-import type { JobCountDeltas } from '../../count-deltas.ts';
-import { historyEntry } from '../../store-helpers.ts';
-import type { SqliteConnection } from '../connection.ts';
+import { DEFAULTS } from '../../config/defaults.ts';
+import { JobStates, type StateName } from '../../types.ts';
+import type { JobCountDeltas } from '../count-deltas.ts';
+import { historyEntry } from '../store-helpers.ts';
+import type { SqliteConnection } from './connection.ts';
 
 /** A job a debounced job replaced: it moved from `from` to Deleted. */
 export interface DebouncedJob {

@@ -4,8 +4,8 @@
  * own transaction, so that a change made by any process holds from the next claim on.
  */
 
-import type { QueueSettings, QueueSettingsChange } from '../../store.ts';
-import type { SqliteConnection } from '../connection.ts';
+import type { QueueSettings, QueueSettingsChange } from '../store.ts';
+import type { SqliteConnection } from './connection.ts';
 
 interface QueueSettingsRow {
   queue: string;

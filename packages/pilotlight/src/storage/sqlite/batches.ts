@@ -4,12 +4,12 @@
  * jobs_awaiting_batch. A member is unfinished until it is Succeeded, Failed or Deleted.
  */
 
-import { ErrorCodes, JobNotFoundError, PilotlightError } from '../../../errors.ts';
-import type { JobRecord, StateName } from '../../../types.ts';
-import { emptyCounts } from '../../job-queries.ts';
-import { isStateName } from '../../unreadable-rows.ts';
-import type { SqliteConnection } from '../connection.ts';
-import { JOB_COLUMNS, toJob, toRowId, type JobRow } from '../rows.ts';
+import { ErrorCodes, JobNotFoundError, PilotlightError } from '../../errors.ts';
+import type { JobRecord, StateName } from '../../types.ts';
+import { emptyCounts } from '../job-queries.ts';
+import { isStateName } from '../unreadable-rows.ts';
+import type { SqliteConnection } from './connection.ts';
+import { JOB_COLUMNS, toJob, toRowId, type JobRow } from './rows.ts';
 
 /** How many members of `batchId` are unfinished. */
 export function countUnfinished(connection: SqliteConnection, batchId: string): number {

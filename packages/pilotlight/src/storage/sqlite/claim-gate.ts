@@ -9,9 +9,9 @@
  * one writer at a time, so two workers, in this process or others, never both take a key's last place.
  */
 
-import type { JobRecord } from '../../../types.ts';
-import type { ClaimRequest } from '../../store.ts';
-import type { SqliteConnection } from '../connection.ts';
+import type { JobRecord } from '../../types.ts';
+import type { ClaimRequest } from '../store.ts';
+import type { SqliteConnection } from './connection.ts';
 import { readQueueLimits, type QueueLimits } from './queue-settings.ts';
 import { RateWindows } from './rate-windows.ts';
 

@@ -5,7 +5,7 @@
  * inside its transaction: SQLite's single writer makes that read-count-write atomic across processes.
  */
 
-import type { SqliteConnection } from '../connection.ts';
+import type { SqliteConnection } from './connection.ts';
 
 /** Which limit a window counts: a job's rate-limit key, or a queue's own limit (keyed by the queue's name). */
 export type RateWindowKind = 'job' | 'queue';
