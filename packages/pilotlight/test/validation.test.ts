@@ -138,6 +138,121 @@ describe('bad input is rejected with a clear error and nothing is written', () =
       assert.throws(run, (error: unknown) => error instanceof ValidationError && message.test(error.message));
   });
 
+  it('rejects bad flow-control options (concurrency, rateLimit, debounce), naming the option, the value and the range', async () => {
+    const client = testClient(tempStore());
+    await rejects(
+      () => client.enqueue(job, 1, { concurrency: { key: '', limit: 1 } }),
+      /^enqueue\(\) options\.concurrency\.key must be a non-empty string of at most 200 characters .*; received ""$/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { concurrency: { key: 'k'.repeat(201), limit: 1 } }),
+      /options\.concurrency\.key must be a non-empty string of at most 200/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { concurrency: { key: 'a\u0000b', limit: 1 } }),
+      /options\.concurrency\.key contains a NUL character/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { concurrency: { key: 'k', limit: 0 } }),
+      /^enqueue\(\) options\.concurrency\.limit must be an integer from 1 to 10000 \(jobs with the key running at once\); received 0$/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { concurrency: { key: 'k', limit: 1.5 } }),
+      /concurrency\.limit must be an integer from 1 to 10000 .*received 1\.5/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { concurrency: 'k' as never }),
+      /^enqueue\(\) options\.concurrency must be an object \{ key, limit \}; received "k"$/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { rateLimit: { max: 0, per: 1000 } }),
+      /^enqueue\(\) options\.rateLimit\.max must be an integer from 1 to 1000000 \(starts per window\); received 0$/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { rateLimit: { max: 1, per: 86_400_001 } }),
+      /options\.rateLimit\.per must be an integer from 1 to 86400000 \(the window in ms, at most a day/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { rateLimit: { key: 7 as never, max: 1, per: 10 } }),
+      /options\.rateLimit\.key must be a non-empty string .*received 7/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { debounce: { key: 'k', delay: -1 } }),
+      /^enqueue\(\) options\.debounce\.delay must be an integer from 0 to \d+ \(ms to wait after the last enqueue \(0: at once\)\); received -1$/,
+    );
+    await rejects(
+      () => client.enqueue(job, 1, { debounce: { key: 'k', delay: 0 }, dedupKey: 'd' }),
+      /^enqueue\(\) options\.dedupKey and debounce are exclusive: dedupKey keeps the first job \("d"\), debounce keeps the last \("k"\); give one of them$/,
+    );
+    await rejects(
+      () => client.schedule(job, 1, { delay: 10, debounce: { key: 'k', delay: 0 } }),
+      /^schedule\(\) cannot debounce \(debounce\.key "k"\): debounce sets the due time .*pass debounce: null/,
+    );
+    await rejects(() => client.enqueueMany(job, [1, 2], { debounce: { key: 'k', delay: 0 } }), /^enqueueMany\(\) does not take a debounce/);
+    // A definition's defaults: checked at defineJob() (all but a key function), its key functions at each creation.
+    assert.throws(
+      () => defineJob('bad.limit', () => 1, { concurrency: { key: () => 'k', limit: 0 } }),
+      /^ValidationError: defineJob\('bad\.limit'\) options\.concurrency\.limit must be an integer from 1 to 10000/,
+    );
+    const keyed = defineJob('keyed', (_: { tenant?: string }) => 1, { concurrency: { key: (args) => args.tenant!, limit: 1 } });
+    await rejects(
+      () => client.enqueue(keyed, {}),
+      /^enqueue\(\) options\.concurrency\.key|^defineJob\('keyed'\) options\.concurrency\.key must be a non-empty string .*received undefined$/,
+    );
+    const throwing = defineJob('throwing.key', (_: number) => 1, {
+      rateLimit: {
+        key: () => {
+          throw new Error('no tenant');
+        },
+        max: 1,
+        per: 10,
+      },
+    });
+    await rejects(
+      () => client.enqueue(throwing, 1),
+      /^defineJob\('throwing\.key'\) options\.rateLimit\.key threw: no tenant; fix the key function$/,
+    );
+    class Throttled {
+      static jobConcurrency = { key: 'k', limit: 20_000 };
+      run() {}
+    }
+    await rejects(
+      () => client.enqueue(Throttled, 'run', []),
+      /^Throttled\.jobConcurrency\.limit must be an integer from 1 to 10000 .*received 20000$/,
+    );
+    // Queue settings.
+    await rejects(() => client.queues.pause(''), /^queues\.pause\(\) queue must be a non-empty string/);
+    await rejects(
+      () => client.queues.setConcurrencyLimit('q', 0),
+      /^queues\.setConcurrencyLimit\(\) limit must be an integer from 1 to 10000 \(jobs of the queue running at once, or null for no limit\); received 0$/,
+    );
+    await rejects(
+      () => client.queues.setRateLimit('q', { max: 5, per: 0 }),
+      /^queues\.setRateLimit\(\) limit\.per must be an integer from 1 to 86400000/,
+    );
+    // Batches.
+    await rejects(() => client.batch([]), /^batch\(\) expects a non-empty array of \{ job, args, options\? \}/);
+    await rejects(
+      () => client.batch([{ job, args: 1, options: { dedupKey: 'x' } as never }]),
+      /^batch\(\) jobs\[0\]\.options\.dedupKey is not allowed/,
+    );
+    await rejects(
+      () => client.batch([{ job, args: 1, options: { debounce: { key: 'k', delay: 0 } } as never }]),
+      /^batch\(\) cannot debounce \(debounce\.key "k"\): a replaced member would leave its batch/,
+    );
+    await rejects(
+      () => client.continueWhenAll([], job, 1),
+      /^continueWhenAll\(\) expects a batch id or a non-empty array of job ids; received an array$/,
+    );
+    await rejects(() => client.continueWhenAll('no-such-batch', job, 1), /^continueWhenAll\(\) batch "no-such-batch" has no jobs/);
+    await rejects(() => client.continueWhenAll(['a', 'a'], job, 1), /^continueWhenAll\(\) ids holds the same job id twice$/);
+    await rejects(
+      () => client.continueWhenAll(['a'], job, 1, { when: 'always' as never }),
+      /^continueWhenAll\(\) options\.when must be 'succeeded' or 'finished'; received "always"$/,
+    );
+    assert.deepEqual(await client.listJobs(), []);
+  });
+
   it('rejects options.transaction on the SQLite store, writing nothing', async () => {
     const client = testClient(tempStore());
     await assert.rejects(

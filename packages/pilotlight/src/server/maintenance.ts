@@ -129,6 +129,7 @@ async function fireRecurring(
 async function releaseContinuations({ store, states }: MaintenanceDeps): Promise<void> {
   const context = states.context();
   for (const child of await store.listReleasableContinuations(PAGE)) {
+    if (child.parentId === undefined) continue; // a batch continuation: released by its batch (below)
     const parent = child.parentId === undefined ? undefined : await store.getJob(child.parentId);
     await releaseContinuation(context, child, parent?.state);
   }
