@@ -68,4 +68,22 @@ describe('concurrency keys', () => {
     assert.equal(cleared.concurrencyLimit, undefined);
     await waitFor(async () => (await client.queues.list()).some((queue) => queue.queue === 'reports'), 'the queue listed');
   });
+
+  it("gives a recurring job's occurrences the concurrency key of its definition, resolved by the worker that fires them", async () => {
+    const store = tempStore();
+    const client = testClient(store);
+    const nightly = defineJob('tenant.nightly', (_: { tenant: string }) => undefined, {
+      concurrency: { key: (args) => `tenant:${args.tenant}`, limit: 1 },
+    });
+    await client.recurring.addOrUpdate('nightly-acme', '* * * * * *', nightly, { tenant: 'acme' }); // every second
+    const worker = testWorker({ store, jobs: [nightly] });
+    await worker.start();
+    const [occurrence] = await waitFor(async () => {
+      const jobs = await client.listJobs({ type: 'tenant.nightly' });
+      return jobs.length > 0 ? jobs : undefined;
+    }, 'an occurrence');
+    assert.equal(occurrence!.recurringId, 'nightly-acme');
+    assert.deepEqual(occurrence!.concurrency, { key: 'tenant:acme', limit: 1 });
+    await client.recurring.remove('nightly-acme');
+  });
 });
