@@ -7,7 +7,7 @@
 // The dashboard.
 export { createDashboard } from './http/dashboard.ts';
 export type { DashboardHandler } from './http/dashboard.ts';
-export type { DashboardAccess, DashboardOptions } from './config/options.ts';
+export type { DashboardAccess, DashboardOptions, RedactedPart } from './config/options.ts';
 
 // Receiving traces: `createDashboard({ traces: { store } })`.
 export type { DashboardTracesOptions } from './config/traces-options.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createClient, createWorker, defineJob, silentLogger } from 'pilotlight';
 import { html } from '../src/html/template.ts';
-import { request, serve, tempStore, waitFor } from './http-support.ts';
+import { byTestId, request, serve, tempStore, waitFor } from './http-support.ts';
 
 /** What an attacker puts in job data: markup, a script URL, attribute breakers. */
 const PAYLOADS = [
@@ -57,7 +57,16 @@ describe('job data carrying markup', async () => {
       { retry: { attempts: 1 } },
     ),
   );
-  const worker = createWorker({ store, jobs, serverName: PAYLOADS[2], pollInterval: 20, maintenanceInterval: 20, logger: silentLogger });
+  /** Returns its note: a result carrying markup. */
+  const echo = defineJob('echo.note', ({ note }: { note: string }) => ({ note }));
+  const worker = createWorker({
+    store,
+    jobs: [...jobs, echo],
+    serverName: PAYLOADS[2],
+    pollInterval: 20,
+    maintenanceInterval: 20,
+    logger: silentLogger,
+  });
   after(() => worker.stop());
   await worker.start();
   const ids: string[] = [];
@@ -66,7 +75,26 @@ describe('job data carrying markup', async () => {
     await client.enqueue(jobs[n]!, { note: payload }, { queue: QUEUE });
     await client.recurring.addOrUpdate(payload, '0 3 1 1 *', jobs[n]!, { note: payload }, { queue: QUEUE });
   }
+  // Flow control keyed by the payloads, in a queue no worker takes; each in a batch named by its payload.
+  const keyed: string[] = [];
+  for (const payload of PAYLOADS) {
+    const flow = {
+      concurrency: { key: payload, limit: 1 },
+      rateLimit: { key: payload, max: 1, per: 1000 },
+      debounce: { key: payload, delay: 60_000 },
+    };
+    const id = await client.enqueue(echo, { note: payload }, { queue: 'held', ...flow });
+    await store.addToBatch(payload, [id]);
+    keyed.push(id);
+  }
+  const echoed = await client.enqueueMany(
+    echo,
+    PAYLOADS.map((note) => ({ note })),
+  );
   await waitFor(async () => (await store.countJobs()).Failed === PAYLOADS.length, 'the payload jobs to fail');
+  await waitFor(async () => (await store.countJobs({ type: 'echo.note' })).Succeeded === PAYLOADS.length, 'the echo jobs to succeed');
+  await client.queues.pause(QUEUE);
+  await client.queues.setRateLimit(QUEUE, { max: 3, per: 250 });
   const { url } = await serve({ store });
 
   /** The page holds no payload as markup, and each as escaped text. */
@@ -107,6 +135,29 @@ describe('job data carrying markup', async () => {
 
   it("is escaped on each job's page: type, arguments, metadata, exception, reason, worker", async () => {
     for (const id of ids) await expectEscaped(`/jobs/${id}`, [(await store.getJob(id))!.type, PAYLOADS[2]!]);
+  });
+
+  it("is escaped on a job's page in its concurrency key, rate limit key, debounce key and batch id, and in its result", async () => {
+    for (const [n, payload] of PAYLOADS.entries()) {
+      const body = await expectEscaped(`/jobs/${keyed[n]}`, [payload]);
+      for (const testId of ['concurrency-key', 'rate-limit-key', 'debounce-key', 'batch-link']) {
+        assert.deepEqual(byTestId(body, testId), [payload], `${testId} of ${payload}`);
+      }
+      const href = `/batches/${encodeURIComponent(payload)}`.replace(/'/g, '&#39;');
+      assert.ok(body.includes(`href="${href}"`), `the batch id percent-encoded: ${href}`);
+      const result = await expectEscaped(`/jobs/${echoed[n]}`, [payload]);
+      assert.equal(byTestId(result, 'result')[0], JSON.stringify({ note: payload }, null, 2).replace(/\s+/g, ' '));
+    }
+  });
+
+  it('is escaped on the batch page (its id, its members) and in the queue actions', async () => {
+    for (const payload of PAYLOADS) {
+      const body = await expectEscaped(`/batches/${encodeURIComponent(payload)}`, [payload]);
+      assert.deepEqual(byTestId(body, 'batch-id'), [payload]);
+    }
+    const queues = await expectEscaped('/queues', [QUEUE]);
+    assert.deepEqual(byTestId(queues, 'queue-paused'), ['Paused']);
+    assert.match(queues, /action="\/queues\/javascript%3Aalert\/resume"/);
   });
 
   it('is escaped on the recurring page (ids, types) and the workers page (its name)', async () => {

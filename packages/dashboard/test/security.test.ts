@@ -8,6 +8,8 @@ const { store, client, ids } = seed;
 const served = await serve({ store, basePath: '/admin/jobs' });
 const session = new Session(served);
 const idle = defineJob('idle.job', (_args: { n: number }) => {});
+/** A paused queue, which a POST to resume it would change. */
+await client.queues.pause('paused');
 
 /** Every POST the dashboard takes, with fields that would change the store were it accepted. */
 async function everyPost(): Promise<[string, Record<string, string>][]> {
@@ -19,15 +21,18 @@ async function everyPost(): Promise<[string, Record<string, string>][]> {
     ['/jobs/bulk', { action: 'delete', scope: 'filter', state: 'Enqueued', confirm: '100', upto: target }],
     [`/recurring/${RECURRING_ID}/trigger`, {}],
     [`/recurring/${RECURRING_ID}/remove`, {}],
+    ['/queues/mail/pause', {}],
+    ['/queues/paused/resume', {}],
   ];
 }
 
-/** What the POSTs could change: counts per queue and state, histories, the recurring jobs. */
+/** What the POSTs could change: counts per queue and state, histories, the recurring jobs, the queues' settings. */
 async function snapshot() {
   return {
     queues: await store.queueStats(),
     failed: await client.getHistory(ids.failed),
     recurring: await store.listRecurring(),
+    settings: await store.listQueueSettings(),
   };
 }
 
@@ -153,7 +158,13 @@ describe('CSRF and origin', () => {
 
   it('GET never changes anything: an action address answers 405 to it', async () => {
     const id = await client.enqueue(idle, { n: 3 }, { queue: 'idle' });
-    for (const path of [`/jobs/${id}/delete`, `/jobs/${id}/requeue`, '/jobs/bulk', `/recurring/${RECURRING_ID}/remove`]) {
+    for (const path of [
+      `/jobs/${id}/delete`,
+      `/jobs/${id}/requeue`,
+      '/jobs/bulk',
+      `/recurring/${RECURRING_ID}/remove`,
+      '/queues/mail/pause',
+    ]) {
       const response = await session.get(path);
       assert.equal(response.status, 405, path);
       assert.equal(response.headers.allow, 'POST');
@@ -225,10 +236,11 @@ describe('who may see and act', () => {
   ] as const) {
     it(`read-only (${name}): a banner on every page, no action, every POST refused with 403`, async () => {
       const readOnly = new Session(await serve({ store, basePath: '/viewer', ...options }));
+      assert.match((await readOnly.get('/queues')).body, /data-testid="queue-paused"/, 'a paused queue still says so');
       for (const path of ['/', '/jobs?state=Failed', `/jobs/${ids.failed}`, '/recurring', '/workers', '/queues']) {
         const { body } = await readOnly.get(path);
         assert.match(byTestId(body, 'read-only-banner')[0]!, /Read-only/, path);
-        assert.doesNotMatch(body, /<form method="post"|data-testid="(action|bulk|recurring-(trigger|remove))/, path);
+        assert.doesNotMatch(body, /<form method="post"|data-testid="(action|bulk|recurring-(trigger|remove)|queue-(pause|resume)")/, path);
       }
       await expectAllRefused((path, fields) => readOnly.post(path, fields), 403, /read-only/);
     });

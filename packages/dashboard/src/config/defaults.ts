@@ -10,8 +10,8 @@ export const DEFAULTS = {
   basePath: '',
   /** Actions shown and accepted. */
   readOnly: false,
-  /** The arguments shown as they are stored. */
-  redact: (args: unknown): unknown => args,
+  /** The arguments and results shown as they are stored. */
+  redact: (value: unknown): unknown => value,
   /** Warnings and errors to the console, as Pilotlight's clients and workers do. */
   logger: consoleLogger as Logger,
   /** Received spans: kept 7 days, and at most the newest 1,000,000 (`traces.maxAgeMs`, `traces.maxSpans`). */

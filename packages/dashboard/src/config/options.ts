@@ -10,6 +10,9 @@ import { resolveTraces, type DashboardTracesOptions, type TracesConfig } from '.
  */
 export type DashboardAccess = boolean | 'read-only';
 
+/** What `redact` is asked to show: a job's arguments, or what its handler returned (a Succeeded job's result). */
+export type RedactedPart = 'arguments' | 'result';
+
 /** Options of `createDashboard()`. Give `store` or `client`. */
 export interface DashboardOptions<Request extends IncomingMessage = IncomingMessage> {
   /**
@@ -41,18 +44,22 @@ export interface DashboardOptions<Request extends IncomingMessage = IncomingMess
    */
   readonly authorize?: (request: Request) => DashboardAccess | Promise<DashboardAccess>;
   /**
-   * Hide every action (requeue, delete, trigger, remove, bulk) and refuse every POST with 403, for
-   * everyone; a banner says so.
+   * Hide every action (requeue, delete, trigger, remove, bulk, pause and resume a queue) and refuse
+   * every POST with 403, for everyone; a banner says so.
    * @default false
    */
   readonly readOnly?: boolean;
   /**
-   * What the job page shows in place of a job's arguments: it receives them parsed (or, when what is
-   * stored is not JSON, the stored text) and the job; its result is shown as JSON. Hide secrets and
-   * personal data here (`(args, job) => job.type === 'email.send' ? '[hidden]' : args`).
-   * @default the arguments as stored
+   * What the job page shows in place of a job's arguments and of its result (what a Succeeded job's
+   * handler returned): it receives the value parsed (or, when what is stored is not JSON, the stored
+   * text), the job, and which of the two it is (`'arguments'` or `'result'`); what it returns is
+   * shown as JSON. Hide secrets and personal data here
+   * (`(value, job) => job.type === 'email.send' ? '[hidden]' : value`). A function written for the
+   * arguments alone, which ignores the third parameter, is given the result too: it hides the results
+   * of the jobs it hides the arguments of. When it throws, the value is hidden and the error logged.
+   * @default the arguments and the result as stored
    */
-  readonly redact?: (args: unknown, job: JobRecord) => unknown;
+  readonly redact?: (value: unknown, job: JobRecord, part: RedactedPart) => unknown;
   /**
    * Where errors go: a store failing a page (answered 500), a throwing `authorize` or `redact`.
    * @default console warnings and errors, prefixed `[pilotlight]`
@@ -73,7 +80,7 @@ export interface DashboardConfig {
   readonly basePath: string;
   readonly authorize: ((request: IncomingMessage) => DashboardAccess | Promise<DashboardAccess>) | undefined;
   readonly readOnly: boolean;
-  readonly redact: (args: unknown, job: JobRecord) => unknown;
+  readonly redact: (value: unknown, job: JobRecord, part: RedactedPart) => unknown;
   readonly logger: Logger;
   readonly traces: TracesConfig | undefined;
 }

@@ -17,6 +17,11 @@ export function formatDuration(ms: number): string {
   return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
 }
 
+/** An interval as short as a rate limit's can be: `250 ms` below a second, then as `formatDuration()` says it. */
+export function formatInterval(ms: number): string {
+  return ms < 1000 ? `${formatCount(ms)} ms` : formatDuration(ms);
+}
+
 /** `3 min ago`, `in 12 s`, `now`. */
 export function formatRelative(date: Date, now: Date): string {
   const ms = date.getTime() - now.getTime();

@@ -13,6 +13,14 @@ export interface JobsFilter {
   readonly before?: string | undefined;
 }
 
+/** What a batch's page lists: its members of one state (or all), a page. */
+export interface BatchFilter {
+  /** `undefined`: every state. */
+  readonly state?: StateName | undefined;
+  /** Only members older than this id (keyset pagination). */
+  readonly before?: string | undefined;
+}
+
 /** What the traces page shows: a query's matches (or recent traces), of one service, a page. */
 export interface TracesFilter {
   /** Query text (`name LIKE "process %" AND status = ERROR`); empty: the recent traces' root spans. */
@@ -76,6 +84,11 @@ export class Links {
     return this.to('/jobs/bulk');
   }
 
+  /** A batch's page: its members of one state (every state without one), a page of them. */
+  batch(id: string, filter: BatchFilter = {}): string {
+    return this.to(`/batches/${encodeURIComponent(id)}${queryOf({ state: filter.state, before: filter.before })}`);
+  }
+
   recurring(): string {
     return this.to('/recurring');
   }
@@ -95,6 +108,10 @@ export class Links {
 
   queues(): string {
     return this.to('/queues');
+  }
+
+  queueAction(queue: string, action: 'pause' | 'resume'): string {
+    return this.to(`/queues/${encodeURIComponent(queue)}/${action}`);
   }
 
   /** A trace's page, scrolled to one span's row when `spanId` is given. */

@@ -3,7 +3,7 @@ import type { JobAction } from '../actions/applies.ts';
 import type { BulkTarget } from '../actions/bulk.ts';
 import { LIMITS, TRACE_LIMITS } from '../config/defaults.ts';
 import { STATE_NAMES } from '../data/overview.ts';
-import type { JobsFilter, TasksFilter, TracesFilter } from '../html/links.ts';
+import type { BatchFilter, JobsFilter, TasksFilter, TracesFilter } from '../html/links.ts';
 import { TASK_STATUSES } from '../pages/tasks.ts';
 
 /**
@@ -26,9 +26,9 @@ export function requiredText(value: string | null | undefined, name: string): st
   return text;
 }
 
-/** `state`: a state name, or `all`; the jobs list shows `Enqueued` without it. */
-function stateParam(value: string | null): StateName | undefined {
-  if (value === null || value === '') return 'Enqueued';
+/** `state`: a state name, or `all` (`undefined`); without it, `absent`: the jobs list shows `Enqueued`. */
+function stateParam(value: string | null, absent: StateName | 'all' = 'Enqueued'): StateName | undefined {
+  if (value === null || value === '') return absent === 'all' ? undefined : absent;
   if (value === 'all') return undefined;
   if ((STATE_NAMES as readonly string[]).includes(value)) return value as StateName;
   throw new ValidationError(`state must be one of ${STATE_NAMES.join(', ')} or all; received ${JSON.stringify(value.slice(0, 60))}`);
@@ -42,6 +42,11 @@ export function jobsFilter(query: URLSearchParams): JobsFilter {
     q: optionalText(query.get('q')?.trim() ?? null, 'q'),
     before: optionalText(query.get('before'), 'before'),
   };
+}
+
+/** `/batches/:id?state=&before=`: every state without `state`. */
+export function batchFilter(query: URLSearchParams): BatchFilter {
+  return { state: stateParam(query.get('state'), 'all'), before: optionalText(query.get('before'), 'before') };
 }
 
 /** A trace id in a path: 32 hex digits (any case; the store's are lowercase), not all zeros. */

@@ -1,10 +1,12 @@
 import { applyBulk, estimateBulk } from '../actions/bulk.ts';
 import { jobAction } from '../actions/job-actions.ts';
+import { queueAction } from '../actions/queue-actions.ts';
 import { removeRecurring, triggerRecurring } from '../actions/recurring-actions.ts';
 import type { DashboardConfig } from '../config/options.ts';
 import { readOverview } from '../data/overview.ts';
 import type { Flash, PageContext } from '../html/context.ts';
 import type { Page } from '../html/layout.ts';
+import { batchPage } from '../pages/batch.ts';
 import { bulkConfirmPage } from '../pages/bulk-confirm.ts';
 import { jobPage } from '../pages/job.ts';
 import { jobsPage } from '../pages/jobs.ts';
@@ -17,6 +19,7 @@ import { tracesPage } from '../pages/traces.ts';
 import { workersPage } from '../pages/workers.ts';
 import {
   actionParam,
+  batchFilter,
   bulkTarget,
   confirmParam,
   jobsFilter,
@@ -61,6 +64,7 @@ const back = (form: URLSearchParams, fallback: string, flash: Flash): Reply => (
 });
 const jobId = (params: RouteRequest['params']) => requiredText(params.id, 'job id');
 const recurringId = (params: RouteRequest['params']) => requiredText(params.id, 'recurring job id');
+const queueName = (params: RouteRequest['params']) => requiredText(params.queue, 'queue');
 
 /** Every route, relative to the base path. GET never changes anything; every change is a POST. */
 const ROUTES: readonly Route[] = [
@@ -116,6 +120,21 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: ['tasks'], handle: ({ config, ctx, query }) => page(tasksPage(ctx, config, tasksFilter(query))) },
   { method: 'GET', pattern: ['workers'], handle: ({ config, ctx }) => page(workersPage(ctx, config.store)) },
   { method: 'GET', pattern: ['queues'], handle: ({ config, ctx }) => page(queuesPage(ctx, config.store)) },
+  {
+    method: 'POST',
+    pattern: ['queues', ':queue', 'pause'],
+    handle: async ({ config, params, form }) => back(form, '/queues', await queueAction(config.client, 'pause', queueName(params))),
+  },
+  {
+    method: 'POST',
+    pattern: ['queues', ':queue', 'resume'],
+    handle: async ({ config, params, form }) => back(form, '/queues', await queueAction(config.client, 'resume', queueName(params))),
+  },
+  {
+    method: 'GET',
+    pattern: ['batches', ':id'],
+    handle: ({ config, ctx, params, query }) => page(batchPage(ctx, config, requiredText(params.id, 'batch id'), batchFilter(query))),
+  },
   {
     method: 'GET',
     pattern: ['api', 'overview'],

@@ -1,17 +1,19 @@
 import { JobNotFoundError, type JobRecord, type StateRecord } from 'pilotlight';
 import { actionApplies } from '../actions/applies.ts';
-import type { DashboardConfig } from '../config/options.ts';
+import type { DashboardConfig, RedactedPart } from '../config/options.ts';
 import type { PageContext } from '../html/context.ts';
 import { actionButton, jobName, stateBadge, timeTag } from '../html/elements.ts';
-import { formatCount, formatDuration, formatJson } from '../html/format.ts';
+import { formatCount, formatDuration, formatInterval, formatJson } from '../html/format.ts';
 import type { Page } from '../html/layout.ts';
 import { html, type HtmlValue, type SafeHtml } from '../html/template.ts';
+import { awaitsText } from './batch.ts';
 import { failureCard, timeline } from './job-history.ts';
 import { jobTraceSection } from './job-trace.ts';
 
 /**
- * One job: a failed job's last exception first, then what it runs, where, its arguments (through
- * `redact`) and metadata, its trace (a waterfall once the dashboard has received it), its history
+ * One job: a failed job's last exception first, then what it runs, where, its flow control
+ * (concurrency key, rate limit, debounce key, batch), its arguments and result (through `redact`)
+ * and metadata, its trace (a waterfall once the dashboard has received it), its history
  * as a timeline with the exception of each failed attempt, and the actions that apply to it.
  */
 export async function jobPage(ctx: PageContext, config: DashboardConfig, id: string): Promise<Page> {
@@ -36,7 +38,8 @@ export async function jobPage(ctx: PageContext, config: DashboardConfig, id: str
       </section>
       <section class="card" aria-labelledby="arguments-title">
         <h2 id="arguments-title">Arguments</h2>
-        <pre class="code scroll" data-testid="arguments">${shownArguments(config, job)}</pre>
+        <pre class="code scroll" data-testid="arguments">${shown(config, job, 'arguments', job.argsJson)}</pre>
+        ${result(config, job)}
         <h2>Metadata</h2>
         ${metadata(job)}
       </section>
@@ -83,6 +86,7 @@ function summary(ctx: PageContext, job: JobRecord, history: readonly StateRecord
   if (job.hasContinuations) rows.push(['Continuations', 'Jobs wait for this one to succeed']);
   if (job.recurringId) rows.push(['Recurring job', html`<a href="${links.recurringJob(job.recurringId)}">${job.recurringId}</a>`]);
   if (job.dedupKey) rows.push(['Dedup key', html`<code>${job.dedupKey}</code>`]);
+  rows.push(...flowControl(ctx, job));
   return html`<dl class="facts">
     ${rows.map(
       ([term, value]) =>
@@ -92,18 +96,67 @@ function summary(ctx: PageContext, job: JobRecord, history: readonly StateRecord
   </dl>`;
 }
 
-/** The arguments as `redact` lets them be seen, as indented JSON; what is stored is never shown when `redact` throws. */
-function shownArguments(config: DashboardConfig, job: JobRecord): string {
-  let args: unknown;
+/** What a Succeeded job's handler returned (through `redact`); nothing for a job that has not succeeded. */
+function result(config: DashboardConfig, job: JobRecord): SafeHtml | '' {
+  if (job.resultJson === undefined && job.state !== 'Succeeded') return '';
+  const value =
+    job.resultJson === undefined
+      ? html`<p class="muted" data-testid="result">Its handler returned nothing.</p>`
+      : html`<pre class="code scroll" data-testid="result">${shown(config, job, 'result', job.resultJson)}</pre>`;
+  return html`<h2>Result</h2>
+    ${value}`;
+}
+
+/**
+ * The flow control the job was created with: its concurrency key and limit, rate limit, debounce
+ * key, batch, and for a batch continuation what it waits for.
+ */
+function flowControl(ctx: PageContext, job: JobRecord): [string, HtmlValue][] {
+  const { links } = ctx;
+  const rows: [string, HtmlValue][] = [];
+  if (job.concurrency) {
+    rows.push([
+      'Concurrency key',
+      html`<code data-testid="concurrency-key">${job.concurrency.key}</code>, at most ${formatCount(job.concurrency.limit)} at once`,
+    ]);
+  }
+  if (job.rateLimit) {
+    rows.push([
+      'Rate limit',
+      html`<code data-testid="rate-limit-key">${job.rateLimit.key}</code>, ${formatCount(job.rateLimit.max)} per
+        ${formatInterval(job.rateLimit.per)}`,
+    ]);
+  }
+  if (job.debounceKey) rows.push(['Debounce key', html`<code data-testid="debounce-key">${job.debounceKey}</code>`]);
+  if (job.batchId) {
+    rows.push(['Batch', html`<a href="${links.batch(job.batchId)}" data-testid="batch-link">${job.batchId}</a> (a member)`]);
+  }
+  if (job.awaitsBatch) {
+    rows.push([
+      'Awaits batch',
+      html`<a href="${links.batch(job.awaitsBatch.batchId)}" data-testid="awaits-batch-link">${job.awaitsBatch.batchId}</a>:
+        ${awaitsText(job.awaitsBatch.when)}`,
+    ]);
+  }
+  return rows;
+}
+
+/**
+ * Stored JSON (arguments or result) as `redact` lets it be seen, as indented JSON; what is stored is
+ * never shown when `redact` throws.
+ */
+function shown(config: DashboardConfig, job: JobRecord, part: RedactedPart, stored: string): string {
+  let value: unknown;
   try {
-    args = JSON.parse(job.argsJson);
+    value = JSON.parse(stored);
   } catch {
-    args = job.argsJson;
+    value = stored;
   }
   try {
-    return formatJson(config.redact(args, job));
+    return formatJson(config.redact(value, job, part));
   } catch (error) {
-    config.logger.error(`dashboard: options.redact threw for job ${job.id}; its arguments are not shown`, { error });
+    const what = part === 'result' ? 'result is' : 'arguments are';
+    config.logger.error(`dashboard: options.redact threw for job ${job.id}; its ${what} not shown`, { error });
     return '[hidden: options.redact threw an error, logged by the dashboard]';
   }
 }

@@ -3,11 +3,12 @@ import { actionApplies, type JobAction } from '../actions/applies.ts';
 import { LIMITS } from '../config/defaults.ts';
 import { STATE_NAMES, totalOf } from '../data/overview.ts';
 import type { PageContext } from '../html/context.ts';
-import { emptyRow, formFields, jobName, stateBadge, timeTag } from '../html/elements.ts';
+import { formFields } from '../html/elements.ts';
 import { formatCount, plural } from '../html/format.ts';
 import type { Page } from '../html/layout.ts';
 import type { JobsFilter } from '../html/links.ts';
 import { html, type SafeHtml } from '../html/template.ts';
+import { jobTable } from './job-table.ts';
 
 interface JobsList {
   readonly jobs: readonly JobRecord[];
@@ -37,7 +38,12 @@ export async function jobsPage(ctx: PageContext, store: Store<unknown>, filter: 
   const inTab = totalOf(counts, filter.state === undefined ? STATE_NAMES : [filter.state]);
   const body = html`<div class="page-head"><h1>Jobs</h1></div>
     ${tabs(ctx, filter, counts)} ${filters(ctx, filter, queues.map((stats) => stats.queue).sort())} ${bulkBar(ctx, filter, inTab)}
-    ${jobsTable(ctx, filter, list.jobs)} ${pager(ctx, filter, list)}`;
+    ${jobTable(ctx, list.jobs, {
+      selectable: !ctx.readOnly && tabActions(filter).length > 0,
+      due: filter.state === 'Scheduled',
+      empty: filter.q ? 'No job matches this search in the jobs examined.' : 'No jobs here.',
+    })}
+    ${pager(ctx, filter, list)}`;
   return { title: filter.state === undefined ? 'All jobs' : `${filter.state} jobs`, section: 'jobs', body };
 }
 
@@ -113,58 +119,6 @@ function bulkBar(ctx: PageContext, filter: JobsFilter, inTab: number): SafeHtml 
           )}
         </form>`;
   return html`<div class="bulk" role="group" aria-label="Bulk actions">${selection}${everything}</div>`;
-}
-
-function jobsTable(ctx: PageContext, filter: JobsFilter, jobs: readonly JobRecord[]): SafeHtml {
-  const selectable = !ctx.readOnly && tabActions(filter).length > 0;
-  const due = filter.state === 'Scheduled';
-  const head = html`<tr>
-    ${selectable ? html`<th scope="col" class="select"><input type="checkbox" data-select-all hidden aria-label="Select every job on this page" /></th>` : ''}
-    <th scope="col">Id</th>
-    <th scope="col">Job</th>
-    <th scope="col">Queue</th>
-    <th scope="col">State</th>
-    <th scope="col" class="num">Attempt</th>
-    <th scope="col">Created</th>
-    <th scope="col">${due ? 'Due' : 'State changed'}</th>
-  </tr>`;
-  const rows = jobs.map((job) => {
-    const select = selectable
-      ? html`<td class="select">
-          <input
-            type="checkbox"
-            name="id"
-            value="${job.id}"
-            form="bulk-selection"
-            data-testid="bulk-select"
-            aria-label="Select job ${job.id}"
-          />
-        </td>`
-      : '';
-    const reason = job.stateReason ? html`<span class="reason" title="${job.stateReason}">${job.stateReason}</span>` : '';
-    return html`<tr data-testid="job-row" data-job-id="${job.id}">
-      ${select}
-      <td><a href="${ctx.links.job(job.id)}">${job.id}</a></td>
-      <td><a href="${ctx.links.job(job.id)}" class="job-name">${jobName(job)}</a></td>
-      <td>${job.queue}</td>
-      <td>${stateBadge(job.state)} ${reason}</td>
-      <td class="num">${formatCount(job.attempt)}</td>
-      <td>${timeTag(job.createdAt, ctx.now)}</td>
-      <td>${timeTag(due ? job.runAt : job.stateChangedAt, ctx.now)}</td>
-    </tr>`;
-  });
-  const columns = selectable ? 8 : 7;
-  const nothing = filter.q ? 'No job matches this search in the jobs examined.' : 'No jobs here.';
-  return html`<div class="table-wrap">
-    <table class="jobs">
-      <thead>
-        ${head}
-      </thead>
-      <tbody>
-        ${rows.length === 0 ? emptyRow(columns, nothing) : rows}
-      </tbody>
-    </table>
-  </div>`;
 }
 
 function pager(ctx: PageContext, filter: JobsFilter, list: JobsList): SafeHtml {

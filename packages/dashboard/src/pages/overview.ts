@@ -51,7 +51,7 @@ export function overviewPage(ctx: PageContext, snapshot: OverviewSnapshot): Page
     </div>
     <section class="card" aria-labelledby="queues-title">
       <h2 id="queues-title">Queues</h2>
-      ${queueTable(snapshot.queues, OVERVIEW_QUEUE_STATES, true)}
+      ${queueTable(ctx, snapshot.queues, OVERVIEW_QUEUE_STATES, true)}
       <p><a href="${links.queues()}">Every state per queue</a></p>
     </section>
   </div>`;

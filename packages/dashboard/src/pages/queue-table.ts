@@ -1,7 +1,8 @@
 import type { StateName } from 'pilotlight';
-import type { QueueRow } from '../data/overview.ts';
-import { emptyRow } from '../html/elements.ts';
-import { formatCount } from '../html/format.ts';
+import type { QueueRow } from '../data/queue-rows.ts';
+import type { PageContext } from '../html/context.ts';
+import { actionButton, emptyRow } from '../html/elements.ts';
+import { formatCount, formatInterval } from '../html/format.ts';
 import { html, type SafeHtml } from '../html/template.ts';
 
 const BLANK: QueueRow = {
@@ -11,16 +12,22 @@ const BLANK: QueueRow = {
   oldestEnqueuedAt: null,
   oldestWaiting: '',
   oldestWaitingSince: '',
+  paused: false,
+  concurrencyLimit: null,
+  rateLimit: null,
 };
 
 /**
- * The table of queues, with a column per state of `states` and the age of the oldest waiting job.
- * `live`: the overview's version, which its script keeps up to date: it adds rows by cloning the
- * `<template>` row rendered here, so that the markup exists once.
+ * The table of queues, with a column per state of `states`, the age of the oldest waiting job, the
+ * queue's flow control (paused, concurrency and rate limits) and, unless read-only, its Pause or
+ * Resume button. `live`: the overview's version, which its script keeps up to date: it adds rows by
+ * cloning the `<template>` row rendered here, so that the markup exists once (a cloned row shows its
+ * settings once the page is reloaded).
  */
-export function queueTable(rows: readonly QueueRow[], states: readonly StateName[], live: boolean): SafeHtml {
+export function queueTable(ctx: PageContext, rows: readonly QueueRow[], states: readonly StateName[], live: boolean): SafeHtml {
   const head = states.map((state) => html`<th scope="col" class="num">${state}</th>`);
-  const template = live ? html`<template data-field="queue-row-template">${queueRow(BLANK, states)}</template>` : '';
+  const actions = !ctx.readOnly;
+  const template = live ? html`<template data-field="queue-row-template">${queueRow(ctx, BLANK, states, actions)}</template>` : '';
   return html`<div class="table-wrap">
     <table class="queues">
       <thead>
@@ -28,10 +35,14 @@ export function queueTable(rows: readonly QueueRow[], states: readonly StateName
           <th scope="col">Queue</th>
           ${head}
           <th scope="col">Oldest waiting</th>
+          <th scope="col">Flow control</th>
+          ${actions ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}
         </tr>
       </thead>
       <tbody data-field="queue-rows">
-        ${emptyRow(states.length + 2, 'No queue holds jobs.', rows.length > 0)}${rows.map((row) => queueRow(row, states))}
+        ${emptyRow(states.length + (actions ? 4 : 3), 'No queue holds jobs.', rows.length > 0)}${rows.map((row) =>
+          queueRow(ctx, row, states, actions),
+        )}
       </tbody>
     </table>
     ${template}
@@ -39,7 +50,7 @@ export function queueTable(rows: readonly QueueRow[], states: readonly StateName
 }
 
 /** A queue's row; each count carries its state's name too (hidden on screen, read by screen readers and in copied text). */
-function queueRow(row: QueueRow, states: readonly StateName[]): SafeHtml {
+function queueRow(ctx: PageContext, row: QueueRow, states: readonly StateName[], actions: boolean): SafeHtml {
   const cells = states.map(
     (state) =>
       html`<td class="num" data-state="${state}">
@@ -50,5 +61,34 @@ function queueRow(row: QueueRow, states: readonly StateName[]): SafeHtml {
     <th scope="row"><a data-field="queue" href="${row.href}">${row.queue}</a></th>
     ${cells}
     <td data-field="oldest" title="${row.oldestWaitingSince}">${row.oldestWaiting}</td>
+    <td data-testid="queue-flow">${row.queue === '' ? '' : flowControl(row)}</td>
+    ${actions ? html`<td class="nowrap">${row.queue === '' ? '' : pauseButton(ctx, row)}</td>` : ''}
   </tr>`;
+}
+
+/** What limits the queue: `Paused`, `at most 5 at once`, `10 per 1 s`; a dash when nothing does. */
+function flowControl(row: QueueRow): SafeHtml {
+  const parts: SafeHtml[] = [];
+  if (row.paused) parts.push(html`<span class="state" data-testid="queue-paused">Paused</span>`);
+  if (row.concurrencyLimit !== null) {
+    parts.push(
+      html`<span data-testid="queue-concurrency" title="At most this many of its jobs run at once, across every worker"
+        >at most ${formatCount(row.concurrencyLimit)} at once</span
+      >`,
+    );
+  }
+  if (row.rateLimit !== null) {
+    parts.push(
+      html`<span data-testid="queue-rate-limit" title="At most this many of its jobs start per interval, across every worker"
+        >${formatCount(row.rateLimit.max)} per ${formatInterval(row.rateLimit.per)}</span
+      >`,
+    );
+  }
+  return parts.length === 0 ? html`<span class="muted">—</span>` : html`${parts.map((part, i) => (i === 0 ? part : html`, ${part}`))}`;
+}
+
+function pauseButton(ctx: PageContext, row: QueueRow): SafeHtml | undefined {
+  return row.paused
+    ? actionButton(ctx, { action: ctx.links.queueAction(row.queue, 'resume'), label: 'Resume', testId: 'queue-resume' })
+    : actionButton(ctx, { action: ctx.links.queueAction(row.queue, 'pause'), label: 'Pause', testId: 'queue-pause' });
 }

@@ -25,18 +25,19 @@ const ACTIONS = [
   'bulk-filter-delete',
   'recurring-trigger',
   'recurring-remove',
+  'queue-pause',
 ];
 
-/** The pages that hold actions (a failed job, a list of jobs, the recurring jobs), each with an element it always shows. */
+/** The pages that hold actions (a failed job, a list of jobs, the recurring jobs, the queues), each with an element it always shows. */
 const PAGES_WITH_ACTIONS: Readonly<Record<string, string>> = {
   [`/jobs/${ids.failed}`]: 'job-state',
   '/jobs?state=Failed': 'job-row',
   '/recurring': 'recurring-row',
+  '/queues': 'queue-row',
 };
 const PAGES: Readonly<Record<string, string>> = {
   '': 'count-Enqueued',
   '/workers': 'worker-row',
-  '/queues': 'queue-row',
   ...PAGES_WITH_ACTIONS,
 };
 
@@ -48,6 +49,7 @@ const POSTS: readonly (readonly [string, Record<string, string>])[] = [
   ['/jobs/bulk', { action: 'requeue', scope: 'filter', state: 'Failed', confirm: '1' }],
   [`/recurring/${RECURRING_ID}/trigger`, {}],
   [`/recurring/${RECURRING_ID}/remove`, {}],
+  ['/queues/mail/pause', {}],
 ];
 
 async function actionsOn(dashboard: string): Promise<string[]> {
@@ -93,14 +95,17 @@ for (const [name, dashboard] of Object.entries(readOnlyDashboards)) {
     it('refuses every POST from its page, token and all, and changes nothing', async () => {
       const page = await browser.open(`${dashboard}/jobs/${ids.failed}`);
       const token = await browser.csrfToken(dashboard);
-      const before = { failed: await client.getHistory(ids.failed), counts: await client.countJobs() };
+      const before = { failed: await client.getHistory(ids.failed), counts: await client.countJobs(), queues: await client.queues.list() };
       for (const [path, fields] of POSTS) {
         browser.expectRefusal(dashboard + path);
         const response = await postFromPage(page, dashboard + path, { _csrf: token, ...fields });
         assert.equal(response.status, 403, `POST ${path}`);
         assert.match(response.text, /read-only/i, `POST ${path} should say why it is refused`);
       }
-      assert.deepEqual({ failed: await client.getHistory(ids.failed), counts: await client.countJobs() }, before);
+      assert.deepEqual(
+        { failed: await client.getHistory(ids.failed), counts: await client.countJobs(), queues: await client.queues.list() },
+        before,
+      );
       assert.ok(await client.store.getRecurring(RECURRING_ID), 'the recurring job is still there');
     });
   });

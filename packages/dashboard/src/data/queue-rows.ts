@@ -1,0 +1,59 @@
+import type { QueueSettings, QueueStats, StateName, Store } from 'pilotlight';
+import { formatAbsolute, formatAge } from '../html/format.ts';
+import type { Links } from '../html/links.ts';
+
+/** One queue as the overview and the queues page show it, and as `/api/overview` sends it. */
+export interface QueueRow {
+  readonly queue: string;
+  /** Its jobs list (`Enqueued` tab). */
+  readonly href: string;
+  readonly counts: Readonly<Record<StateName, number>>;
+  /** When its oldest waiting job became due (ISO), or `null`. */
+  readonly oldestEnqueuedAt: string | null;
+  /** How long that job has waited (`3 min ago`), or `—`. */
+  readonly oldestWaiting: string;
+  /** The same time as people read it (`2025-06-01 10:41:12 UTC`), or `''`. */
+  readonly oldestWaitingSince: string;
+  /** No worker starts its jobs until it is resumed. */
+  readonly paused: boolean;
+  /** At most this many of its jobs run at once across every worker; `null`: no limit. */
+  readonly concurrencyLimit: number | null;
+  /** At most `max` of its jobs start per `per` ms across every worker; `null`: no limit. */
+  readonly rateLimit: { readonly max: number; readonly per: number } | null;
+}
+
+/** Every count at 0: a queue that has settings but no job. */
+const NO_JOBS = { counts: {} as Record<StateName, number>, oldestEnqueuedAt: undefined };
+
+/** The queues page's rows: the counters (`queueStats()`) and the stored settings, two cheap reads. */
+export async function readQueueRows(store: Store<unknown>, links: Links, now: Date): Promise<QueueRow[]> {
+  const [stats, settings] = await Promise.all([store.queueStats(), store.listQueueSettings()]);
+  return queueRows(stats, settings, links, now);
+}
+
+/**
+ * A row per queue holding jobs or having settings (a paused queue whose jobs are all gone still
+ * shows, so that it can be resumed), by name.
+ */
+export function queueRows(stats: readonly QueueStats[], settings: readonly QueueSettings[], links: Links, now: Date): QueueRow[] {
+  const settingsOf = new Map(settings.map((each) => [each.queue, each]));
+  const names = new Set([...stats.map((each) => each.queue), ...settingsOf.keys()]);
+  const statsOf = new Map(stats.map((each) => [each.queue, each]));
+  return [...names]
+    .sort((a, b) => a.localeCompare(b))
+    .map((queue) => {
+      const { counts, oldestEnqueuedAt } = statsOf.get(queue) ?? NO_JOBS;
+      const stored = settingsOf.get(queue);
+      return {
+        queue,
+        href: links.jobs({ state: 'Enqueued', queue }),
+        counts,
+        oldestEnqueuedAt: oldestEnqueuedAt?.toISOString() ?? null,
+        oldestWaiting: oldestEnqueuedAt === undefined ? '—' : formatAge(oldestEnqueuedAt, now),
+        oldestWaitingSince: oldestEnqueuedAt === undefined ? '' : formatAbsolute(oldestEnqueuedAt),
+        paused: stored?.paused ?? false,
+        concurrencyLimit: stored?.concurrencyLimit ?? null,
+        rateLimit: stored?.rateLimit ? { max: stored.rateLimit.max, per: stored.rateLimit.per } : null,
+      };
+    });
+}
