@@ -2,7 +2,9 @@ import type pg from 'pg';
 import type { JobRecord } from 'pilotlight';
 import { historyEntry, minuteOf, unreadableFailure, type ClaimRequest } from 'pilotlight/store-kit';
 import { deltaCte } from './counters.ts';
-import { claimOrder, jobColumns, jobRowFromValues, readJob, type JobRow } from './rows.ts';
+import { claimUnderFlowControl, type FlowControl } from './flow-claim.ts';
+import { CLAIMED_CHANGES, claimedCte } from './claim-update-sql.ts';
+import { claimOrder, JOB_COLUMNS, jobRowFromValues, readJob, type JobRow } from './rows.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
 
 /**
@@ -17,59 +19,81 @@ import { preparedArrays, SqlParams } from './sql-params.ts';
  * queueing behind each other; under READ COMMITTED a row changed meanwhile is re-checked against
  * `state = 'Enqueued'` before it is locked. With several queues, rows locked but not taken are
  * released with the statement's transaction. UPDATE … RETURNING keeps no order: callers sort.
+ *
+ * Flow control: a paused queue is left out. If any job `next` picked has a concurrency key or a
+ * rate limit, or is of a queue with a concurrency or rate limit, it is `flow_controlled` and
+ * `claimed` takes nothing: the caller claims again through `claimUnderFlowControl()`, which takes
+ * the locks that keep those limits across workers (see `flowControlledRow()`). So jobs without flow
+ * control keep this one statement, the look-up of their queues' settings its only extra cost.
  */
 export function claimCtes(s: string, request: ClaimRequest, p: SqlParams): string {
   const limit = p.add(request.limit, 'integer');
   return `next AS (
-       SELECT first.id FROM unnest(${p.add(request.queues, 'text[]')}) AS q(queue), LATERAL (
-         SELECT id, priority, run_at FROM ${s}.jobs
-         WHERE state = 'Enqueued' AND queue = q.queue
-         ORDER BY priority DESC, run_at, id
+       SELECT id, bool_or(flow) OVER () AS flow_controlled FROM (
+         SELECT first.id, first.flow FROM (
+           SELECT q.queue, qs.concurrency_limit IS NOT NULL OR qs.rate_limit_max IS NOT NULL AS limited
+           FROM unnest(${p.add(request.queues, 'text[]')}) AS q(queue) LEFT JOIN ${s}.queue_settings AS qs ON qs.queue = q.queue
+           WHERE qs.paused IS NOT TRUE
+         ) AS q, LATERAL (
+           SELECT id, priority, run_at, (q.limited IS TRUE OR concurrency_key IS NOT NULL OR rate_limit_key IS NOT NULL) AS flow
+           FROM ${s}.jobs
+           WHERE state = 'Enqueued' AND queue = q.queue
+           ORDER BY priority DESC, run_at, id
+           LIMIT ${limit}
+           FOR UPDATE SKIP LOCKED
+         ) AS first
+         ORDER BY first.priority DESC, first.run_at, first.id
          LIMIT ${limit}
-         FOR UPDATE SKIP LOCKED
-       ) AS first
-       ORDER BY first.priority DESC, first.run_at, first.id
-       LIMIT ${limit}
+       ) AS picked
      ),
-     claimed AS (
-       UPDATE ${s}.jobs AS j
-       SET state = 'Processing', state_reason = NULL, state_changed_at = ${p.add(request.now)}, attempt = j.attempt + 1,
-           server_name = ${p.add(request.serverName)}, lease_until = ${p.add(request.leaseUntil)}, progress = NULL,
-           history = j.history || ',{"name":"Processing","at":' || ${p.add(request.now.getTime(), 'bigint')}
-                     || ',"serverName":' || ${p.add(JSON.stringify(request.serverName), 'text')} || ',"attempt":' || (j.attempt + 1) || '}'
-       FROM next WHERE j.id = next.id
-       RETURNING ${jobColumns('j.')}
-     )`;
+     ${claimedCte(s, request, p)}`;
 }
 
-/** The count changes of the claim CTEs: each claimed job left Enqueued for Processing. */
-export const CLAIMED_CHANGES = `SELECT queue, type, 'Enqueued'::text AS state, NULL::timestamptz AS minute, -1 AS delta FROM claimed
-         UNION ALL SELECT queue, type, 'Processing', NULL, 1 FROM claimed`;
+/**
+ * A row of NULLs after the claimed jobs (in the same columns, after `leading` ones) when `next`
+ * found flow control: its NULL id tells the caller to claim through `claimUnderFlowControl()`
+ * instead (see `isFlowControlled()`). The NULLs take their types from the UNION they are part of.
+ */
+export function flowControlledRow(leading = ''): string {
+  return `SELECT ${leading}${JOB_COLUMNS.map(() => 'NULL').join(', ')} FROM (SELECT FROM next WHERE next.flow_controlled LIMIT 1) AS flow`;
+}
+
+/** Whether a row the claim statement returned is `flowControlledRow()`'s, not a job. */
+export function isFlowControlled(row: JobRow): boolean {
+  return row.id === null;
+}
+
+/** Runs `work` in a transaction: a new one, or the one the caller is in. */
+export type InTransaction = <T>(work: (client: pg.ClientBase) => Promise<T>) => Promise<T>;
 
 /**
- * The claim on its own (one statement: atomic by itself), with its jobs in claim order. Claimed rows
- * that cannot be read are failed right after (see `keepReadable()`), and the claim goes on for the
- * places they took, so that one bad row never blocks the jobs behind it nor fails the claim.
+ * The claim on its own (one statement: atomic by itself), with its jobs in claim order; when it
+ * finds flow control, the claim under flow control instead, in a transaction (`inTransaction`).
+ * Claimed rows that cannot be read are failed right after (see `keepReadable()`), and the claim goes
+ * on for the places they took, so that one bad row never blocks the jobs behind it nor fails the claim.
  */
-export async function claimJobs(db: pg.ClientBase | pg.Pool, s: string, request: ClaimRequest): Promise<JobRecord[]> {
+export async function claimJobs(
+  db: pg.ClientBase | pg.Pool,
+  s: string,
+  request: ClaimRequest,
+  flow: FlowControl,
+  inTransaction: InTransaction,
+): Promise<JobRecord[]> {
   const claimed: JobRecord[] = [];
   for (;;) {
-    const wanted = request.limit - claimed.length;
+    const wanted = { ...request, limit: request.limit - claimed.length };
     const p = new SqlParams();
     const { rows } = await db.query(
       preparedArrays(
-        `WITH ${claimCtes(s, { ...request, limit: wanted }, p)}, ${deltaCte(s, CLAIMED_CHANGES)} SELECT * FROM claimed`,
+        `WITH ${claimCtes(s, wanted, p)}, ${deltaCte(s, CLAIMED_CHANGES)} SELECT * FROM claimed UNION ALL ${flowControlledRow()}`,
         p.values,
       ),
     );
-    const readable = await keepReadable(
-      db,
-      s,
-      request,
-      rows.map((values) => jobRowFromValues(values, 0)),
-    );
+    let batch = rows.map((values) => jobRowFromValues(values, 0));
+    if (batch.some(isFlowControlled)) batch = await inTransaction((client) => claimUnderFlowControl(client, s, wanted, flow));
+    const readable = await keepReadable(db, s, request, batch);
     claimed.push(...readable);
-    if (readable.length === rows.length || rows.length < wanted) return claimed.sort(claimOrder);
+    if (readable.length === batch.length || batch.length < wanted.limit) return claimed.sort(claimOrder);
   }
 }
 

@@ -2,12 +2,14 @@ import type pg from 'pg';
 import { JobStates } from 'pilotlight';
 import type { JobRecord } from 'pilotlight';
 import type { ClaimRequest, Transition, TransitionAndClaimResult } from 'pilotlight/store-kit';
-import { historyEntry, isPinned, pinnedResult } from 'pilotlight/store-kit';
-import { CLAIMED_CHANGES, claimCtes, claimJobs, keepReadable } from './claim-sql.ts';
+import { historyEntry, isPinned } from 'pilotlight/store-kit';
+import { claimCtes, claimJobs, flowControlledRow, isFlowControlled, keepReadable, type InTransaction } from './claim-sql.ts';
+import { CLAIMED_CHANGES } from './claim-update-sql.ts';
+import { claimUnderFlowControl, type FlowControl } from './flow-claim.ts';
 import { deltaCte } from './counters.ts';
 import { JOB_COLUMNS, claimOrder, jobRowFromValues, toRowId, type JobRow } from './rows.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
-import { lockOrder } from './job-writes.ts';
+import { lockOrder, mayCollide, pinnedJob } from './job-writes.ts';
 
 /**
  * A busy worker's batch (the attempts it just finished, the jobs that take their slots, and what
@@ -21,12 +23,14 @@ type PinnedTransition = Transition & { readonly job: JobRecord };
 /**
  * Whether one statement can apply these changes: each one a worker recording its own attempt
  * (pinned to Processing, its attempt and its worker), none making a job Enqueued (the claim in the
- * same statement would not see it, and it would need a NOTIFY), no job twice.
+ * same statement would not see it, and it would need a NOTIFY), none that may break a unique index
+ * (a retry of a job with a debounce key: see `mayCollide()`), no job twice.
  */
 export function isWorkerBatch(changes: readonly Transition[]): changes is readonly PinnedTransition[] {
   const ids = new Set<string>();
   for (const change of changes) {
     if (!isPinned(change) || change.expect.state !== JobStates.Processing || change.to.name === JobStates.Enqueued) return false;
+    if (mayCollide(change)) return false;
     if (toRowId(change.id) === undefined || ids.has(change.id)) return false;
     ids.add(change.id);
   }
@@ -41,6 +45,8 @@ export async function finishAndClaim(
   s: string,
   changes: readonly PinnedTransition[],
   claim: ClaimRequest | undefined,
+  flow: FlowControl,
+  inTransaction: InTransaction,
 ): Promise<TransitionAndClaimResult> {
   const p = new SqlParams();
   // In ascending id order, the order every batch locks rows in (see lockOrder()), as far as the plan
@@ -54,8 +60,8 @@ export async function finishAndClaim(
          ${column((c) => c.retryCount ?? null, 'integer')}, ${column((c) => c.attempt ?? null, 'integer')},
          ${column((c) => c.expiresAt?.getTime() ?? null, 'float8')}, ${column((c) => c.expect.state, 'text')},
          ${column((c) => c.expect.attempt, 'integer')}, ${column((c) => c.expect.serverName, 'text')},
-         ${column((c) => historyEntry(c.to), 'text')}
-       ) AS c(id, state, reason, at, run_at, retry_count, attempt, expires_at, expect_state, expect_attempt, expect_server, entry)`;
+         ${column((c) => historyEntry(c.to), 'text')}, ${column((c) => c.resultJson ?? null, 'text')}
+       ) AS c(id, state, reason, at, run_at, retry_count, attempt, expires_at, expect_state, expect_attempt, expect_server, entry, result)`;
   const claimed = claim ? `, ${claimCtes(s, claim, p)}` : '';
   const { rows } = await db.query(
     preparedArrays(
@@ -64,7 +70,8 @@ export async function finishAndClaim(
        SET state = c.state, state_reason = c.reason, state_changed_at = to_timestamp(c.at / 1000),
            run_at = coalesce(to_timestamp(c.run_at / 1000), j.run_at), retry_count = coalesce(c.retry_count, j.retry_count),
            attempt = coalesce(c.attempt, j.attempt), expires_at = to_timestamp(c.expires_at / 1000),
-           server_name = NULL, lease_until = NULL, history = j.history || ',' || c.entry
+           server_name = NULL, lease_until = NULL, history = j.history || ',' || c.entry,
+           result = CASE WHEN c.state = 'Succeeded' THEN c.result ELSE j.result END
        FROM ${change}
        -- The expected state comes with each change (always 'Processing'), not as a constant: a constant
        -- would let the planner read the Processing jobs through jobs_leases, whose dead entries (every
@@ -81,27 +88,31 @@ export async function finishAndClaim(
         FROM finished
         UNION ALL SELECT queue, type, expect_state, NULL, -1 FROM finished${claim ? `\n        UNION ALL ${CLAIMED_CHANGES}` : ''}`,
      )}
-     ${claim ? `SELECT false AS finished, ${JOB_COLUMNS.join(', ')} FROM claimed UNION ALL ` : ''}
+     ${claim ? `SELECT false AS finished, ${JOB_COLUMNS.join(', ')} FROM claimed UNION ALL ${flowControlledRow('false, ')} UNION ALL ` : ''}
      SELECT true AS finished, ${JOB_COLUMNS.map((name) => (FINISHED_COLUMNS.has(name) ? name : 'NULL')).join(', ')} FROM finished`,
       p.values,
     ),
   );
   const finished = new Map<string, JobRow>();
-  const claimedRows: JobRow[] = [];
+  let claimedRows: JobRow[] = [];
   for (const values of rows) {
     const row = jobRowFromValues(values, 1); // values[0]: finished
     if (values[0]) finished.set(row.id, row);
     else claimedRows.push(row);
   }
+  // The claim found flow control and took nothing: it claims under flow control, once the finished
+  // attempts are committed (they only free keys and slots, which it then counts).
+  if (claim && claimedRows.some(isFlowControlled))
+    claimedRows = await inTransaction((client) => claimUnderFlowControl(client, s, claim, flow));
   const claimedJobs = claim ? await keepReadable(db, s, claim, claimedRows) : [];
   // Bad rows took places: claim the jobs behind them.
   if (claim && claimedJobs.length < claimedRows.length && claimedRows.length === claim.limit) {
-    claimedJobs.push(...(await claimJobs(db, s, { ...claim, limit: claim.limit - claimedJobs.length })));
+    claimedJobs.push(...(await claimJobs(db, s, { ...claim, limit: claim.limit - claimedJobs.length }, flow, inTransaction)));
   }
   return {
     transitioned: changes.map((c) => {
       const row = finished.get(toRowId(c.id)!);
-      return row && pinnedResult(c, row.has_continuations, row.progress ?? undefined);
+      return row && pinnedJob(c, row.has_continuations, row.progress ?? undefined);
     }),
     claimed: claimedJobs.sort(claimOrder),
   };

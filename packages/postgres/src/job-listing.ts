@@ -23,6 +23,7 @@ interface Filter {
   readonly queue?: string | undefined;
   readonly type?: string | undefined;
   readonly before?: string | undefined;
+  readonly batchId?: string | undefined;
 }
 
 /**
@@ -56,6 +57,16 @@ function candidates(
   if (filter.type !== undefined) matches.push(`type = ${p.add(filter.type, 'text')}`);
   const state = filter.state;
   const clause = (terms: string[]) => (terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`);
+  if (filter.batchId !== undefined) {
+    // A batch's members through jobs_batch (by batch and state), sorted: a batch is not the whole table.
+    const terms = [
+      `batch_id = ${p.add(filter.batchId, 'text')}`,
+      ...(state ? [`state = ${p.add(state, 'text')}`] : []),
+      ...matches,
+      ...where,
+    ];
+    return { first: (select, limit) => `SELECT ${select} FROM ${s}.jobs ${clause(terms)} ORDER BY id DESC LIMIT ${limit}` };
+  }
   if (state === undefined) {
     const terms = [...matches, ...where];
     return { first: (select, limit) => `SELECT ${select} FROM ${s}.jobs ${clause(terms)} ORDER BY id DESC LIMIT ${limit}` };

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { JobStates } from 'pilotlight';
-import type { JobRecord, StateName } from 'pilotlight';
+import type { JobProgress, JobRecord, StateName } from 'pilotlight';
 import type { CreateJobResult, JobCountDeltas, NewJob, Transition } from 'pilotlight/store-kit';
 import { ErrorCodes, historyEntry, isPinned, JobNotFoundError, pinnedResult, PilotlightError, retryJson } from 'pilotlight/store-kit';
 import { deltaCte } from './counters.ts';
@@ -19,15 +19,49 @@ const FINISHED_SQL = `('Succeeded', 'Failed', 'Deleted')`;
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * `wakeQueues` collects queues to NOTIFY on commit: those of Enqueued parents this insert locked.
- * A claim running meanwhile skipped that parent (SKIP LOCKED) and may have gone idle.
+ * The flow-control and batch columns a job is inserted with, each with its SQL type and its value
+ * (NULL when the job has none): in `insertJob()`, and in `insertPlainJobs()` when a job of the batch
+ * has one of them (a batch of jobs with none leaves them out of its statement).
  */
+const FLOW_COLUMNS: readonly [name: string, type: string, pick: (job: NewJob) => string | number | null][] = [
+  ['concurrency_key', 'text', (job) => job.concurrency?.key ?? null],
+  ['concurrency_limit', 'integer', (job) => job.concurrency?.limit ?? null],
+  ['rate_limit_key', 'text', (job) => job.rateLimit?.key ?? null],
+  ['rate_limit_max', 'integer', (job) => job.rateLimit?.max ?? null],
+  ['rate_limit_per', 'bigint', (job) => job.rateLimit?.per ?? null],
+  ['batch_id', 'text', (job) => job.batchId ?? null],
+];
+const FLOW_COLUMN_NAMES = FLOW_COLUMNS.map(([name]) => name).join(', ');
+
+function hasFlowColumns(job: NewJob): boolean {
+  return job.concurrency !== undefined || job.rateLimit !== undefined || job.batchId !== undefined;
+}
+
+/** What `insertJob()` did besides inserting, for the store to announce once the transaction commits. */
+export interface InsertEffects {
+  /** Queues to NOTIFY: of Enqueued parents this insert locked (a claim running meanwhile skipped them, SKIP LOCKED, and may have gone idle). */
+  readonly wakeQueues: string[];
+  /** Waiting jobs a debounced job replaced (now Deleted), with the state they left. */
+  readonly replaced: { readonly id: string; readonly from: StateName }[];
+}
+
+/** The INSERT of one job; `withId`: with its id as `$25` (reserved by `reserveJobId()`). */
+function insertSql(s: string, withId: boolean): string {
+  return `INSERT INTO ${s}.jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
+                                 retry, parent_id, dedup_key, metadata, recurring_id, history, ${FLOW_COLUMN_NAMES},
+                                 debounce_key, awaits_batch, awaits_batch_when${withId ? ', id' : ''})
+     ${withId ? 'OVERRIDING SYSTEM VALUE ' : ''}VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15,
+                                 $16, $17, $18, $19, $20, $21, $22, $23, $24${withId ? ', $25' : ''})
+     ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state NOT IN ${FINISHED_SQL} DO NOTHING
+     RETURNING id`;
+}
+
 export async function insertJob(
   client: pg.ClientBase,
   s: string,
   job: NewJob,
   deltas: JobCountDeltas,
-  wakeQueues?: string[],
+  effects?: InsertEffects,
 ): Promise<CreateJobResult> {
   let parentState: StateName | undefined;
   let parentRowId: string | null = null;
@@ -43,55 +77,144 @@ export async function insertJob(
           ]);
     if (!rows[0]) throw new JobNotFoundError(job.parentId, `Continuation parent job ${job.parentId} does not exist`);
     parentState = rows[0].state;
-    if (parentState === JobStates.Enqueued) wakeQueues?.push(rows[0].queue);
+    if (parentState === JobStates.Enqueued) effects?.wakeQueues.push(rows[0].queue);
   }
-  // The holder of a dedup key may finish between our INSERT and our SELECT: then insert again.
+  // A debounced job's id is known before it is inserted: the job it replaces names it in its reason.
+  const debounced = job.debounceKey !== undefined;
+  const id = debounced ? await reserveJobId(client, s) : undefined;
+  const params = [
+    job.type,
+    job.method,
+    job.argsJson,
+    job.queue,
+    job.priority,
+    job.state.name,
+    job.state.reason ?? null,
+    job.runAt,
+    job.state.at,
+    retryJson(job.retry),
+    parentRowId,
+    job.dedupKey ?? null,
+    Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
+    job.recurringId ?? null,
+    historyEntry(job.state),
+    ...FLOW_COLUMNS.map(([, , pick]) => pick(job)),
+    job.debounceKey ?? null,
+    job.awaitsBatch?.batchId ?? null,
+    job.awaitsBatch?.when ?? null,
+    ...(id === undefined ? [] : [id]),
+  ];
+  const sql = insertSql(s, debounced);
+  // The holder of a dedup key may finish between our INSERT and our SELECT: then insert again. A
+  // racing producer may take the debounce key between our replace and our INSERT: then replace again.
   for (let tries = 0; ; tries++) {
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO ${s}.jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
-                                    retry, parent_id, dedup_key, metadata, recurring_id, history)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15)
-       ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state NOT IN ${FINISHED_SQL} DO NOTHING
-       RETURNING id`,
-      [
-        job.type,
-        job.method,
-        job.argsJson,
-        job.queue,
-        job.priority,
-        job.state.name,
-        job.state.reason ?? null,
-        job.runAt,
-        job.state.at,
-        retryJson(job.retry),
-        parentRowId,
-        job.dedupKey ?? null,
-        Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata),
-        job.recurringId ?? null,
-        historyEntry(job.state),
-      ],
-    );
-    if (rows[0]) {
+    let inserted: string | undefined;
+    let replaced: HolderRow | undefined;
+    if (debounced) {
+      // The replace and the INSERT undone together, alone, when the key was taken meanwhile: the
+      // caller's transaction goes on.
+      await client.query('SAVEPOINT pilotlight_debounce');
+      try {
+        replaced = await replaceDebounceHolder(client, s, job, id!);
+        inserted = (await client.query<{ id: string }>(sql, params)).rows[0]?.id;
+      } catch (error) {
+        if (!isDebounceConflict(error)) throw error;
+        await client.query('ROLLBACK TO SAVEPOINT pilotlight_debounce');
+        if (tries >= MAX_KEY_TRIES) throw keyConflict(job, 'debounce key', job.debounceKey);
+        continue;
+      }
+      // Not inserted (its dedup key is held): it replaces nothing either.
+      await client.query(inserted === undefined ? 'ROLLBACK TO SAVEPOINT pilotlight_debounce' : 'RELEASE SAVEPOINT pilotlight_debounce');
+    } else {
+      inserted = (await client.query<{ id: string }>(sql, params)).rows[0]?.id;
+    }
+    if (inserted !== undefined) {
       if (parentRowId !== null) await client.query(`UPDATE ${s}.jobs SET has_continuations = true WHERE id = $1`, [parentRowId]);
       deltas.add(job.queue, job.type, job.state.name, 1);
-      return { id: rows[0].id, created: true, ...(parentState && { parentState }) };
+      if (replaced) {
+        deltas.moved(replaced, replaced.state, JobStates.Deleted, job.state.at);
+        effects?.replaced.push({ id: replaced.id, from: replaced.state });
+      }
+      const batchUnfinished = job.awaitsBatch && (await countUnfinishedMembers(client, s, job.awaitsBatch.batchId));
+      return {
+        id: inserted,
+        created: true,
+        ...(parentState && { parentState }),
+        ...(replaced && { replacedId: replaced.id }),
+        ...(batchUnfinished !== undefined && { batchUnfinished }),
+      };
     }
     const existing = await client.query<{ id: string }>(`SELECT id FROM ${s}.jobs WHERE dedup_key = $1 AND state NOT IN ${FINISHED_SQL}`, [
       job.dedupKey ?? null,
     ]);
     if (existing.rows[0]) return { id: existing.rows[0].id, created: false, ...(parentState && { parentState }) };
-    if (tries >= 10) {
-      throw new PilotlightError(
-        ErrorCodes.DEDUP_CONFLICT,
-        `Could not insert job ${job.type} nor find the holder of its dedup key ${JSON.stringify(job.dedupKey)} (other transactions kept taking and releasing it, 10 times in a row); try again`,
-      );
-    }
+    if (tries >= MAX_KEY_TRIES) throw keyConflict(job, 'dedup key', job.dedupKey);
   }
 }
 
-/** A job with neither a parent nor a dedup key: nothing to read first, it can go in one INSERT with others. */
+/** Tries of an insert whose dedup or debounce key other transactions keep taking and releasing. */
+const MAX_KEY_TRIES = 10;
+
+function keyConflict(job: NewJob, what: string, key: string | undefined): PilotlightError {
+  return new PilotlightError(
+    ErrorCodes.DEDUP_CONFLICT,
+    `Could not insert job ${job.type} nor find the holder of its ${what} ${JSON.stringify(key)} (other transactions kept taking and releasing it, ${MAX_KEY_TRIES} times in a row); try again`,
+  );
+}
+
+/** The id the next job inserted would get, taken now from the identity's sequence (never handed out again). */
+async function reserveJobId(client: pg.ClientBase, s: string): Promise<string> {
+  const { rows } = await client.query<{ id: string }>(`SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id`, [`${s}.jobs`]);
+  return rows[0]!.id;
+}
+
+interface HolderRow {
+  readonly id: string;
+  readonly queue: string;
+  readonly type: string;
+  readonly state: StateName;
+}
+
+/**
+ * Moves the waiting (Enqueued or Scheduled) holder of `job`'s debounce key to Deleted, naming the
+ * job `id` that replaces it. Under READ COMMITTED a holder another producer inserted but has not
+ * committed is not seen here: our INSERT then waits for that producer, and fails on jobs_debounce
+ * if it commits, and the caller replaces again, that holder this time.
+ */
+async function replaceDebounceHolder(client: pg.ClientBase, s: string, job: NewJob, id: string): Promise<HolderRow | undefined> {
+  const deleted = { name: JobStates.Deleted, at: job.state.at, reason: `Debounced: replaced by job ${id}` };
+  const { rows } = await client.query<HolderRow>(
+    // FOR UPDATE: the state the holder leaves, as locked (a producer replacing it meanwhile leaves it Deleted: not a holder).
+    `WITH holder AS (SELECT id, state FROM ${s}.jobs WHERE debounce_key = $1 AND state IN ('Enqueued', 'Scheduled') FOR UPDATE)
+     UPDATE ${s}.jobs AS j
+     SET state = 'Deleted', state_reason = $2, state_changed_at = $3, history = j.history || ',' || $4
+     FROM holder WHERE j.id = holder.id
+     RETURNING j.id, j.queue, j.type, holder.state`,
+    [job.debounceKey, deleted.reason, deleted.at, historyEntry(deleted)],
+  );
+  return rows[0];
+}
+
+function isDebounceConflict(error: unknown): boolean {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  return code === UNIQUE_VIOLATION && constraint === 'jobs_debounce';
+}
+
+/** Members of a batch not yet Succeeded, Failed or Deleted. */
+async function countUnfinishedMembers(client: pg.ClientBase, s: string, batchId: string): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::integer AS n FROM ${s}.jobs WHERE batch_id = $1 AND state NOT IN ${FINISHED_SQL}`,
+    [batchId],
+  );
+  return rows[0]!.n;
+}
+
+/**
+ * A job with neither a parent, a dedup key, a debounce key nor a batch to wait for: nothing to read
+ * or replace first, it can go in one INSERT with others.
+ */
 export function isPlainJob(job: NewJob): boolean {
-  return job.parentId === undefined && job.dedupKey === undefined;
+  return job.parentId === undefined && job.dedupKey === undefined && job.debounceKey === undefined && job.awaitsBatch === undefined;
 }
 
 /**
@@ -107,20 +230,23 @@ export async function insertPlainJobs(
 ): Promise<CreateJobResult[]> {
   const p = new SqlParams();
   const column = <T>(pick: (job: NewJob) => T, type: string) => p.add(jobs.map(pick), `${type}[]`);
+  const flow = jobs.some(hasFlowColumns);
+  const flowNames = flow ? `, ${FLOW_COLUMN_NAMES}` : '';
+  const flowValues = flow ? FLOW_COLUMNS.map(([, type, pick]) => `, ${column(pick, type)}`).join('') : '';
   const { rows } = await db.query<{ id: string }>(
     prepared(
       `WITH inserted AS (
          INSERT INTO ${s}.jobs (type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at,
-                                retry, metadata, recurring_id, history)
-         SELECT type, method, args, queue, priority, state, state_reason, run_at, at, at, retry::jsonb, metadata::jsonb, recurring_id, history
+                                retry, metadata, recurring_id, history${flowNames})
+         SELECT type, method, args, queue, priority, state, state_reason, run_at, at, at, retry::jsonb, metadata::jsonb, recurring_id, history${flowNames}
          FROM unnest(${column((job) => job.type, 'text')}, ${column((job) => job.method, 'text')}, ${column((job) => job.argsJson, 'text')},
                      ${column((job) => job.queue, 'text')}, ${column((job) => job.priority, 'integer')}, ${column((job) => job.state.name, 'text')},
                      ${column((job) => job.state.reason ?? null, 'text')}, ${column((job) => job.runAt, 'timestamptz')},
                      ${column((job) => job.state.at, 'timestamptz')}, ${column((job) => retryJson(job.retry), 'text')},
                      ${column((job) => (Object.keys(job.metadata).length === 0 ? null : JSON.stringify(job.metadata)), 'text')},
-                     ${column((job) => job.recurringId ?? null, 'text')}, ${column((job) => historyEntry(job.state), 'text')})
-           AS j(type, method, args, queue, priority, state, state_reason, run_at, at, retry, metadata, recurring_id, history)
-         RETURNING id, queue, type, state
+                     ${column((job) => job.recurringId ?? null, 'text')}, ${column((job) => historyEntry(job.state), 'text')}${flowValues})
+           AS j(type, method, args, queue, priority, state, state_reason, run_at, at, retry, metadata, recurring_id, history${flowNames})
+       RETURNING id, queue, type, state
        ),
        woken AS (
          SELECT pg_notify(${p.add(channel, 'text')}, queue) FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'Enqueued') AS q
@@ -146,11 +272,19 @@ export async function applyTransition(
   if (rowId === undefined) return undefined;
   // A worker finishing its own attempt knows the row: read back only what others may have changed.
   const pinned = isPinned(change);
-  const sql = `UPDATE ${s}.jobs
+  // A job coming back to a waiting state while another waiting job holds its debounce key (a job
+  // created while it ran: the newer one waits behind it) gives up the key rather than fail: at most
+  // one waiting job holds a key, and the change still applies.
+  const sql = `UPDATE ${s}.jobs AS j
      SET state = $1, state_reason = $2, state_changed_at = $3,
          run_at = coalesce($4, run_at), retry_count = coalesce($5, retry_count),
          attempt = coalesce($6, attempt), expires_at = $7,
-         server_name = NULL, lease_until = NULL, history = history || ',' || $12
+         server_name = NULL, lease_until = NULL, history = history || ',' || $12,
+         result = CASE WHEN $1 = 'Succeeded' THEN $13 ELSE result END,
+         debounce_key = CASE WHEN debounce_key IS NOT NULL AND $1 IN ('Enqueued', 'Scheduled') AND EXISTS (
+                          SELECT 1 FROM ${s}.jobs AS other
+                          WHERE other.debounce_key = j.debounce_key AND other.state IN ('Enqueued', 'Scheduled') AND other.id <> j.id
+                        ) THEN NULL ELSE debounce_key END
      WHERE id = $8 AND state = $9
        AND ($10::integer IS NULL OR attempt = $10)
        AND ($11::text IS NULL OR server_name = $11)
@@ -168,32 +302,57 @@ export async function applyTransition(
     expect.attempt ?? null,
     expect.serverName ?? null,
     historyEntry(to),
+    change.resultJson ?? null,
   ];
-  // Only a finished job coming back (a requeue of a Deleted job, say) can enter the dedup index
-  // and collide with another unfinished holder of its key; a job that is already unfinished is
-  // already in the index under the same key. So only those changes pay for a SAVEPOINT, which
-  // undoes the failed UPDATE alone and lets the rest of the batch commit.
-  const mayCollide = FINISHED.includes(expect.state) && !FINISHED.includes(to.name);
+  const update = () => client.query<JobRow>(sql, params);
   let rows: (JobRow | Pick<JobRow, 'has_continuations' | 'progress'>)[];
-  if (mayCollide) {
+  if (mayCollide(change)) {
+    // A SAVEPOINT undoes the failed UPDATE alone and lets the rest of the batch commit.
     await client.query('SAVEPOINT pilotlight_transition');
     try {
-      rows = (await client.query<JobRow>(sql, params)).rows;
-      await client.query('RELEASE SAVEPOINT pilotlight_transition');
+      rows = (await update()).rows;
     } catch (error) {
-      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
       await client.query('ROLLBACK TO SAVEPOINT pilotlight_transition');
-      return undefined;
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      // A debounce key taken meanwhile by a producer that has now committed: seen this time, and given up.
+      if (!isDebounceConflict(error)) return undefined;
+      rows = (await update()).rows;
     }
+    await client.query('RELEASE SAVEPOINT pilotlight_transition');
   } else {
-    rows = (await client.query<JobRow>(sql, params)).rows;
+    rows = (await update()).rows;
   }
   const row = rows[0];
   if (!row) return undefined;
   // A pinned change's job is the row as its worker read it: its queue and type never change.
   deltas.moved(isPinned(change) ? change.job : (row as JobRow), expect.state, to.name, to.at);
   if (!isPinned(change)) return toJob(row as JobRow);
-  return pinnedResult(change, row.has_continuations, row.progress ?? undefined);
+  return pinnedJob(change, row.has_continuations, row.progress ?? undefined);
+}
+
+/** `pinnedResult()`, with the result a success stored (see the UPDATE: the latest success's, or none). */
+export function pinnedJob(
+  change: Transition & { readonly job: JobRecord },
+  hasContinuations: boolean,
+  progress: JobProgress | undefined,
+): JobRecord {
+  const job = pinnedResult(change, hasContinuations, progress);
+  return change.to.name === JobStates.Succeeded ? { ...job, resultJson: change.resultJson } : job;
+}
+
+const WAITING: readonly StateName[] = [JobStates.Enqueued, JobStates.Scheduled];
+
+/**
+ * Whether a change may break a unique index, and so pays for a SAVEPOINT. Only a finished job
+ * coming back (a requeue of a Deleted job, say) can enter the dedup index and collide with another
+ * unfinished holder of its key (then the change does not apply); a job already unfinished is in the
+ * index under the same key. Only a job coming back to a waiting state can enter the debounce index,
+ * if it has a debounce key (unknown without `change.job`): a producer may have taken it meanwhile.
+ */
+export function mayCollide(change: Transition): boolean {
+  const { expect, to } = change;
+  if (FINISHED.includes(expect.state) && !FINISHED.includes(to.name)) return true;
+  return WAITING.includes(to.name) && !WAITING.includes(expect.state) && (change.job === undefined || change.job.debounceKey !== undefined);
 }
 
 /** Indexes of `changes` by ascending job id (ids that name no job last: they lock nothing). */

@@ -158,6 +158,58 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
     FROM ${s}.jobs WHERE state IN ('Succeeded', 'Failed') AND state_changed_at >= now() - interval '48 hours'
     GROUP BY 1;
   `,
+  /* 4: flow control, batches and results */ (s) => `
+  -- A job's flow control, batch and result. ADD COLUMN without a default rewrites no row: the jobs
+  -- already there read NULL (none) in each.
+  ALTER TABLE ${s}.jobs
+    ADD COLUMN concurrency_key TEXT,
+    ADD COLUMN concurrency_limit INTEGER,
+    ADD COLUMN rate_limit_key TEXT,
+    ADD COLUMN rate_limit_max INTEGER,
+    ADD COLUMN rate_limit_per BIGINT,     -- ms
+    ADD COLUMN debounce_key TEXT,
+    ADD COLUMN batch_id TEXT,
+    ADD COLUMN awaits_batch TEXT,         -- a batch continuation: the batch it waits for
+    ADD COLUMN awaits_batch_when TEXT,    -- 'succeeded' or 'finished', with awaits_batch
+    ADD COLUMN result TEXT,               -- what the handler returned, the JSON text as given (jsonb would reformat it)
+    ADD CONSTRAINT jobs_awaits_batch_when CHECK (awaits_batch_when IN ('succeeded', 'finished'));
+
+  -- Each index is partial on its column being set: a job without these options writes no entry in
+  -- any of them, whatever state it moves through.
+  -- The running jobs of a concurrency key, which the claim counts.
+  CREATE INDEX jobs_concurrency_running ON ${s}.jobs (concurrency_key) WHERE state = 'Processing' AND concurrency_key IS NOT NULL;
+  -- At most one waiting job per debounce key, whatever the number of racing producers.
+  CREATE UNIQUE INDEX jobs_debounce ON ${s}.jobs (debounce_key)
+    WHERE debounce_key IS NOT NULL AND state IN ('Enqueued', 'Scheduled');
+  -- A batch's members by state: counted, listed, and checked for unfinished ones.
+  CREATE INDEX jobs_batch ON ${s}.jobs (batch_id, state) WHERE batch_id IS NOT NULL;
+  -- The continuations waiting for a batch.
+  CREATE INDEX jobs_awaiting_batch ON ${s}.jobs (awaits_batch) WHERE state = 'Awaiting' AND awaits_batch IS NOT NULL;
+
+  -- Settings obeyed by every worker; a queue without a row has none (not paused, no limit). The
+  -- claim of a limited queue locks its row: claims of that queue take turns, and count its running
+  -- jobs one after the other.
+  CREATE TABLE ${s}.queue_settings (
+    queue TEXT PRIMARY KEY,
+    paused BOOLEAN NOT NULL DEFAULT false,
+    concurrency_limit INTEGER,
+    rate_limit_max INTEGER,
+    rate_limit_per BIGINT,                -- ms, with rate_limit_max
+    updated_at TIMESTAMPTZ NOT NULL
+  );
+
+  -- The current fixed window of each rate limit: opened by the first start after the previous window
+  -- closed (window_start, ending at window_end), with how many starts it counted. A job's key (kind
+  -- 'job') and a queue's own limit (kind 'queue', key the queue's name) never share a row.
+  CREATE TABLE ${s}.rate_windows (
+    kind TEXT NOT NULL CHECK (kind IN ('job', 'queue')),
+    key TEXT NOT NULL,
+    window_start TIMESTAMPTZ NOT NULL,
+    window_end TIMESTAMPTZ NOT NULL,
+    started INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+  );
+  `,
 ];
 
 /**

@@ -10,6 +10,8 @@ import type {
   MinuteOutcomes,
   NewJob,
   NewRecurringJob,
+  QueueSettings,
+  QueueSettingsChange,
   QueueStats,
   SearchJobsQuery,
   StoreEvent,
@@ -21,16 +23,18 @@ import { assertTransaction, inTransaction, retryDeadlock } from './transactions.
 import { jobColumns, toJob, toRowId, toServer, type JobRow, type ServerRow } from './rows.ts';
 import { WakeListener } from './wake-listener.ts';
 import { isStateName, JobCountDeltas, parseHistory, resolveSearchJobsQuery, StoreClosedError, StoreListeners } from 'pilotlight/store-kit';
-import { applyTransition, insertJob, insertPlainJobs, isPlainJob, lockOrder } from './job-writes.ts';
-import { claimJobs } from './claim-sql.ts';
+import { applyTransition, insertJob, insertPlainJobs, isPlainJob, lockOrder, type InsertEffects } from './job-writes.ts';
+import { claimJobs, type InTransaction } from './claim-sql.ts';
+import type { FlowControl } from './flow-claim.ts';
+import { WindowWakes } from './rate-limit-wakes.ts';
+import { freesJobs, listQueueSettings, writeQueueSettings } from './queue-settings-sql.ts';
+import { addToBatch, countBatch, listBatchContinuations, listReleasableBatchContinuations } from './batch-sql.ts';
 import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';
 import { CounterReads, foldCounters, writeDeltas } from './counters.ts';
 import { deleteExpiredJobs } from './expiry-sql.ts';
 import { listJobs, searchJobs } from './job-listing.ts';
 import { getRecurring, listDueRecurring, listRecurring, removeRecurring, upsertRecurring } from './recurring-sql.ts';
 import { recordHeartbeat } from './servers-sql.ts';
-
-type Queryable = pg.Pool | pg.PoolClient;
 
 /** The PostgreSQL store: any number of processes on any number of machines share one database. */
 export class PostgresStore implements Store<pg.ClientBase> {
@@ -43,6 +47,8 @@ export class PostgresStore implements Store<pg.ClientBase> {
   readonly #listeners = new StoreListeners();
   readonly #wake: WakeListener;
   readonly #counters: CounterReads;
+  readonly #windowWakes: WindowWakes;
+  readonly #flow: FlowControl;
   #closing: Promise<void> | undefined;
 
   /** Use `createPostgresStore()`, which validates the options and migrates. */
@@ -59,6 +65,11 @@ export class PostgresStore implements Store<pg.ClientBase> {
     this.#channel = `${options.schema}_wake`;
     this.#columns = jobColumns();
     this.#counters = new CounterReads(options.pool, this.#s, options.schema);
+    this.#windowWakes = new WindowWakes((queue) => this.#emit({ type: 'wake', queue }));
+    this.#flow = {
+      schema: options.schema,
+      rateLimited: (window, delayMs, queue) => this.#windowWakes.arm(window, delayMs, queue),
+    };
     this.#wake = new WakeListener({
       channel: this.#channel,
       connect: options.connectListener,
@@ -80,6 +91,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#listeners.clear();
+      this.#windowWakes.clear();
       await this.#wake.stop();
       if (this.#ownsPool) await this.#pool.end();
     })();
@@ -95,14 +107,14 @@ export class PostgresStore implements Store<pg.ClientBase> {
     this.#assertOpen();
     if (transaction !== undefined) assertTransaction(transaction);
     // Queues to NOTIFY: of the Enqueued jobs created, and of Enqueued parents a continuation locked.
-    const lockedParents: string[] = [];
+    let effects: InsertEffects = { wakeQueues: [], replaced: [] };
     const insertEach = async (client: pg.ClientBase) => {
-      lockedParents.length = 0; // (a retried transaction starts over)
+      effects = { wakeQueues: [], replaced: [] }; // (a retried transaction starts over)
       const created: CreateJobResult[] = [];
       const deltas = new JobCountDeltas();
-      for (const job of jobs) created.push(await insertJob(client, this.#s, job, deltas, lockedParents));
+      for (const job of jobs) created.push(await insertJob(client, this.#s, job, deltas, effects));
       await writeDeltas(client, this.#s, deltas);
-      await this.#notify(client, [...enqueuedQueues(jobs, created), ...lockedParents]);
+      await this.#notify(client, [...enqueuedQueues(jobs, created), ...effects.wakeQueues]);
       return created;
     };
     const plain = jobs.every(isPlainJob);
@@ -116,7 +128,8 @@ export class PostgresStore implements Store<pg.ClientBase> {
     results = plain
       ? await retryDeadlock(() => insertPlainJobs(this.#pool, this.#s, this.#channel, jobs))
       : await this.#transaction(insertEach);
-    this.#wakeLocally([...enqueuedQueues(jobs, results), ...lockedParents]);
+    this.#wakeLocally([...enqueuedQueues(jobs, results), ...effects.wakeQueues]);
+    this.#emitReplaced(effects);
     return results;
   }
 
@@ -169,8 +182,9 @@ export class PostgresStore implements Store<pg.ClientBase> {
   }
 
   async claimJobs(request: ClaimRequest): Promise<JobRecord[]> {
-    // One statement: it is atomic by itself, no transaction needed.
-    return this.#claim(this.#pool, request);
+    // One statement, atomic by itself, no transaction needed; under flow control, a transaction of its own.
+    this.#assertOpen();
+    return claimJobs(this.#pool, this.#s, request, this.#flow, (work) => this.#transaction(work));
   }
 
   async transition(changes: readonly Transition[]): Promise<(JobRecord | undefined)[]> {
@@ -182,7 +196,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
       // The hot path: no job becomes Enqueued, so there is nothing to NOTIFY or wake.
       const result = await retryDeadlock(() => {
         this.#assertOpen();
-        return finishAndClaim(this.#pool, this.#s, changes, claim);
+        return finishAndClaim(this.#pool, this.#s, changes, claim, this.#flow, (work) => this.#transaction(work));
       });
       this.#emitStates(changes, result.transitioned);
       return result;
@@ -197,12 +211,19 @@ export class PostgresStore implements Store<pg.ClientBase> {
       for (const i of lockOrder(changes)) transitioned[i] = await applyTransition(client, this.#s, changes[i]!, deltas);
       await writeDeltas(client, this.#s, deltas);
       await this.#notify(client, enqueuedQueues(transitioned));
-      const claimed = claim ? await this.#claim(client, claim) : [];
+      // Under flow control, the claim's locks are this transaction's.
+      const inThis: InTransaction = (work) => work(client);
+      const claimed = claim ? await claimJobs(client, this.#s, claim, this.#flow, inThis) : [];
       return { transitioned, claimed };
     });
     this.#emitStates(changes, result.transitioned);
     this.#wakeLocally(enqueuedQueues(result.transitioned));
     return result;
+  }
+
+  /** The waiting jobs debounced jobs replaced moved to Deleted. */
+  #emitReplaced(effects: InsertEffects): void {
+    for (const { id, from } of effects.replaced) this.#emit({ type: 'state', jobId: id, from, to: JobStates.Deleted });
   }
 
   #emitStates(changes: readonly Transition[], transitioned: readonly (JobRecord | undefined)[]): void {
@@ -211,11 +232,6 @@ export class PostgresStore implements Store<pg.ClientBase> {
       const change = changes[i]!;
       this.#emit({ type: 'state', jobId: change.id, from: change.expect.state, to: change.to.name });
     });
-  }
-
-  /** One statement, atomic by itself (and one more for rows that cannot be read: see `claimJobs()`). */
-  async #claim(db: Queryable, request: ClaimRequest): Promise<JobRecord[]> {
-    return claimJobs(db, this.#s, request);
   }
 
   async setProgress(id: string, attempt: number, progress: JobProgress): Promise<void> {
@@ -260,11 +276,30 @@ export class PostgresStore implements Store<pg.ClientBase> {
     const { rows } = await this.#query<JobRow>(
       `SELECT ${jobColumns('child.')}
        FROM ${this.#s}.jobs AS child LEFT JOIN ${this.#s}.jobs AS parent ON parent.id = child.parent_id
-       WHERE child.state = 'Awaiting' AND (parent.id IS NULL OR parent.state IN ('Succeeded', 'Deleted'))
+       WHERE child.state = 'Awaiting' AND child.awaits_batch IS NULL AND (parent.id IS NULL OR parent.state IN ('Succeeded', 'Deleted'))
        ORDER BY child.id LIMIT $1`,
       [limit],
     );
     return rows.map(toJob);
+  }
+
+  async listBatchContinuations(batchId: string): Promise<JobRecord[]> {
+    this.#assertOpen();
+    return listBatchContinuations(this.#pool, this.#s, batchId);
+  }
+
+  async countBatch(batchId: string): Promise<Record<StateName, number>> {
+    this.#assertOpen();
+    return countBatch(this.#pool, this.#s, batchId);
+  }
+
+  async addToBatch(batchId: string, jobIds: readonly string[]): Promise<void> {
+    await this.#transaction((client) => addToBatch(client, this.#s, batchId, jobIds));
+  }
+
+  async listReleasableBatchContinuations(limit: number): Promise<JobRecord[]> {
+    this.#assertOpen();
+    return listReleasableBatchContinuations(this.#pool, this.#s, limit);
   }
 
   async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
@@ -320,6 +355,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
   async fireRecurring(fire: FireRecurring): Promise<CreateJobResult[] | undefined> {
     const enqueued = (results: CreateJobResult[]) =>
       fire.jobs.filter((job, i) => results[i]!.created && job.state.name === JobStates.Enqueued).map((job) => job.queue);
+    let effects: InsertEffects = { wakeQueues: [], replaced: [] };
     const results = await this.#transaction(async (client) => {
       // Compare-and-set on next_run_at: of all processes that saw this occurrence due, one wins.
       // A second firer blocks on the row lock, then re-checks next_run_at and updates nothing.
@@ -330,15 +366,36 @@ export class PostgresStore implements Store<pg.ClientBase> {
       if (won.rowCount === 0) return undefined;
       const created: CreateJobResult[] = [];
       const deltas = new JobCountDeltas();
-      for (const job of fire.jobs) created.push(await insertJob(client, this.#s, job, deltas));
+      effects = { wakeQueues: [], replaced: [] };
+      for (const job of fire.jobs) created.push(await insertJob(client, this.#s, job, deltas, effects));
       await writeDeltas(client, this.#s, deltas);
       const last = created.at(-1);
       if (last) await client.query(`UPDATE ${this.#s}.recurring_jobs SET last_job_id = $1 WHERE id = $2`, [last.id, fire.id]);
       await this.#notify(client, enqueued(created));
       return created;
     });
-    if (results) this.#wakeLocally(enqueued(results));
+    if (results) {
+      this.#wakeLocally(enqueued(results));
+      this.#emitReplaced(effects);
+    }
     return results;
+  }
+
+  async listQueueSettings(): Promise<QueueSettings[]> {
+    this.#assertOpen();
+    return listQueueSettings(this.#pool, this.#s);
+  }
+
+  async setQueueSettings(queue: string, change: QueueSettingsChange): Promise<QueueSettings> {
+    const { after, frees } = await this.#transaction(async (client) => {
+      const { before, after } = await writeQueueSettings(client, this.#s, queue, change);
+      const frees = freesJobs(before, after);
+      // Other processes' workers, as for new jobs: on commit, through LISTEN.
+      if (frees) await this.#notify(client, [queue]);
+      return { after, frees };
+    });
+    if (frees) this.#wakeLocally([queue]);
+    return after;
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {

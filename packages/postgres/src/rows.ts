@@ -45,10 +45,23 @@ export const JOB_COLUMNS = [
   'lease_until',
   'progress',
   'recurring_id',
+  'concurrency_key',
+  'concurrency_limit',
+  'rate_limit_key',
+  'rate_limit_max',
+  'rate_limit_per',
+  'debounce_key',
+  'batch_id',
+  'awaits_batch',
+  'awaits_batch_when',
+  'result',
 ] as const;
 
 /** The job columns that are times, selected as epoch milliseconds (see `jobColumns()`). */
 const TIME_COLUMNS: ReadonlySet<string> = new Set(['run_at', 'created_at', 'state_changed_at', 'lease_until']);
+
+/** BIGINT columns that hold numbers of ms, selected as `float8`: pg returns a BIGINT as a string. */
+const BIGINT_COLUMNS: ReadonlySet<string> = new Set(['rate_limit_per']);
 
 /**
  * The select list of a job row (`alias` qualifies the columns, e.g. `'j.'`), each output named as
@@ -56,9 +69,11 @@ const TIME_COLUMNS: ReadonlySet<string> = new Set(['run_at', 'created_at', 'stat
  * `timestamptz` goes through a date-parsing regex, the largest cost of reading claimed jobs.
  */
 export function jobColumns(alias = ''): string {
-  return JOB_COLUMNS.map((column) =>
-    TIME_COLUMNS.has(column) ? `(extract(epoch FROM ${alias}${column}) * 1000)::float8 AS ${column}` : `${alias}${column}`,
-  ).join(', ');
+  return JOB_COLUMNS.map((column) => {
+    if (TIME_COLUMNS.has(column)) return `(extract(epoch FROM ${alias}${column}) * 1000)::float8 AS ${column}`;
+    if (BIGINT_COLUMNS.has(column)) return `${alias}${column}::float8 AS ${column}`;
+    return `${alias}${column}`;
+  }).join(', ');
 }
 
 /**
