@@ -191,7 +191,7 @@ export function debounceContract(createStore: StoreFactory): void {
 
     storeIt(
       createStore,
-      'a transition that would make a second waiting job of a key (requeue by hand, retry) never fails the other changes, and one waiting job remains',
+      'a transition that would make a second waiting job of a key (requeue by hand, retry) never fails the other changes, a retry is never refused (the job is not left Processing), and one waiting job keeps the key',
       async (store) => {
         const running = await createOne(store, debounced('k'));
         const [claimed] = await claim(store, 1);
@@ -203,6 +203,8 @@ export function debounceContract(createStore: StoreFactory): void {
           finished(claimed!, { name: 'Scheduled', at: at(30), runAt: at(90), retry: true }, { runAt: at(90), retryCount: 1 }),
           { id: other, expect: { state: 'Enqueued' }, to: { name: 'Deleted', reason: 'unrelated', at: at(30) } },
         ]);
+        assert.equal(results[1]?.state, 'Scheduled', 'the retry of the running job applied');
+        assert.equal((await mustGet(store, running)).state, 'Scheduled');
         assert.equal(results[2]?.state, 'Deleted', 'the unrelated change applied');
         assert.equal(
           (await waitingHolders(store, 'k')).length,
