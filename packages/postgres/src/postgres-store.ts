@@ -184,6 +184,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
   async claimJobs(request: ClaimRequest): Promise<JobRecord[]> {
     // One statement, atomic by itself, no transaction needed; under flow control, a transaction of its own.
     this.#assertOpen();
+    if (request.limit <= 0) return []; // (LIMIT refuses a negative count)
     return claimJobs(this.#pool, this.#s, request, this.#flow, (work) => this.#transaction(work));
   }
 
@@ -191,7 +192,9 @@ export class PostgresStore implements Store<pg.ClientBase> {
     return (await this.transitionAndClaim(changes, undefined)).transitioned;
   }
 
-  async transitionAndClaim(changes: readonly Transition[], claim: ClaimRequest | undefined): Promise<TransitionAndClaimResult> {
+  async transitionAndClaim(changes: readonly Transition[], wanted: ClaimRequest | undefined): Promise<TransitionAndClaimResult> {
+    // A worker with no slot free asks for nothing (LIMIT refuses a negative count).
+    const claim = wanted && wanted.limit > 0 ? wanted : undefined;
     if (isWorkerBatch(changes)) {
       // The hot path: no job becomes Enqueued, so there is nothing to NOTIFY or wake.
       const result = await retryDeadlock(() => {
