@@ -62,7 +62,7 @@ export interface ThroughputOptions {
 }
 
 /** Starts the clocks of a timed part; `stop()` (or `stop(endedAt)`, a `performance.now()` taken earlier) reads them. */
-function stopwatch(): { stop(endedAt?: number): { ms: number; cpuMs: number } } {
+export function stopwatch(): { stop(endedAt?: number): { ms: number; cpuMs: number } } {
   const cpu = process.cpuUsage();
   const start = performance.now();
   return {
@@ -73,7 +73,7 @@ function stopwatch(): { stop(endedAt?: number): { ms: number; cpuMs: number } } 
   };
 }
 
-function throughput(jobs: number, { ms, cpuMs }: { ms: number; cpuMs: number }): ThroughputResult {
+export function throughput(jobs: number, { ms, cpuMs }: { ms: number; cpuMs: number }): ThroughputResult {
   return { jobs, ms, perSecond: (jobs / ms) * 1000, cpuMs };
 }
 
