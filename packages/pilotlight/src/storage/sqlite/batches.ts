@@ -1,7 +1,7 @@
 /**
- * Batches (migration 4): jobs sharing a `batch_id`, found through jobs_batch (batch_id, state), and
- * batch continuations, `Awaiting` jobs whose `awaits_batch` names the batch, found through
- * jobs_awaiting_batch. A member is unfinished until it is Succeeded, Failed or Deleted.
+ * Batches (migration 4): jobs sharing a `batch_id`, found through jobs_batch, and batch
+ * continuations, `Awaiting` jobs whose `awaits_batch` names the batch, found through
+ * jobs_awaiting_batch (neither index names the state, which is read from the rows). A member is unfinished until it is Succeeded, Failed or Deleted.
  */
 
 import { ErrorCodes, JobNotFoundError, PilotlightError } from '../../errors.ts';

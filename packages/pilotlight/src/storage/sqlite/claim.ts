@@ -9,7 +9,7 @@ import { historyEntry, unreadableFailure } from '../store-helpers.ts';
 import type { ClaimRequest } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
 import { ClaimGate } from './claim-gate.ts';
-import { JOB_COLUMNS, readJob, type JobRow } from './rows.ts';
+import { CLAIM_COLUMNS, readJob, unpackFlow, type ClaimRow } from './rows.ts';
 
 /**
  * Reads the next jobs in claim order, then moves them one by one: cheaper than UPDATE … RETURNING,
@@ -29,6 +29,8 @@ export function claimJobs(
   deltas: JobCountDeltas,
   wakes: Map<string, number>,
 ): JobRecord[] {
+  // A worker with no free slot may ask for none; SQLite would read a negative LIMIT as none at all.
+  if (request.limit <= 0) return [];
   const now = request.now.getTime();
   const update = connection.statement(
     `UPDATE jobs SET state = 'Processing', state_reason = NULL, state_changed_at = ?, attempt = attempt + 1,
@@ -42,7 +44,8 @@ export function claimJobs(
     const rows = gate ? selectGated(connection, gate, wanted) : selectNext(connection, request.queues, wanted);
     let failed = 0;
     let passed = 0;
-    for (const row of rows) {
+    for (const claimRow of rows) {
+      const row = unpackFlow(claimRow);
       const attempt = Number(row.attempt) + 1;
       const { job, unreadable } = readJob({
         ...row,
@@ -55,7 +58,7 @@ export function claimJobs(
         progress: null,
       });
       // An unreadable row is failed whatever its limits say: it never runs.
-      if (unreadable === undefined && (gate !== undefined || row.concurrency_key !== null || row.rate_limit_key !== null)) {
+      if (unreadable === undefined && (gate !== undefined || row.concurrency_key != null || row.rate_limit_key != null)) {
         gate ??= new ClaimGate(connection, request, new Map());
         if (!gate.admit(job)) {
           passed++;
@@ -87,34 +90,34 @@ export function claimJobs(
 }
 
 /** The next `limit` Enqueued jobs of `queues`, in claim order. */
-function selectNext(connection: SqliteConnection, queues: readonly string[], limit: number): JobRow[] {
+function selectNext(connection: SqliteConnection, queues: readonly string[], limit: number): ClaimRow[] {
   return connection
     .statement(
-      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${queues.map(() => '?').join(', ')})
+      `SELECT ${CLAIM_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${queues.map(() => '?').join(', ')})
        ORDER BY priority DESC, run_at, id LIMIT ?`,
     )
-    .all(...queues, limit) as unknown as JobRow[];
+    .all(...queues, limit) as unknown as ClaimRow[];
 }
 
 /**
  * The next `limit` Enqueued jobs of the queues the gate leaves open, in claim order, without those
  * of keys found full (each job against its own limit: one with a higher limit than the count is read).
  */
-function selectGated(connection: SqliteConnection, gate: ClaimGate, limit: number): JobRow[] {
+function selectGated(connection: SqliteConnection, gate: ClaimGate, limit: number): ClaimRow[] {
   const queues = gate.queues;
   if (queues.length === 0) return [];
   if (!gate.excludes) return selectNext(connection, queues, limit);
   const { concurrency, rate } = gate.exclusions();
   return connection
     .statement(
-      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${queues.map(() => '?').join(', ')})
+      `SELECT ${CLAIM_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${queues.map(() => '?').join(', ')})
          AND (concurrency_key IS NULL OR NOT EXISTS (
            SELECT 1 FROM json_each(?) AS full WHERE full.key = jobs.concurrency_key AND full.value >= jobs.concurrency_limit))
          AND (rate_limit_key IS NULL OR NOT EXISTS (
            SELECT 1 FROM json_each(?) AS full WHERE full.key = jobs.rate_limit_key AND full.value >= jobs.rate_limit_max))
        ORDER BY priority DESC, run_at, id LIMIT ?`,
     )
-    .all(...queues, concurrency, rate, limit) as unknown as JobRow[];
+    .all(...queues, concurrency, rate, limit) as unknown as ClaimRow[];
 }
 
 /** Moves a job just claimed, whose row cannot be read, to Failed: see `unreadableFailure()`. */

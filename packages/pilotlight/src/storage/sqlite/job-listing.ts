@@ -76,7 +76,7 @@ function candidates(filter: Filter, api: string): { first: Candidates; otherwise
   const state = filter.state;
   const clause = (terms: string[]) => (terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`);
   if (filter.batchId !== undefined) {
-    // A batch's members, in any state, from jobs_batch (batch_id, state): the batch's entries alone, sorted.
+    // A batch's members from jobs_batch: the batch's entries alone, sorted.
     const terms = ['batch_id = :batchId', 'batch_id IS NOT NULL', ...(state === undefined ? [] : ['state = :state']), ...matches, ...where];
     return {
       first: {
