@@ -267,7 +267,11 @@ export class Worker {
    * attempts whose handler runs on (timed out, ignoring its signal): they keep their slots.
    */
   async #commitAndClaim(transitions: Transition[]): Promise<(JobRecord | undefined)[]> {
-    const ending = transitions.filter((transition) => !this.#running.get(transition.id)?.handlerRunning).length;
+    // Only attempts this worker holds give their slots back (a batch can also carry other jobs' changes).
+    const ending = transitions.filter((transition) => {
+      const attempt = this.#running.get(transition.id);
+      return attempt !== undefined && !attempt.handlerRunning;
+    }).length;
     const free = this.#free + ending;
     if (this.#claiming || this.#status !== 'running') return this.#metrics.measure('commit', () => this.#store.transition(transitions));
     this.#claiming = true;
@@ -275,7 +279,8 @@ export class Worker {
     this.#fetchAgain = false;
     try {
       const { transitioned, claimed } = await this.#metrics.measure('commit', () =>
-        this.#store.transitionAndClaim(transitions, this.#claimRequest(free)),
+        // No claim without a free slot (zombies can hold slots beyond the jobs held).
+        this.#store.transitionAndClaim(transitions, free > 0 ? this.#claimRequest(free) : undefined),
       );
       this.#runClaimed(claimed, free);
       return transitioned;
