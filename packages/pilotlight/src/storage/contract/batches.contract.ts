@@ -230,6 +230,15 @@ export function batchesContract(createStore: StoreFactory): void {
       assert.deepEqual(ids(await store.listBatchContinuations('b')), [id]);
     });
 
+    storeIt(createStore, 'listReleasableContinuations leaves batch continuations out (they have no parent job)', async (store) => {
+      const [a] = await create(store, member('solo'));
+      const waiting = (await createContinuation(store, continuation('solo'))).id;
+      assert.deepEqual(await store.listReleasableContinuations(10), []);
+      await moveTo(store, a!, 'Succeeded');
+      assert.deepEqual(await store.listReleasableContinuations(10), []);
+      assert.deepEqual(ids(await store.listReleasableBatchContinuations(10)), [waiting]);
+    });
+
     storeIt(createStore, 'members gathered by addToBatch count for the continuation like created ones', async (store) => {
       const [a, b] = await create(store, newJob(), newJob());
       await moveTo(store, a!, 'Succeeded');

@@ -247,7 +247,7 @@ export class SqliteStore implements Store {
       `SELECT ${JOB_COLUMNS.split(', ')
         .map((column) => `child.${column}`)
         .join(', ')} FROM jobs AS child LEFT JOIN jobs AS parent ON parent.id = child.parent_id
-       WHERE child.state = 'Awaiting' AND (parent.id IS NULL OR parent.state IN ('Succeeded', 'Deleted'))
+       WHERE child.state = 'Awaiting' AND child.awaits_batch IS NULL AND (parent.id IS NULL OR parent.state IN ('Succeeded', 'Deleted'))
        ORDER BY child.id LIMIT ?`,
     ).all(limit);
     return (rows as unknown as JobRow[]).map(toJob);
