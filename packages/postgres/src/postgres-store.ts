@@ -27,6 +27,7 @@ import { applyTransition, insertJob, insertPlainJobs, isPlainJob, lockOrder, typ
 import { claimJobs, type InTransaction } from './claim-sql.ts';
 import type { FlowControl } from './flow-claim.ts';
 import { WindowWakes } from './rate-limit-wakes.ts';
+import { deleteClosedRateWindows } from './rate-limit-sql.ts';
 import { freesJobs, listQueueSettings, writeQueueSettings } from './queue-settings-sql.ts';
 import { addToBatch, countBatch, listBatchContinuations, listReleasableBatchContinuations } from './batch-sql.ts';
 import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';
@@ -308,8 +309,10 @@ export class PostgresStore implements Store<pg.ClientBase> {
   async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
     this.#assertOpen();
     const deleted = await deleteExpiredJobs(this.#pool, this.#s, now, limit);
-    // Every worker's maintenance calls this on every pass: where the pending count changes are folded in.
+    // Every worker's maintenance calls this on every pass: where the pending count changes are
+    // folded in, and closed rate-limit windows forgotten.
     await foldCounters(this.#pool, this.#s, this.schema, now);
+    await deleteClosedRateWindows(this.#pool, this.#s, now, limit);
     return deleted;
   }
 

@@ -94,3 +94,27 @@ export async function writeRateWindows(client: pg.ClientBase, s: string, rows: r
     [rows.map((r) => r.kind), rows.map((r) => r.key), rows.map((r) => r.start), rows.map((r) => r.end), rows.map((r) => r.started)],
   );
 }
+
+/**
+ * How long after its end, by the clock of the process running maintenance, a window is forgotten.
+ * Each claim judges a window by its own process's clock: a window deleted as soon as it closed by
+ * one machine's clock could still be open by the clock of a machine running a little behind, whose
+ * claims would then open a second window inside the first. A closed window counts for nothing, so
+ * keeping it this much longer changes nothing else.
+ */
+export const FORGET_CLOSED_WINDOW_AFTER_MS = 60_000;
+
+/**
+ * Maintenance: deletes at most `limit` windows closed (by `now`, less the margin above), so that a
+ * key used once does not keep a row. SKIP LOCKED: a window a claim is rewriting is left to a later
+ * pass, and maintenance never waits on a claim's lock nor deadlocks with one. Returns how many.
+ */
+export async function deleteClosedRateWindows(db: pg.Pool, s: string, now: Date, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM ${s}.rate_windows WHERE (kind, key) IN (
+       SELECT kind, key FROM ${s}.rate_windows WHERE window_end <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+     )`,
+    [new Date(now.getTime() - FORGET_CLOSED_WINDOW_AFTER_MS), limit],
+  );
+  return rowCount ?? 0;
+}
