@@ -44,6 +44,7 @@ export { FINISHED_STATES, JobStates } from './types.ts';
 export { ErrorCodes, JobNotFoundError, PilotlightError, StoreClosedError, ValidationError } from './errors.ts';
 export type { PilotlightErrorCode } from './errors.ts';
 export {
+  debouncedJobExpiry,
   historyEntry,
   isPinned,
   jobFromRow,

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config/defaults.ts';
 import {
   JobStates,
   type JobProgress,
@@ -14,6 +15,15 @@ import { metadataShape, progressShape, readHistory, retryShape, RowProblems } fr
  * Helpers every store implementation shares (published in `pilotlight/store-kit`), so that stores
  * agree on formats and behaviour without copying each other.
  */
+
+/**
+ * When a job that a debounced job replaced (moved to `Deleted` by the store in `createJobs()`) may
+ * be deleted: `at` plus the default deleted retention, since the store does not know the
+ * `retention.deleted` the application gives its workers.
+ */
+export function debouncedJobExpiry(at: Date): Date {
+  return new Date(at.getTime() + DEFAULTS.retention.deleted);
+}
 
 /**
  * A job's history, stored in its own row as comma-separated JSON entries (`{…},{…}`): appending a

@@ -40,10 +40,14 @@ export interface Store<Transaction = never> {
    *
    * A job with a `debounceKey` replaces the waiting (Enqueued or Scheduled) job that holds the same
    * key, if any: that job moves to `Deleted` (reason `Debounced: replaced by job <new id>`, in its
-   * history) in the same transaction, and the result's `replacedId` names it. At most one waiting
-   * job holds a debounce key, whatever the number of racing producers (a Processing job with the
-   * key does not count: the new job waits behind it). A job with `awaitsBatch` reports how many
-   * members of that batch were unfinished when it was stored (`batchUnfinished`).
+   * history) in the same transaction, and the result's `replacedId` names it; it expires after the
+   * default deleted retention (`debouncedJobExpiry()`: the store does not know the workers'
+   * `retention.deleted`). At most one waiting job holds a debounce key, whatever the number of
+   * racing producers (a Processing job with the key does not count: the new job waits behind it). A
+   * job that a transition brings back to Enqueued or Scheduled (a retry, a requeue) while another
+   * job waits with its debounce key still moves, and carries on without the key. A job with
+   * `awaitsBatch` reports how many members of that batch were unfinished when it was stored
+   * (`batchUnfinished`).
    */
   createJobs(jobs: readonly NewJob[], transaction?: Transaction): Promise<CreateJobResult[]>;
   getJob(id: string): Promise<JobRecord | undefined>;
