@@ -2,7 +2,16 @@ import pg from 'pg';
 import { JobStates } from 'pilotlight';
 import type { JobProgress, JobRecord, StateName } from 'pilotlight';
 import type { CreateJobResult, JobCountDeltas, NewJob, Transition } from 'pilotlight/store-kit';
-import { ErrorCodes, historyEntry, isPinned, JobNotFoundError, pinnedResult, PilotlightError, retryJson } from 'pilotlight/store-kit';
+import {
+  debouncedJobExpiry,
+  ErrorCodes,
+  historyEntry,
+  isPinned,
+  JobNotFoundError,
+  pinnedResult,
+  PilotlightError,
+  retryJson,
+} from 'pilotlight/store-kit';
 import { deltaCte } from './counters.ts';
 import { jobColumns, toJob, toRowId, type JobRow } from './rows.ts';
 import { prepared, SqlParams } from './sql-params.ts';
@@ -187,10 +196,10 @@ async function replaceDebounceHolder(client: pg.ClientBase, s: string, job: NewJ
     // FOR UPDATE: the state the holder leaves, as locked (a producer replacing it meanwhile leaves it Deleted: not a holder).
     `WITH holder AS (SELECT id, state FROM ${s}.jobs WHERE debounce_key = $1 AND state IN ('Enqueued', 'Scheduled') FOR UPDATE)
      UPDATE ${s}.jobs AS j
-     SET state = 'Deleted', state_reason = $2, state_changed_at = $3, history = j.history || ',' || $4
+     SET state = 'Deleted', state_reason = $2, state_changed_at = $3, expires_at = $5, history = j.history || ',' || $4
      FROM holder WHERE j.id = holder.id
      RETURNING j.id, j.queue, j.type, holder.state`,
-    [job.debounceKey, deleted.reason, deleted.at, historyEntry(deleted)],
+    [job.debounceKey, deleted.reason, deleted.at, historyEntry(deleted), debouncedJobExpiry(deleted.at)],
   );
   return rows[0];
 }

@@ -5,10 +5,9 @@
  * step for every other process.
  */
 
-import { DEFAULTS } from '../../config/defaults.ts';
 import { JobStates, type StateName } from '../../types.ts';
 import type { JobCountDeltas } from '../count-deltas.ts';
-import { historyEntry } from '../store-helpers.ts';
+import { debouncedJobExpiry, historyEntry } from '../store-helpers.ts';
 import type { SqliteConnection } from './connection.ts';
 
 /** A job a debounced job replaced: it moved from `from` to Deleted. */
@@ -39,14 +38,7 @@ export function takeDebounceKey(
       .statement(
         `UPDATE jobs SET state = 'Deleted', state_reason = ?, state_changed_at = ?, expires_at = ?, history = history || ? WHERE id = ?`,
       )
-      .run(
-        reason,
-        at.getTime(),
-        // As long as the engine's default retention keeps a deleted job.
-        at.getTime() + DEFAULTS.retention.deleted,
-        `,${historyEntry({ name: JobStates.Deleted, reason, at })}`,
-        holder.id,
-      );
+      .run(reason, at.getTime(), debouncedJobExpiry(at).getTime(), `,${historyEntry({ name: JobStates.Deleted, reason, at })}`, holder.id);
     deltas.moved(holder, holder.state, JobStates.Deleted, at);
   }
   connection.statement('UPDATE jobs SET debounce_key = ? WHERE id = ?').run(key, Number(replacedBy));
