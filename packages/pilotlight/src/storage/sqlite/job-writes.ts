@@ -5,7 +5,7 @@
  */
 
 import { JobNotFoundError } from '../../errors.ts';
-import { JobStates, type JobRecord, type StateName } from '../../types.ts';
+import { JobStates, type JobProgress, type JobRecord, type StateName } from '../../types.ts';
 import type { JobCountDeltas } from '../count-deltas.ts';
 import { historyEntry, isPinned, pinnedResult, retryJson } from '../store-helpers.ts';
 import type { CreateJobResult, NewJob, Transition } from '../store.ts';
@@ -183,4 +183,13 @@ function runTransition(
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Error && /UNIQUE constraint failed/.test(error.message);
+}
+
+/** Records a running attempt's progress, outside any transaction (the job left Processing, or another attempt runs: nothing). */
+export function setProgress(connection: SqliteConnection, id: string, attempt: number, progress: JobProgress): void {
+  connection.write(() =>
+    connection
+      .statement(`UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND state = 'Processing'`)
+      .run(JSON.stringify(progress), toRowId(id) ?? null, attempt),
+  );
 }

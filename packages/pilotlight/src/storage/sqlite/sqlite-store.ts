@@ -1,5 +1,3 @@
-import type { SQLInputValue, StatementResultingChanges, StatementSync } from 'node:sqlite';
-import { DEFAULTS } from '../../config/defaults.ts';
 import { ValidationError } from '../../errors.ts';
 import {
   JobStates,
@@ -10,7 +8,6 @@ import {
   type StateName,
   type StateRecord,
 } from '../../types.ts';
-import { describe } from '../../validation/validate.ts';
 import type {
   ClaimRequest,
   CountJobsFilter,
@@ -32,48 +29,26 @@ import type {
 } from '../store.ts';
 import { JobCountDeltas } from '../count-deltas.ts';
 import { resolveSearchJobsQuery } from '../job-queries.ts';
-import { parseHistory, retryJson, StoreListeners } from '../store-helpers.ts';
-import { isStateName } from '../unreadable-rows.ts';
+import { StoreListeners } from '../store-helpers.ts';
 import { startCheckpointer } from './checkpointer.ts';
-import { SqliteConnection } from './connection.ts';
-import { countJobs, countOutcomesPerMinute, foldOutcomes, queueStats, writeCountDeltas } from './counters.ts';
+import type { SqliteConnection } from './connection.ts';
+import { countJobs, countOutcomesPerMinute, queueStats, writeCountDeltas } from './counters.ts';
+import { deleteExpiredJobs } from './expiry.ts';
+import { getHistory, getJob, listContinuations, listDueJobs, listExpiredLeases, listReleasableContinuations } from './job-reads.ts';
 import { listJobs, searchJobs } from './job-listing.ts';
 import { claimJobs } from './claim.ts';
 import { addToBatch, countBatch, listBatchContinuations, listReleasableBatchContinuations } from './batches.ts';
 import type { DebouncedJob } from './debounce.ts';
 import { listQueueSettings, setQueueSettings } from './queue-settings.ts';
-import { deleteClosedRateWindows } from './rate-windows.ts';
 import { RateLimitWakeTimer } from './rate-limit-wake-timer.ts';
-import { applyTransition, insertJobs } from './job-writes.ts';
+import { applyTransition, insertJobs, setProgress } from './job-writes.ts';
 import { migrate } from './migrations.ts';
-import { loadNodeSqlite } from './node-sqlite.ts';
-import { JOB_COLUMNS, toJob, toRecurring, toRowId, toServer, type JobRow, type RecurringRow, type ServerRow } from './rows.ts';
+import { openDatabase, type SqliteStoreOptions } from './open-database.ts';
+import { fireRecurring, getRecurring, listDueRecurring, listRecurring, removeRecurring, upsertRecurring } from './recurring.ts';
+import { heartbeat, listServers, removeServer, removeStaleServers } from './servers.ts';
 import { watchForeignWrites } from './wake-watcher.ts';
 
-export interface SqliteStoreOptions {
-  /**
-   * The database file. Several processes may open the same file (an API that enqueues, workers
-   * that execute). `':memory:'` keeps everything in this process, for tests.
-   * @default 'pilotlight.db'
-   */
-  readonly path?: string;
-  /**
-   * SQLite's `synchronous` setting. With `'NORMAL'` (WAL mode), a crashed *process* loses nothing
-   * committed; a power loss or OS crash may lose the last transactions committed before it (the
-   * database stays consistent). `'FULL'` makes every commit durable against power loss too, at
-   * the cost of an fsync per commit.
-   * @default 'NORMAL'
-   */
-  readonly synchronous?: 'NORMAL' | 'FULL';
-  /**
-   * How long a write waits for another process's write to finish before failing, in ms.
-   * @default 5000
-   */
-  readonly busyTimeout?: number;
-}
-
-/** Auto-checkpoint threshold (pages): a safety net behind the checkpoint thread. */
-const AUTOCHECKPOINT_PAGES = 20_000;
+export type { SqliteStoreOptions } from './open-database.ts';
 
 /** The embedded store: one SQLite file through Node's built-in `node:sqlite`, no native dependency. */
 export class SqliteStore implements Store {
@@ -86,29 +61,10 @@ export class SqliteStore implements Store {
   #dataVersion = 0;
 
   constructor(options: SqliteStoreOptions = {}) {
-    this.path = options.path ?? 'pilotlight.db';
-    const synchronous = options.synchronous ?? DEFAULTS.sqlite.synchronous;
-    if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
-      throw new ValidationError(`synchronous must be 'NORMAL' or 'FULL'; received ${describe(synchronous)}`);
-    }
-    const busyTimeout = options.busyTimeout ?? DEFAULTS.sqlite.busyTimeout;
-    if (!Number.isInteger(busyTimeout) || busyTimeout < 0) {
-      throw new ValidationError(`busyTimeout must be an integer >= 0 (ms); received ${describe(busyTimeout)}`);
-    }
-    const { DatabaseSync } = loadNodeSqlite();
-    this.#connection = new SqliteConnection(new DatabaseSync(this.path), this.path);
-    try {
-      this.#connection.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
-      this.#connection.exec('PRAGMA journal_mode = WAL');
-      this.#connection.exec(`PRAGMA synchronous = ${synchronous}`);
-      migrate(this.#connection, this.path);
-    } catch (error) {
-      // No store is returned, so nobody could close the connection: do not leak it.
-      void this.#connection.close();
-      throw error;
-    }
+    const opened = openDatabase(options);
+    this.path = opened.path;
+    this.#connection = opened.connection;
     if (this.path !== ':memory:') {
-      this.#connection.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
       this.#checkpointer = startCheckpointer(this.path);
       this.#dataVersion = this.#dataVersionNow();
       this.#stopWatching = watchForeignWrites(
@@ -146,14 +102,11 @@ export class SqliteStore implements Store {
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
-    const row = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(toRowId(id) ?? null) as JobRow | undefined;
-    return row && toJob(row);
+    return getJob(this.#connection, id);
   }
 
   async getHistory(id: string): Promise<StateRecord[]> {
-    const row = this.#stmt('SELECT history, state, state_changed_at FROM jobs WHERE id = ?').get(toRowId(id) ?? null) as
-      { history: string; state: string; state_changed_at: number } | undefined;
-    return row ? parseHistory(row.history, currentState(row)) : [];
+    return getHistory(this.#connection, id);
   }
 
   async listJobs(query: ListJobsQuery): Promise<JobRecord[]> {
@@ -209,48 +162,23 @@ export class SqliteStore implements Store {
   }
 
   async setProgress(id: string, attempt: number, progress: JobProgress): Promise<void> {
-    this.#run(
-      `UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND state = 'Processing'`,
-      JSON.stringify(progress),
-      toRowId(id) ?? null,
-      attempt,
-    );
+    setProgress(this.#connection, id, attempt, progress);
   }
 
   async listDueJobs(now: Date, limit: number): Promise<JobRecord[]> {
-    // A due time that is not an integer (text compares above every number) would never come: it is
-    // due now, first, and the job read says why (see readJobRow()).
-    const rows = this.#stmt(
-      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Scheduled' AND (run_at <= ? OR typeof(run_at) <> 'integer')
-       ORDER BY typeof(run_at) = 'integer', run_at LIMIT ?`,
-    ).all(now.getTime(), limit);
-    return (rows as unknown as JobRow[]).map(toJob);
+    return listDueJobs(this.#connection, now, limit);
   }
 
   async listExpiredLeases(now: Date, limit: number): Promise<JobRecord[]> {
-    const rows = this.#stmt(
-      // A Processing job without a lease (written around the schema's checks) has no worker renewing it either.
-      `SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Processing' AND (lease_until < ? OR lease_until IS NULL) ORDER BY lease_until LIMIT ?`,
-    ).all(now.getTime(), limit);
-    return (rows as unknown as JobRow[]).map(toJob);
+    return listExpiredLeases(this.#connection, now, limit);
   }
 
   async listContinuations(parentId: string): Promise<JobRecord[]> {
-    const rows = this.#stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = 'Awaiting' AND parent_id = ? ORDER BY id`).all(
-      toRowId(parentId) ?? null,
-    );
-    return (rows as unknown as JobRow[]).map(toJob);
+    return listContinuations(this.#connection, parentId);
   }
 
   async listReleasableContinuations(limit: number): Promise<JobRecord[]> {
-    const rows = this.#stmt(
-      `SELECT ${JOB_COLUMNS.split(', ')
-        .map((column) => `child.${column}`)
-        .join(', ')} FROM jobs AS child LEFT JOIN jobs AS parent ON parent.id = child.parent_id
-       WHERE child.state = 'Awaiting' AND child.awaits_batch IS NULL AND (parent.id IS NULL OR parent.state IN ('Succeeded', 'Deleted'))
-       ORDER BY child.id LIMIT ?`,
-    ).all(limit);
-    return (rows as unknown as JobRow[]).map(toJob);
+    return listReleasableContinuations(this.#connection, limit);
   }
 
   async listBatchContinuations(batchId: string): Promise<JobRecord[]> {
@@ -270,102 +198,48 @@ export class SqliteStore implements Store {
   }
 
   async deleteExpiredJobs(now: Date, limit: number): Promise<number> {
-    return this.#write((deltas) => {
-      const deleted = this.#stmt(
-        'DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING queue, type, state',
-      ).all(now.getTime(), limit) as { queue: string; type: string; state: string }[];
-      for (const { queue, type, state } of deleted) if (isStateName(state)) deltas.add(queue, type, state, -1);
-      // Maintenance calls this on every pass: where the outcomes are folded in, and kept as long as the dashboard shows them.
-      foldOutcomes(this.#connection, now);
-      deleteClosedRateWindows(this.#connection, now);
-      return deleted.length;
-    });
+    return this.#write((deltas) => deleteExpiredJobs(this.#connection, now, limit, deltas));
   }
 
   async heartbeat(server: ServerRecord, leaseUntil: Date): Promise<string[]> {
-    const rows = this.#connection.transaction(() => {
-      this.#stmt(
-        `INSERT INTO servers (name, queues, concurrency, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET queues = excluded.queues, concurrency = excluded.concurrency, heartbeat_at = excluded.heartbeat_at`,
-      ).run(server.name, JSON.stringify(server.queues), server.concurrency, server.startedAt.getTime(), server.heartbeatAt.getTime());
-      return this.#stmt(`UPDATE jobs SET lease_until = ? WHERE state = 'Processing' AND server_name = ? RETURNING id`).all(
-        leaseUntil.getTime(),
-        server.name,
-      ) as { id: number }[];
-    });
-    return rows.map((row) => String(row.id));
+    return heartbeat(this.#connection, server, leaseUntil);
   }
 
   async removeServer(name: string): Promise<void> {
-    this.#run('DELETE FROM servers WHERE name = ?', name);
+    removeServer(this.#connection, name);
   }
 
   async listServers(): Promise<ServerRecord[]> {
-    return (this.#stmt('SELECT * FROM servers ORDER BY started_at').all() as unknown as ServerRow[]).map(toServer);
+    return listServers(this.#connection);
   }
 
   async removeStaleServers(before: Date): Promise<number> {
-    return Number(this.#run('DELETE FROM servers WHERE heartbeat_at < ?', before.getTime()).changes);
+    return removeStaleServers(this.#connection, before);
   }
 
   async upsertRecurring(job: NewRecurringJob): Promise<void> {
-    this.#run(
-      `INSERT INTO recurring_jobs (id, cron, time_zone, misfire, type, method, args, queue, priority, retry, next_run_at, created_at)
-       VALUES (:id, :cron, :timeZone, :misfire, :type, :method, :args, :queue, :priority, :retry, :nextRunAt, :now)
-       ON CONFLICT (id) DO UPDATE SET cron = excluded.cron, time_zone = excluded.time_zone, misfire = excluded.misfire,
-         type = excluded.type, method = excluded.method, args = excluded.args, queue = excluded.queue,
-         priority = excluded.priority, retry = excluded.retry, next_run_at = excluded.next_run_at`,
-      {
-        id: job.id,
-        cron: job.cron,
-        timeZone: job.timeZone,
-        misfire: job.misfire,
-        type: job.type,
-        method: job.method,
-        args: job.argsJson,
-        queue: job.queue,
-        priority: job.priority,
-        retry: retryJson(job.retry),
-        nextRunAt: job.nextRunAt.getTime(),
-        now: Date.now(),
-      },
-    );
+    upsertRecurring(this.#connection, job);
   }
 
   async removeRecurring(id: string): Promise<boolean> {
-    return Number(this.#run('DELETE FROM recurring_jobs WHERE id = ?', id).changes) > 0;
+    return removeRecurring(this.#connection, id);
   }
 
   async getRecurring(id: string): Promise<RecurringJobRecord | undefined> {
-    const row = this.#stmt('SELECT * FROM recurring_jobs WHERE id = ?').get(id) as RecurringRow | undefined;
-    return row && toRecurring(row);
+    return getRecurring(this.#connection, id);
   }
 
   async listRecurring(): Promise<RecurringJobRecord[]> {
-    return (this.#stmt('SELECT * FROM recurring_jobs ORDER BY id').all() as unknown as RecurringRow[]).map(toRecurring);
+    return listRecurring(this.#connection);
   }
 
   async listDueRecurring(now: Date, limit: number): Promise<RecurringJobRecord[]> {
-    const rows = this.#stmt('SELECT * FROM recurring_jobs WHERE next_run_at <= ? ORDER BY next_run_at LIMIT ?').all(now.getTime(), limit);
-    return (rows as unknown as RecurringRow[]).map(toRecurring);
+    return listDueRecurring(this.#connection, now, limit);
   }
 
   async fireRecurring(fire: FireRecurring): Promise<CreateJobResult[] | undefined> {
     const debounced: DebouncedJob[] = [];
-    const results = this.#write((deltas) => {
-      // Compare-and-set on next_run_at: of all processes that saw this occurrence due, one wins.
-      const won = this.#stmt('UPDATE recurring_jobs SET next_run_at = ?, last_run_at = ? WHERE id = ? AND next_run_at = ?').run(
-        fire.nextRunAt.getTime(),
-        fire.firedAt.getTime(),
-        fire.id,
-        fire.expectNextRunAt.getTime(),
-      );
-      if (Number(won.changes) === 0) return undefined;
-      const created = insertJobs(this.#connection, fire.jobs, deltas, debounced);
-      const last = created.at(-1);
-      if (last) this.#stmt('UPDATE recurring_jobs SET last_job_id = ? WHERE id = ?').run(Number(last.id), fire.id);
-      return created;
-    });
+    const results = this.#write((deltas) => fireRecurring(this.#connection, fire, deltas, debounced));
     this.#emitDebounced(debounced);
     if (results?.some((result) => result.created)) this.#emit({ type: 'wake' });
     return results;
@@ -386,10 +260,6 @@ export class SqliteStore implements Store {
     return this.#listeners.subscribe(listener);
   }
 
-  #stmt(sql: string): StatementSync {
-    return this.#connection.statement(sql);
-  }
-
   /** `work` in a write transaction, which records the changes of the job counters `work` adds to `deltas` before it commits. */
   #write<T>(work: (deltas: JobCountDeltas) => T): T {
     return this.#connection.transaction(() => {
@@ -398,11 +268,6 @@ export class SqliteStore implements Store {
       writeCountDeltas(this.#connection, deltas);
       return result;
     });
-  }
-
-  /** Runs a write outside any transaction; a full disk fails it with a `StoreFullError`, as in a transaction. */
-  #run(sql: string, ...params: (SQLInputValue | Record<string, SQLInputValue>)[]): StatementResultingChanges {
-    return this.#connection.write(() => this.#stmt(sql).run(...(params as SQLInputValue[])));
   }
 
   /** Arms the wakes a claim owes the queues whose jobs a rate limit passed over: at each window's end (`request.now`'s clock). */
@@ -415,7 +280,7 @@ export class SqliteStore implements Store {
   }
 
   #dataVersionNow(): number {
-    return (this.#stmt('PRAGMA data_version').get() as { data_version: number }).data_version;
+    return (this.#connection.statement('PRAGMA data_version').get() as { data_version: number }).data_version;
   }
 
   #hasForeignWrites(): boolean {
@@ -429,13 +294,6 @@ export class SqliteStore implements Store {
   #emit(event: StoreEvent): void {
     this.#listeners.emit(event);
   }
-}
-
-/** The job's state as `parseHistory()` dates an unreadable stretch of its history with. */
-function currentState(row: { state: string; state_changed_at: number }): { name: StateName; at: Date } | undefined {
-  return isStateName(row.state) && Number.isFinite(row.state_changed_at)
-    ? { name: row.state, at: new Date(row.state_changed_at) }
-    : undefined;
 }
 
 /** Open (and create or upgrade) an embedded SQLite store. */
