@@ -1,7 +1,8 @@
 // Pilotlight dashboard: the overview's live updates, the jobs list's selection, and two touches on the
 // trace pages. Every page works without this script; it only keeps the overview current and eases
 // selecting. It changes the page
-// with textContent, attributes and createElement only, never with markup built from data.
+// with textContent, attributes, createElement and clones of the server's <template> parts only,
+// never with markup built from data.
 'use strict';
 
 (() => {
@@ -47,6 +48,7 @@
     const body = root.querySelector('[data-field="queue-rows"]');
     const template = root.querySelector('[data-field="queue-row-template"]');
     if (!body || !template) return;
+    const parts = root.querySelector('[data-field="queue-flow-parts"]');
     const existing = new Map([...body.querySelectorAll('tr[data-queue]')].map((row) => [row.getAttribute('data-queue'), row]));
     const rows = queues.map((queue) => {
       const row = existing.get(queue.queue) ?? template.content.firstElementChild.cloneNode(true);
@@ -60,11 +62,48 @@
       const oldest = row.querySelector('[data-field="oldest"]');
       setText(oldest, queue.oldestWaiting);
       oldest.setAttribute('title', queue.oldestWaitingSince);
+      if (parts) renderFlowControl(row, queue, parts.content);
       return row;
     });
     const empty = body.querySelector('[data-field="empty"]');
     if (empty) empty.hidden = rows.length > 0;
     body.replaceChildren(...(empty ? [empty] : []), ...rows);
+  }
+
+  /** What each flow-control cell shows, so that an unchanged one (its title perhaps under the pointer) is left alone. */
+  const flowShown = new WeakMap();
+
+  /**
+   * A queue row's flow control (Paused badge, limits, or a dash) and its Pause or Resume form, from
+   * clones of the parts the server rendered in `parts`: their titles, and the forms' CSRF token.
+   */
+  function renderFlowControl(row, queue, parts) {
+    const part = (testId, text) => {
+      const element = parts.querySelector(`[data-testid="${testId}"]`).cloneNode(true);
+      if (text) element.textContent = text;
+      return element;
+    };
+    const cell = row.querySelector('[data-testid="queue-flow"]');
+    const shown = JSON.stringify([queue.paused, queue.concurrencyLimitText, queue.rateLimitText]);
+    if (cell && flowShown.get(cell) !== shown) {
+      const settings = [
+        queue.paused && part('queue-paused'),
+        queue.concurrencyLimitText && part('queue-concurrency', queue.concurrencyLimitText),
+        queue.rateLimitText && part('queue-rate-limit', queue.rateLimitText),
+      ].filter(Boolean);
+      cell.replaceChildren(...(settings.length ? settings.flatMap((each, i) => (i ? [', ', each] : [each])) : [part('queue-no-flow')]));
+      flowShown.set(cell, shown);
+    }
+    // Replaced only when it would post elsewhere (pause and resume have their own URLs): a button about to be pressed stays put.
+    const actions = row.querySelector('[data-field="queue-action"]');
+    if (actions && actions.querySelector('form')?.getAttribute('action') !== queue.toggleAction) {
+      const form = parts
+        .querySelector(`[data-testid="${queue.paused ? 'queue-resume' : 'queue-pause'}"]`)
+        .closest('form')
+        .cloneNode(true);
+      form.setAttribute('action', queue.toggleAction);
+      actions.replaceChildren(form);
+    }
   }
 
   /** The chart, redrawn from the geometry the server computed (the same it drew the page's chart with). */

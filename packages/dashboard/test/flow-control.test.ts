@@ -64,11 +64,25 @@ describe('queues', () => {
     }
   });
 
-  it('/api/overview sends each queue’s settings, null when unlimited', async () => {
+  it('/api/overview sends each queue’s settings, null when unlimited, their texts and the URL its button posts to', async () => {
     const snapshot = JSON.parse((await request(`${served.url}/api/overview`)).body);
     const byName = new Map(snapshot.queues.map((queue: { queue: string }) => [queue.queue, queue]));
-    assert.deepEqual(pick(byName.get('limited')), { paused: false, concurrencyLimit: 3, rateLimit: { max: 10, per: 500 } });
-    assert.deepEqual(pick(byName.get('empty-paused')), { paused: true, concurrencyLimit: null, rateLimit: null });
+    assert.deepEqual(pick(byName.get('limited')), {
+      paused: false,
+      concurrencyLimit: 3,
+      rateLimit: { max: 10, per: 500 },
+      concurrencyLimitText: 'at most 3 at once',
+      rateLimitText: '10 per 500 ms',
+      toggleAction: '/admin/jobs/queues/limited/pause',
+    });
+    assert.deepEqual(pick(byName.get('empty-paused')), {
+      paused: true,
+      concurrencyLimit: null,
+      rateLimit: null,
+      concurrencyLimitText: null,
+      rateLimitText: null,
+      toggleAction: '/admin/jobs/queues/empty-paused/resume',
+    });
     assert.equal((byName.get('empty-paused') as { href: string }).href, '/admin/jobs/jobs?state=Enqueued&queue=empty-paused');
   });
 
@@ -227,6 +241,6 @@ describe('batches', () => {
 });
 
 function pick(queue: unknown) {
-  const { paused, concurrencyLimit, rateLimit } = queue as Record<string, unknown>;
-  return { paused, concurrencyLimit, rateLimit };
+  const { paused, concurrencyLimit, rateLimit, concurrencyLimitText, rateLimitText, toggleAction } = queue as Record<string, unknown>;
+  return { paused, concurrencyLimit, rateLimit, concurrencyLimitText, rateLimitText, toggleAction };
 }

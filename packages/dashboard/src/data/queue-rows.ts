@@ -1,5 +1,5 @@
 import type { QueueSettings, QueueStats, StateName, Store } from 'pilotlight';
-import { formatAbsolute, formatAge } from '../html/format.ts';
+import { formatAbsolute, formatAge, formatCount, formatInterval } from '../html/format.ts';
 import type { Links } from '../html/links.ts';
 
 /** One queue as the overview and the queues page show it, and as `/api/overview` sends it. */
@@ -20,6 +20,12 @@ export interface QueueRow {
   readonly concurrencyLimit: number | null;
   /** At most `max` of its jobs start per `per` ms across every worker; `null`: no limit. */
   readonly rateLimit: { readonly max: number; readonly per: number } | null;
+  /** Its concurrency limit as the page says it (`at most 5 at once`), or `null`. */
+  readonly concurrencyLimitText: string | null;
+  /** Its rate limit as the page says it (`10 per 500 ms`), or `null`. */
+  readonly rateLimitText: string | null;
+  /** What its button posts to: its resume URL while it is paused, its pause URL otherwise. */
+  readonly toggleAction: string;
 }
 
 /** Every count at 0: a queue that has settings but no job. */
@@ -44,6 +50,9 @@ export function queueRows(stats: readonly QueueStats[], settings: readonly Queue
     .map((queue) => {
       const { counts, oldestEnqueuedAt } = statsOf.get(queue) ?? NO_JOBS;
       const stored = settingsOf.get(queue);
+      const paused = stored?.paused ?? false;
+      const concurrencyLimit = stored?.concurrencyLimit ?? null;
+      const rateLimit = stored?.rateLimit ? { max: stored.rateLimit.max, per: stored.rateLimit.per } : null;
       return {
         queue,
         href: links.jobs({ state: 'Enqueued', queue }),
@@ -51,9 +60,12 @@ export function queueRows(stats: readonly QueueStats[], settings: readonly Queue
         oldestEnqueuedAt: oldestEnqueuedAt?.toISOString() ?? null,
         oldestWaiting: oldestEnqueuedAt === undefined ? '—' : formatAge(oldestEnqueuedAt, now),
         oldestWaitingSince: oldestEnqueuedAt === undefined ? '' : formatAbsolute(oldestEnqueuedAt),
-        paused: stored?.paused ?? false,
-        concurrencyLimit: stored?.concurrencyLimit ?? null,
-        rateLimit: stored?.rateLimit ? { max: stored.rateLimit.max, per: stored.rateLimit.per } : null,
+        paused,
+        concurrencyLimit,
+        rateLimit,
+        concurrencyLimitText: concurrencyLimit === null ? null : `at most ${formatCount(concurrencyLimit)} at once`,
+        rateLimitText: rateLimit === null ? null : `${formatCount(rateLimit.max)} per ${formatInterval(rateLimit.per)}`,
+        toggleAction: links.queueAction(queue, paused ? 'resume' : 'pause'),
       };
     });
 }

@@ -3,7 +3,7 @@ import { it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { StateName } from 'pilotlight';
 import { VIEWPORT } from './support/browser.ts';
-import { cellLocator, cellUnder, expectNumber, expectText, linesOf, wholeNumber } from './support/expect.ts';
+import { cellLocator, cellUnder, expectAbsent, expectNumber, expectText, linesOf, wholeNumber } from './support/expect.ts';
 import { startFixture } from './support/fixture.ts';
 import { FAILED_FEED, FAILED_STACK_FRAMES, RECURRING_ID, SEEDED, SEEDED_COUNTS } from './support/seed.ts';
 
@@ -162,4 +162,34 @@ it('the overview follows the store live, without reloading', async () => {
   // The page polls at least every 2 s: 4 s leaves a loaded machine time to answer.
   await expectNumber(count, SEEDED_COUNTS.Enqueued + 1, 4_000);
   assert.equal(await page.evaluate(() => 'sameDocument' in globalThis), true, 'the page was reloaded');
+
+  // A pause made elsewhere: the row shows the badge, and Resume in place of Pause.
+  const mail = page.locator('[data-testid=queue-row][data-queue="mail"]');
+  await mail.getByTestId('queue-pause').waitFor();
+  await client.queues.pause('mail');
+  await expectText(mail.getByTestId('queue-paused'), 'Paused', 4_000);
+  await mail.getByTestId('queue-resume').waitFor({ timeout: 4_000 });
+  await expectAbsent(mail.getByTestId('queue-pause'), 'the Pause button of a paused queue');
+
+  // A queue that first shows through polling (settings, no job yet): its limits, with their titles, and its button.
+  await client.queues.setConcurrencyLimit('webhooks', 3);
+  await client.queues.setRateLimit('webhooks', { max: 10, per: 500 });
+  const webhooks = page.locator('[data-testid=queue-row][data-queue="webhooks"]');
+  await expectText(webhooks.getByTestId('queue-rate-limit'), '10 per 500 ms', 4_000);
+  await expectText(webhooks.getByTestId('queue-concurrency'), 'at most 3 at once');
+  assert.equal(await cellUnder(webhooks, 'Flow control'), 'at most 3 at once, 10 per 500 ms');
+  assert.match((await webhooks.getByTestId('queue-concurrency').getAttribute('title')) ?? '', /at once, across every worker/);
+  assert.equal(await page.evaluate(() => 'sameDocument' in globalThis), true, 'the page was reloaded');
+
+  // Its button posts with the page's CSRF token, and returns to the overview.
+  await webhooks.getByTestId('queue-pause').click();
+  await expectText(page.getByTestId('flash'), /paused queue webhooks/i);
+  assert.equal((await client.queues.get('webhooks')).paused, true);
+  assert.equal(new URL(page.url()).pathname, new URL(dashboard).pathname + '/');
+
+  // A resume made elsewhere: the badge goes, Pause comes back (the reloaded page's rows are the server's).
+  await client.queues.resume('mail');
+  await mail.getByTestId('queue-paused').waitFor({ state: 'detached', timeout: 4_000 });
+  await mail.getByTestId('queue-pause').waitFor({ timeout: 4_000 });
+  assert.match((await cellUnder(mail, 'Flow control')) ?? '', /^—$/);
 });
