@@ -202,7 +202,7 @@ printTable(
 );
 console.log();
 console.log(
-  `  Processing: 1 worker, concurrency ${CONCURRENCY}, no-op jobs enqueued beforehand (untimed); timed from worker.start() until countJobs() (polled every 10 ms) shows all of them Succeeded.`,
+  `  Processing: 1 worker, concurrency ${CONCURRENCY}, no-op jobs enqueued beforehand (untimed); timed from worker.start() until countJobs() shows all of them Succeeded (asked once a filter saw the last attempt performed).`,
 );
 console.log("  Ratio: the median of the rounds' ratios, each between two runs of the same round.");
 console.log(

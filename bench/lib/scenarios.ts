@@ -78,7 +78,7 @@ export function throughput(jobs: number, { ms, cpuMs }: { ms: number; cpuMs: num
 }
 
 /** Rejects if `promise` has not settled within `ms` (the timer does not keep the process alive). */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
