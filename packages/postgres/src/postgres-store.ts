@@ -20,10 +20,13 @@ import type {
 } from 'pilotlight/store-kit';
 import { migrate } from './migrations.ts';
 import { assertTransaction, inTransaction, retryDeadlock } from './transactions.ts';
-import { jobColumns, toJob, toRowId, toServer, type JobRow, type ServerRow } from './rows.ts';
+import { toRowId } from './rows.ts';
 import { WakeListener } from './wake-listener.ts';
-import { isStateName, JobCountDeltas, parseHistory, resolveSearchJobsQuery, StoreClosedError, StoreListeners } from 'pilotlight/store-kit';
-import { applyTransition, insertJob, insertPlainJobs, isPlainJob, lockOrder, type InsertEffects } from './job-writes.ts';
+import { JobCountDeltas, resolveSearchJobsQuery, StoreClosedError, StoreListeners } from 'pilotlight/store-kit';
+import { applyTransition, insertPlainJobs, isPlainJob, lockOrder } from './job-writes.ts';
+import { enqueuedQueues, insertJobs, type InsertedJobs } from './insert-jobs.ts';
+import { getHistory, getJob, listContinuations, listDueJobs, listExpiredLeases, listReleasableContinuations } from './job-reads.ts';
+import { notifyQueues } from './notify.ts';
 import { claimJobs, type InTransaction } from './claim-sql.ts';
 import type { FlowControl } from './flow-claim.ts';
 import { WindowWakes } from './rate-limit-wakes.ts';
@@ -34,8 +37,8 @@ import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';
 import { CounterReads, foldCounters, writeDeltas } from './counters.ts';
 import { deleteExpiredJobs } from './expiry-sql.ts';
 import { listJobs, searchJobs } from './job-listing.ts';
-import { getRecurring, listDueRecurring, listRecurring, removeRecurring, upsertRecurring } from './recurring-sql.ts';
-import { recordHeartbeat } from './servers-sql.ts';
+import { fireRecurring, getRecurring, listDueRecurring, listRecurring, removeRecurring, upsertRecurring } from './recurring-sql.ts';
+import { listServers, recordHeartbeat, removeServer, removeStaleServers } from './servers-sql.ts';
 
 /** The PostgreSQL store: any number of processes on any number of machines share one database. */
 export class PostgresStore implements Store<pg.ClientBase> {
@@ -44,7 +47,6 @@ export class PostgresStore implements Store<pg.ClientBase> {
   readonly #ownsPool: boolean;
   readonly #s: string; // the quoted schema, for SQL text
   readonly #channel: string;
-  readonly #columns: string;
   readonly #listeners = new StoreListeners();
   readonly #wake: WakeListener;
   readonly #counters: CounterReads;
@@ -64,7 +66,6 @@ export class PostgresStore implements Store<pg.ClientBase> {
     this.#ownsPool = options.ownsPool;
     this.#s = quoteIdentifier(options.schema);
     this.#channel = `${options.schema}_wake`;
-    this.#columns = jobColumns();
     this.#counters = new CounterReads(options.pool, this.#s, options.schema);
     this.#windowWakes = new WindowWakes((queue) => this.#emit({ type: 'wake', queue }));
     this.#flow = {
@@ -107,53 +108,32 @@ export class PostgresStore implements Store<pg.ClientBase> {
   async createJobs(jobs: readonly NewJob[], transaction?: pg.ClientBase): Promise<CreateJobResult[]> {
     this.#assertOpen();
     if (transaction !== undefined) assertTransaction(transaction);
-    // Queues to NOTIFY: of the Enqueued jobs created, and of Enqueued parents a continuation locked.
-    let effects: InsertEffects = { wakeQueues: [], replaced: [] };
-    const insertEach = async (client: pg.ClientBase) => {
-      effects = { wakeQueues: [], replaced: [] }; // (a retried transaction starts over)
-      const created: CreateJobResult[] = [];
-      const deltas = new JobCountDeltas();
-      for (const job of jobs) created.push(await insertJob(client, this.#s, job, deltas, effects));
-      await writeDeltas(client, this.#s, deltas);
-      await this.#notify(client, [...enqueuedQueues(jobs, created), ...effects.wakeQueues]);
-      return created;
-    };
     const plain = jobs.every(isPlainJob);
-    let results: CreateJobResult[];
     if (transaction) {
-      results = plain ? await insertPlainJobs(transaction, this.#s, this.#channel, jobs) : await insertEach(transaction);
       // Nothing to wake here: the caller's commit is what makes the jobs visible, and the NOTIFY
       // sent with it reaches this process's workers through LISTEN like any other.
+      return plain
+        ? insertPlainJobs(transaction, this.#s, this.#channel, jobs)
+        : (await insertJobs(transaction, this.#s, this.#channel, jobs)).created;
+    }
+    if (plain) {
+      const results = await retryDeadlock(() => insertPlainJobs(this.#pool, this.#s, this.#channel, jobs));
+      this.#wakeLocally(enqueuedQueues(jobs, results));
       return results;
     }
-    results = plain
-      ? await retryDeadlock(() => insertPlainJobs(this.#pool, this.#s, this.#channel, jobs))
-      : await this.#transaction(insertEach);
-    this.#wakeLocally([...enqueuedQueues(jobs, results), ...effects.wakeQueues]);
-    this.#emitReplaced(effects);
-    return results;
+    const inserted = await this.#transaction((client) => insertJobs(client, this.#s, this.#channel, jobs));
+    this.#announce(inserted);
+    return inserted.created;
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
-    const rowId = toRowId(id);
-    if (rowId === undefined) return undefined;
-    const { rows } = await this.#query<JobRow>(`SELECT ${this.#columns} FROM ${this.#s}.jobs WHERE id = $1`, [rowId]);
-    return rows[0] && toJob(rows[0]);
+    this.#assertOpen();
+    return getJob(this.#pool, this.#s, id);
   }
 
   async getHistory(id: string): Promise<StateRecord[]> {
-    const rowId = toRowId(id);
-    if (rowId === undefined) return [];
-    const { rows } = await this.#query<{ history: string; state: string; state_changed_at: Date }>(
-      `SELECT history, state, state_changed_at FROM ${this.#s}.jobs WHERE id = $1`,
-      [rowId],
-    );
-    const row = rows[0];
-    if (!row) return [];
-    // The current state dates an unreadable stretch of the history, if there is one.
-    const current =
-      isStateName(row.state) && Number.isFinite(row.state_changed_at.getTime()) ? { name: row.state, at: row.state_changed_at } : undefined;
-    return parseHistory(row.history, current);
+    this.#assertOpen();
+    return getHistory(this.#pool, this.#s, id);
   }
 
   async listJobs(query: ListJobsQuery): Promise<JobRecord[]> {
@@ -205,7 +185,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
       this.#emitStates(changes, result.transitioned);
       return result;
     }
-    const enqueuedQueues = (transitioned: (JobRecord | undefined)[]) =>
+    const requeuedQueues = (transitioned: (JobRecord | undefined)[]) =>
       transitioned.flatMap((job, i) => (job && changes[i]!.to.name === JobStates.Enqueued ? [job.queue] : []));
     const result = await this.#transaction(async (client) => {
       // Rows are locked in ascending id order, whatever the order of the batch: two batches touching
@@ -214,20 +194,21 @@ export class PostgresStore implements Store<pg.ClientBase> {
       const deltas = new JobCountDeltas();
       for (const i of lockOrder(changes)) transitioned[i] = await applyTransition(client, this.#s, changes[i]!, deltas);
       await writeDeltas(client, this.#s, deltas);
-      await this.#notify(client, enqueuedQueues(transitioned));
+      await notifyQueues(client, this.#channel, requeuedQueues(transitioned));
       // Under flow control, the claim's locks are this transaction's.
       const inThis: InTransaction = (work) => work(client);
       const claimed = claim ? await claimJobs(client, this.#s, claim, this.#flow, inThis) : [];
       return { transitioned, claimed };
     });
     this.#emitStates(changes, result.transitioned);
-    this.#wakeLocally(enqueuedQueues(result.transitioned));
+    this.#wakeLocally(requeuedQueues(result.transitioned));
     return result;
   }
 
-  /** The waiting jobs debounced jobs replaced moved to Deleted. */
-  #emitReplaced(effects: InsertEffects): void {
-    for (const { id, from } of effects.replaced) this.#emit({ type: 'state', jobId: id, from, to: JobStates.Deleted });
+  /** What inserting jobs one at a time did, to this process's listeners: wakes, and the jobs debounced jobs replaced (now Deleted). */
+  #announce(inserted: InsertedJobs): void {
+    this.#wakeLocally(inserted.wakeQueues);
+    for (const { id, from } of inserted.replaced) this.#emit({ type: 'state', jobId: id, from, to: JobStates.Deleted });
   }
 
   #emitStates(changes: readonly Transition[], transitioned: readonly (JobRecord | undefined)[]): void {
@@ -241,7 +222,8 @@ export class PostgresStore implements Store<pg.ClientBase> {
   async setProgress(id: string, attempt: number, progress: JobProgress): Promise<void> {
     const rowId = toRowId(id);
     if (rowId === undefined) return;
-    await this.#query(`UPDATE ${this.#s}.jobs SET progress = $1 WHERE id = $2 AND attempt = $3 AND state = 'Processing'`, [
+    this.#assertOpen();
+    await this.#pool.query(`UPDATE ${this.#s}.jobs SET progress = $1 WHERE id = $2 AND attempt = $3 AND state = 'Processing'`, [
       JSON.stringify(progress),
       rowId,
       attempt,
@@ -249,42 +231,23 @@ export class PostgresStore implements Store<pg.ClientBase> {
   }
 
   async listDueJobs(now: Date, limit: number): Promise<JobRecord[]> {
-    const { rows } = await this.#query<JobRow>(
-      `SELECT ${this.#columns} FROM ${this.#s}.jobs WHERE state = 'Scheduled' AND run_at <= $1 ORDER BY run_at, id LIMIT $2`,
-      [now, limit],
-    );
-    return rows.map(toJob);
+    this.#assertOpen();
+    return listDueJobs(this.#pool, this.#s, now, limit);
   }
 
   async listExpiredLeases(now: Date, limit: number): Promise<JobRecord[]> {
-    const { rows } = await this.#query<JobRow>(
-      // A Processing job without a lease (written around the schema's checks) has no worker renewing it either.
-      `SELECT ${this.#columns} FROM ${this.#s}.jobs WHERE state = 'Processing' AND (lease_until < $1 OR lease_until IS NULL)
-       ORDER BY lease_until NULLS FIRST, id LIMIT $2`,
-      [now, limit],
-    );
-    return rows.map(toJob);
+    this.#assertOpen();
+    return listExpiredLeases(this.#pool, this.#s, now, limit);
   }
 
   async listContinuations(parentId: string): Promise<JobRecord[]> {
-    const rowId = toRowId(parentId);
-    if (rowId === undefined) return [];
-    const { rows } = await this.#query<JobRow>(
-      `SELECT ${this.#columns} FROM ${this.#s}.jobs WHERE state = 'Awaiting' AND parent_id = $1 ORDER BY id`,
-      [rowId],
-    );
-    return rows.map(toJob);
+    this.#assertOpen();
+    return listContinuations(this.#pool, this.#s, parentId);
   }
 
   async listReleasableContinuations(limit: number): Promise<JobRecord[]> {
-    const { rows } = await this.#query<JobRow>(
-      `SELECT ${jobColumns('child.')}
-       FROM ${this.#s}.jobs AS child LEFT JOIN ${this.#s}.jobs AS parent ON parent.id = child.parent_id
-       WHERE child.state = 'Awaiting' AND child.awaits_batch IS NULL AND (parent.id IS NULL OR parent.state IN ('Succeeded', 'Deleted'))
-       ORDER BY child.id LIMIT $1`,
-      [limit],
-    );
-    return rows.map(toJob);
+    this.#assertOpen();
+    return listReleasableContinuations(this.#pool, this.#s, limit);
   }
 
   async listBatchContinuations(batchId: string): Promise<JobRecord[]> {
@@ -321,16 +284,18 @@ export class PostgresStore implements Store<pg.ClientBase> {
   }
 
   async removeServer(name: string): Promise<void> {
-    await this.#query(`DELETE FROM ${this.#s}.servers WHERE name = $1`, [name]);
+    this.#assertOpen();
+    await removeServer(this.#pool, this.#s, name);
   }
 
   async listServers(): Promise<ServerRecord[]> {
-    const { rows } = await this.#query<ServerRow>(`SELECT * FROM ${this.#s}.servers ORDER BY started_at, name`);
-    return rows.map(toServer);
+    this.#assertOpen();
+    return listServers(this.#pool, this.#s);
   }
 
   async removeStaleServers(before: Date): Promise<number> {
-    return (await this.#query(`DELETE FROM ${this.#s}.servers WHERE heartbeat_at < $1`, [before])).rowCount ?? 0;
+    this.#assertOpen();
+    return removeStaleServers(this.#pool, this.#s, before);
   }
 
   async upsertRecurring(job: NewRecurringJob): Promise<void> {
@@ -359,32 +324,10 @@ export class PostgresStore implements Store<pg.ClientBase> {
   }
 
   async fireRecurring(fire: FireRecurring): Promise<CreateJobResult[] | undefined> {
-    const enqueued = (results: CreateJobResult[]) =>
-      fire.jobs.filter((job, i) => results[i]!.created && job.state.name === JobStates.Enqueued).map((job) => job.queue);
-    let effects: InsertEffects = { wakeQueues: [], replaced: [] };
-    const results = await this.#transaction(async (client) => {
-      // Compare-and-set on next_run_at: of all processes that saw this occurrence due, one wins.
-      // A second firer blocks on the row lock, then re-checks next_run_at and updates nothing.
-      const won = await client.query(
-        `UPDATE ${this.#s}.recurring_jobs SET next_run_at = $1, last_run_at = $2 WHERE id = $3 AND next_run_at = $4`,
-        [fire.nextRunAt, fire.firedAt, fire.id, fire.expectNextRunAt],
-      );
-      if (won.rowCount === 0) return undefined;
-      const created: CreateJobResult[] = [];
-      const deltas = new JobCountDeltas();
-      effects = { wakeQueues: [], replaced: [] };
-      for (const job of fire.jobs) created.push(await insertJob(client, this.#s, job, deltas, effects));
-      await writeDeltas(client, this.#s, deltas);
-      const last = created.at(-1);
-      if (last) await client.query(`UPDATE ${this.#s}.recurring_jobs SET last_job_id = $1 WHERE id = $2`, [last.id, fire.id]);
-      await this.#notify(client, enqueued(created));
-      return created;
-    });
-    if (results) {
-      this.#wakeLocally(enqueued(results));
-      this.#emitReplaced(effects);
-    }
-    return results;
+    const fired = await this.#transaction((client) => fireRecurring(client, this.#s, this.#channel, fire));
+    if (!fired) return undefined;
+    this.#announce(fired);
+    return fired.created;
   }
 
   async listQueueSettings(): Promise<QueueSettings[]> {
@@ -397,7 +340,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
       const { before, after } = await writeQueueSettings(client, this.#s, queue, change);
       const frees = freesJobs(before, after);
       // Other processes' workers, as for new jobs: on commit, through LISTEN.
-      if (frees) await this.#notify(client, [queue]);
+      if (frees) await notifyQueues(client, this.#channel, [queue]);
       return { after, frees };
     });
     if (frees) this.#wakeLocally([queue]);
@@ -408,25 +351,9 @@ export class PostgresStore implements Store<pg.ClientBase> {
     return this.#listeners.subscribe(listener);
   }
 
-  /**
-   * NOTIFY in the writing transaction: PostgreSQL delivers it on commit only (never for a rolled
-   * back write), to every listening process, this one included. One per distinct queue; the payload
-   * is the queue name.
-   */
-  async #notify(client: pg.ClientBase, queues: readonly string[]): Promise<void> {
-    const distinct = [...new Set(queues)];
-    if (distinct.length === 0) return;
-    await client.query('SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue', [this.#channel, distinct]);
-  }
-
   /** This process's own writes wake its workers at once, without the round trip through LISTEN. */
   #wakeLocally(queues: readonly string[]): void {
     for (const queue of new Set(queues)) this.#emit({ type: 'wake', queue });
-  }
-
-  async #query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
-    this.#assertOpen();
-    return this.#pool.query<R>(sql, params);
   }
 
   /** `work` in a transaction, run again if it was a deadlock's victim (see `retryDeadlock()`). */
@@ -447,10 +374,6 @@ export class PostgresStore implements Store<pg.ClientBase> {
   #emit(event: StoreEvent): void {
     this.#listeners.emit(event);
   }
-}
-
-function enqueuedQueues(jobs: readonly NewJob[], results: readonly CreateJobResult[]): string[] {
-  return jobs.filter((job, i) => results[i]!.created && job.state.name === JobStates.Enqueued).map((job) => job.queue);
 }
 
 function quoteIdentifier(name: string): string {

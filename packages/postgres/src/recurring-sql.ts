@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import type { RecurringJobRecord } from 'pilotlight';
-import { retryJson, type NewRecurringJob } from 'pilotlight/store-kit';
+import { retryJson, type FireRecurring, type NewRecurringJob } from 'pilotlight/store-kit';
+import { insertJobs, type InsertedJobs } from './insert-jobs.ts';
 import { toRecurring, type RecurringRow } from './rows.ts';
 
-/** The recurring jobs' definitions (firing an occurrence inserts jobs: that is the store's `fireRecurring()`). */
+/** The recurring jobs' definitions, and the firing of an occurrence. */
 
 export async function upsertRecurring(db: pg.Pool, s: string, job: NewRecurringJob): Promise<void> {
   await db.query(
@@ -48,4 +49,30 @@ export async function listDueRecurring(db: pg.Pool, s: string, now: Date, limit:
     [now, limit],
   );
   return rows.map(toRecurring);
+}
+
+/**
+ * In the caller's transaction: moves the definition to its next occurrence and inserts the
+ * occurrence's jobs (NOTIFYing their queues), or does nothing (`undefined`) if another process
+ * fired it first.
+ */
+export async function fireRecurring(
+  client: pg.ClientBase,
+  s: string,
+  channel: string,
+  fire: FireRecurring,
+): Promise<InsertedJobs | undefined> {
+  // Compare-and-set on next_run_at: of all processes that saw this occurrence due, one wins.
+  // A second firer blocks on the row lock, then re-checks next_run_at and updates nothing.
+  const won = await client.query(`UPDATE ${s}.recurring_jobs SET next_run_at = $1, last_run_at = $2 WHERE id = $3 AND next_run_at = $4`, [
+    fire.nextRunAt,
+    fire.firedAt,
+    fire.id,
+    fire.expectNextRunAt,
+  ]);
+  if (won.rowCount === 0) return undefined;
+  const inserted = await insertJobs(client, s, channel, fire.jobs);
+  const last = inserted.created.at(-1);
+  if (last) await client.query(`UPDATE ${s}.recurring_jobs SET last_job_id = $1 WHERE id = $2`, [last.id, fire.id]);
+  return inserted;
 }

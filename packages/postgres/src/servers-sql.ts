@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ServerRecord } from 'pilotlight';
+import { toServer, type ServerRow } from './rows.ts';
 
 /**
  * A worker's heartbeat, inside the caller's transaction: records the worker, extends the leases of
@@ -24,4 +25,18 @@ export async function recordHeartbeat(client: pg.ClientBase, s: string, server: 
     [leaseUntil, server.name],
   );
   return rows.map((row) => row.id);
+}
+
+export async function removeServer(db: pg.Pool, s: string, name: string): Promise<void> {
+  await db.query(`DELETE FROM ${s}.servers WHERE name = $1`, [name]);
+}
+
+export async function listServers(db: pg.Pool, s: string): Promise<ServerRecord[]> {
+  const { rows } = await db.query<ServerRow>(`SELECT * FROM ${s}.servers ORDER BY started_at, name`);
+  return rows.map(toServer);
+}
+
+/** Deletes the workers whose last heartbeat is older than `before`; returns how many. */
+export async function removeStaleServers(db: pg.Pool, s: string, before: Date): Promise<number> {
+  return (await db.query(`DELETE FROM ${s}.servers WHERE heartbeat_at < $1`, [before])).rowCount ?? 0;
 }
