@@ -1,5 +1,5 @@
 import type { QueueSettings, QueueStats, StateName, Store } from 'pilotlight';
-import { formatAbsolute, formatAge, formatCount, formatInterval } from '../html/format.ts';
+import { formatAbsolute, formatAge, formatConcurrencyLimit, formatRateLimit } from '../html/format.ts';
 import type { Links } from '../html/links.ts';
 
 /** One queue as the overview and the queues page show it, and as `/api/overview` sends it. */
@@ -28,8 +28,15 @@ export interface QueueRow {
   readonly toggleAction: string;
 }
 
-/** Every count at 0: a queue that has settings but no job. */
-const NO_JOBS = { counts: {} as Record<StateName, number>, oldestEnqueuedAt: undefined };
+/** A queue holding jobs or having settings: its counters (every one 0 without a job) and its stored settings. */
+export interface QueueWithSettings {
+  readonly queue: string;
+  readonly counts: Readonly<Record<StateName, number>>;
+  readonly oldestEnqueuedAt: Date | undefined;
+  readonly paused: boolean;
+  readonly concurrencyLimit: number | null;
+  readonly rateLimit: { readonly max: number; readonly per: number } | null;
+}
 
 /** The queues page's rows: the counters (`queueStats()`) and the stored settings, two cheap reads. */
 export async function readQueueRows(store: Store<unknown>, links: Links, now: Date): Promise<QueueRow[]> {
@@ -38,34 +45,42 @@ export async function readQueueRows(store: Store<unknown>, links: Links, now: Da
 }
 
 /**
- * A row per queue holding jobs or having settings (a paused queue whose jobs are all gone still
- * shows, so that it can be resumed), by name.
+ * Every queue holding jobs or having settings (a paused queue whose jobs are all gone still shows,
+ * so that it can be resumed), by name: what the queues page, the overview and `pilotlight stats` list.
  */
-export function queueRows(stats: readonly QueueStats[], settings: readonly QueueSettings[], links: Links, now: Date): QueueRow[] {
+export function queuesWithSettings(stats: readonly QueueStats[], settings: readonly QueueSettings[]): QueueWithSettings[] {
   const settingsOf = new Map(settings.map((each) => [each.queue, each]));
-  const names = new Set([...stats.map((each) => each.queue), ...settingsOf.keys()]);
   const statsOf = new Map(stats.map((each) => [each.queue, each]));
+  const names = new Set([...statsOf.keys(), ...settingsOf.keys()]);
   return [...names]
     .sort((a, b) => a.localeCompare(b))
     .map((queue) => {
-      const { counts, oldestEnqueuedAt } = statsOf.get(queue) ?? NO_JOBS;
       const stored = settingsOf.get(queue);
-      const paused = stored?.paused ?? false;
-      const concurrencyLimit = stored?.concurrencyLimit ?? null;
-      const rateLimit = stored?.rateLimit ? { max: stored.rateLimit.max, per: stored.rateLimit.per } : null;
       return {
         queue,
-        href: links.jobs({ state: 'Enqueued', queue }),
-        counts,
-        oldestEnqueuedAt: oldestEnqueuedAt?.toISOString() ?? null,
-        oldestWaiting: oldestEnqueuedAt === undefined ? '—' : formatAge(oldestEnqueuedAt, now),
-        oldestWaitingSince: oldestEnqueuedAt === undefined ? '' : formatAbsolute(oldestEnqueuedAt),
-        paused,
-        concurrencyLimit,
-        rateLimit,
-        concurrencyLimitText: concurrencyLimit === null ? null : `at most ${formatCount(concurrencyLimit)} at once`,
-        rateLimitText: rateLimit === null ? null : `${formatCount(rateLimit.max)} per ${formatInterval(rateLimit.per)}`,
-        toggleAction: links.queueAction(queue, paused ? 'resume' : 'pause'),
+        counts: statsOf.get(queue)?.counts ?? ({} as Record<StateName, number>),
+        oldestEnqueuedAt: statsOf.get(queue)?.oldestEnqueuedAt,
+        paused: stored?.paused ?? false,
+        concurrencyLimit: stored?.concurrencyLimit ?? null,
+        rateLimit: stored?.rateLimit ? { max: stored.rateLimit.max, per: stored.rateLimit.per } : null,
       };
     });
+}
+
+/** The rows of `queuesWithSettings()` as the pages show them and `/api/overview` sends them. */
+export function queueRows(stats: readonly QueueStats[], settings: readonly QueueSettings[], links: Links, now: Date): QueueRow[] {
+  return queuesWithSettings(stats, settings).map(({ queue, counts, oldestEnqueuedAt, paused, concurrencyLimit, rateLimit }) => ({
+    queue,
+    href: links.jobs({ state: 'Enqueued', queue }),
+    counts,
+    oldestEnqueuedAt: oldestEnqueuedAt?.toISOString() ?? null,
+    oldestWaiting: oldestEnqueuedAt === undefined ? '—' : formatAge(oldestEnqueuedAt, now),
+    oldestWaitingSince: oldestEnqueuedAt === undefined ? '' : formatAbsolute(oldestEnqueuedAt),
+    paused,
+    concurrencyLimit,
+    rateLimit,
+    concurrencyLimitText: concurrencyLimit === null ? null : formatConcurrencyLimit(concurrencyLimit),
+    rateLimitText: rateLimit === null ? null : formatRateLimit(rateLimit),
+    toggleAction: links.queueAction(queue, paused ? 'resume' : 'pause'),
+  }));
 }

@@ -22,6 +22,16 @@ export function formatInterval(ms: number): string {
   return ms < 1000 ? `${formatCount(ms)} ms` : formatDuration(ms);
 }
 
+/** A concurrency limit as the pages and the command line say it: `at most 5 at once`. */
+export function formatConcurrencyLimit(limit: number): string {
+  return `at most ${formatCount(limit)} at once`;
+}
+
+/** A rate limit as the pages and the command line say it: `10 per 500 ms`, `100 per 1 min`. */
+export function formatRateLimit(limit: { readonly max: number; readonly per: number }): string {
+  return `${formatCount(limit.max)} per ${formatInterval(limit.per)}`;
+}
+
 /** `3 min ago`, `in 12 s`, `now`. */
 export function formatRelative(date: Date, now: Date): string {
   const ms = date.getTime() - now.getTime();

@@ -3,7 +3,7 @@ import { actionApplies } from '../actions/applies.ts';
 import type { DashboardConfig, RedactedPart } from '../config/options.ts';
 import type { PageContext } from '../html/context.ts';
 import { actionButton, jobName, stateBadge, timeTag } from '../html/elements.ts';
-import { formatCount, formatDuration, formatInterval, formatJson } from '../html/format.ts';
+import { formatConcurrencyLimit, formatCount, formatDuration, formatJson, formatRateLimit } from '../html/format.ts';
 import type { Page } from '../html/layout.ts';
 import { html, type HtmlValue, type SafeHtml } from '../html/template.ts';
 import { awaitsText } from './batch.ts';
@@ -117,15 +117,11 @@ function flowControl(ctx: PageContext, job: JobRecord): [string, HtmlValue][] {
   if (job.concurrency) {
     rows.push([
       'Concurrency key',
-      html`<code data-testid="concurrency-key">${job.concurrency.key}</code>, at most ${formatCount(job.concurrency.limit)} at once`,
+      html`<code data-testid="concurrency-key">${job.concurrency.key}</code>, ${formatConcurrencyLimit(job.concurrency.limit)}`,
     ]);
   }
   if (job.rateLimit) {
-    rows.push([
-      'Rate limit',
-      html`<code data-testid="rate-limit-key">${job.rateLimit.key}</code>, ${formatCount(job.rateLimit.max)} per
-        ${formatInterval(job.rateLimit.per)}`,
-    ]);
+    rows.push(['Rate limit', html`<code data-testid="rate-limit-key">${job.rateLimit.key}</code>, ${formatRateLimit(job.rateLimit)}`]);
   }
   if (job.debounceKey) rows.push(['Debounce key', html`<code data-testid="debounce-key">${job.debounceKey}</code>`]);
   if (job.batchId) {
