@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Store } from 'pilotlight';
-import { cli, FAILURE, parsed, seed, shown, startDashboard, type CliResult, type Seeded } from './cli-support.ts';
+import { cli, FAILURE, parsed, seed, seedFlowControl, shown, startDashboard, type CliResult, type Seeded } from './cli-support.ts';
 
 export interface Target {
   readonly name: string;
@@ -58,7 +58,16 @@ export function commandScenario(target: Target): void {
         ['default', 'emails'],
       );
       const emails = stats.queues[1];
-      assert.deepEqual(Object.keys(emails), ['queue', 'counts', 'oldestEnqueuedAt', 'oldestWaitingMs']);
+      assert.deepEqual(Object.keys(emails), [
+        'queue',
+        'counts',
+        'oldestEnqueuedAt',
+        'oldestWaitingMs',
+        'paused',
+        'concurrencyLimit',
+        'rateLimit',
+      ]);
+      assert.deepEqual([emails.paused, emails.concurrencyLimit, emails.rateLimit], [false, null, null], 'a queue never paused nor limited');
       assert.equal(emails.counts.Enqueued, 1);
       assert.match(emails.oldestEnqueuedAt, ISO);
       assert.ok(emails.oldestWaitingMs >= 0 && emails.oldestWaitingMs < 120_000, `oldest waiting ${emails.oldestWaitingMs} ms`);
@@ -81,7 +90,7 @@ export function commandScenario(target: Target): void {
       assert.match(result.stdout, /^Workers: 1 alive$/m);
       assert.match(
         rowOf(result, 'QUEUE').join(' '),
-        /QUEUE ENQUEUED SCHEDULED AWAITING PROCESSING SUCCEEDED FAILED DELETED OLDEST WAITING/,
+        /QUEUE ENQUEUED SCHEDULED AWAITING PROCESSING SUCCEEDED FAILED DELETED OLDEST WAITING FLOW CONTROL/,
       );
       // Aligned: every row of the queues table starts its columns where the header does.
       const header = result.stdout.split('\n').find((line) => line.includes('OLDEST WAITING'))!;
@@ -120,10 +129,22 @@ export function commandScenario(target: Target): void {
         'serverName',
         'leaseUntil',
         'progress',
+        'concurrency',
+        'rateLimit',
+        'debounceKey',
+        'batchId',
+        'awaitsBatch',
+        'result',
       ]);
       assert.equal(failed.state, 'Failed');
       assert.match(failed.createdAt, ISO);
       assert.equal(failed.dedupKey, null, 'absent values are null');
+      assert.deepEqual(
+        [failed.concurrency, failed.rateLimit, failed.debounceKey, failed.batchId, failed.awaitsBatch, failed.result],
+        [null, null, null, null, null, null],
+        'no flow control, no batch, no result',
+      );
+      assert.equal(all.jobs.find((job: any) => job.id === ids.succeeded).result, 'hello Ada', 'the handler’s result, parsed');
 
       const ofState = async (...filter: string[]) => parsed(ok(await run('jobs', '--json', ...filter))).jobs.map((job: any) => job.id);
       assert.deepEqual(await ofState('--state', 'Failed'), [ids.failed]);
@@ -187,6 +208,9 @@ export function commandScenario(target: Target): void {
       const enqueued = parsed(ok(await run('job', ids.enqueued, '--json')));
       assert.deepEqual(enqueued.job.args, [{ to: 'ops@example.com' }]);
       assert.equal(enqueued.job.metadata.tenant, 'acme');
+      assert.equal(enqueued.job.result, null);
+
+      assert.equal(parsed(ok(await run('job', ids.succeeded, '--json'))).job.result, 'hello Ada');
     });
 
     it('job ID: fields, arguments, metadata, history with reasons and the exception; a missing job exits 1', async () => {
@@ -201,6 +225,12 @@ export function commandScenario(target: Target): void {
       const enqueued = ok(await run('job', ids.enqueued));
       assert.match(enqueued.stdout, /^Arguments\n {2}\[\n {4}\{\n {6}"to": "ops@example\.com"/m);
       assert.match(enqueued.stdout, /^Metadata\n {2}KEY +VALUE\n {2}tenant +acme$/m);
+      assert.doesNotMatch(enqueued.stdout, /^Result$/m, 'no result before it succeeds');
+      assert.doesNotMatch(failed.stdout, /^Result$/m);
+      assert.doesNotMatch(failed.stdout, /concurrency|rate limit|debounce key|batch/, 'no flow control shown without any');
+
+      const succeeded = ok(await run('job', ids.succeeded));
+      assert.match(succeeded.stdout, /^Result\n {2}"hello Ada"$/m);
 
       const missing = await run('job', 'no-such-job');
       assert.equal(missing.code, 1, shown(missing));
@@ -269,6 +299,51 @@ export function commandScenario(target: Target): void {
       const missing = await run('delete', 'no-such-job');
       assert.equal(missing.code, 1, shown(missing));
       assert.deepEqual(rowOf(missing, 'no-such-job'), ['no-such-job', 'not found']);
+    });
+
+    it('job ID and stats: flow control, batches and queue settings (human and --json)', async () => {
+      const flow = await seedFlowControl(store);
+      const member = parsed(ok(await run('job', flow.member, '--json'))).job;
+      assert.deepEqual(member.concurrency, { key: 'tenant-acme', limit: 2 });
+      assert.deepEqual(member.rateLimit, { key: 'smtp', max: 5, per: 60_000 });
+      assert.equal(member.batchId, flow.batchId);
+      assert.deepEqual([member.debounceKey, member.awaitsBatch, member.result], [null, null, null]);
+      const continuation = parsed(ok(await run('job', flow.continuation, '--json'))).job;
+      assert.deepEqual(continuation.awaitsBatch, { batchId: flow.batchId, when: 'finished' });
+      assert.equal(continuation.state, 'Awaiting');
+      assert.equal(parsed(ok(await run('job', flow.debounced, '--json'))).job.debounceKey, 'greet-debby');
+
+      const memberText = ok(await run('job', flow.member)).stdout;
+      assert.match(memberText, /^ {2}concurrency +tenant-acme {2}\(at most 2 at once\)$/m);
+      assert.match(memberText, /^ {2}rate limit +smtp {2}\(5 per 1 min\)$/m);
+      assert.match(memberText, new RegExp(`^ {2}batch +${flow.batchId}$`, 'm'));
+      assert.match(
+        ok(await run('job', flow.continuation)).stdout,
+        new RegExp(
+          `^ {2}awaits batch +${flow.batchId} {2}\\(runs once every member has finished \\(succeeded, failed or deleted\\)\\)$`,
+          'm',
+        ),
+      );
+      assert.match(ok(await run('job', flow.debounced)).stdout, /^ {2}debounce key +greet-debby$/m);
+
+      const stats = parsed(ok(await run('stats', '--json')));
+      const settings = Object.fromEntries(
+        stats.queues.map((queue: any) => [queue.queue, [queue.paused, queue.concurrencyLimit, queue.rateLimit]]),
+      );
+      assert.deepEqual(settings, {
+        default: [false, null, null],
+        emails: [true, null, null],
+        reports: [false, 3, { max: 10, per: 500 }],
+      });
+      assert.deepEqual(Object.values(stats.queues[2].counts), [0, 0, 0, 0, 0, 0, 0], 'a limited queue without a job is listed');
+
+      const table = ok(await run('stats'));
+      assert.match(table.stdout, /^Queues: 3$/m);
+      assert.equal(rowOf(table, 'emails').at(-1), 'paused');
+      assert.deepEqual(rowOf(table, 'reports'), ['reports', '0', '0', '0', '0', '0', '0', '0', 'at most 3 at once, 10 per 500 ms']);
+      const header = table.stdout.split('\n').find((line) => line.includes('FLOW CONTROL'))!;
+      const reports = table.stdout.split('\n').find((line) => line.trim().startsWith('reports'))!;
+      assert.equal(reports.indexOf('at most'), header.indexOf('FLOW CONTROL'), `aligned columns\n${table.stdout}`);
     });
 
     it('dashboard --port 0: prints its URL, serves GET / with 200 and the security headers, exits 0 on SIGINT', async () => {

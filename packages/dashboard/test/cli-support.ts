@@ -150,3 +150,35 @@ export async function seed(store: Store<unknown>): Promise<{ ids: Seeded; stop()
   await idle.start();
   return { ids: { succeeded, failed, scheduled, enqueued, deleted, awaiting, recurringId }, stop: () => idle.stop() };
 }
+
+/** What `seedFlowControl()` adds. */
+export interface SeededFlowControl {
+  readonly batchId: string;
+  /** The batch's member, in `emails`: a concurrency key `tenant-acme` (limit 2), a rate limit `smtp` (5 per minute). */
+  readonly member: string;
+  /** Awaits the batch, `when: 'finished'`. */
+  readonly continuation: string;
+  /** Scheduled in an hour, with the debounce key `greet-debby`. */
+  readonly debounced: string;
+}
+
+/**
+ * Adds jobs with flow control and a batch to a seeded store (no worker takes them), pauses `emails`
+ * and limits `reports`, a queue without a job.
+ */
+export async function seedFlowControl(store: Store<unknown>): Promise<SeededFlowControl> {
+  const client = createClient({ store, logger: silentLogger });
+  const { batchId, ids } = await client.batch([
+    {
+      job: email,
+      args: { to: 'batch@example.com' },
+      options: { concurrency: { key: 'tenant-acme', limit: 2 }, rateLimit: { key: 'smtp', max: 5, per: 60_000 } },
+    },
+  ]);
+  const continuation = await client.continueWhenAll(batchId, greet, { name: 'Team' }, { when: 'finished' });
+  const debounced = await client.enqueue(greet, { name: 'Debby' }, { debounce: { key: 'greet-debby', delay: 3_600_000 } });
+  await client.queues.pause('emails');
+  await client.queues.setConcurrencyLimit('reports', 3);
+  await client.queues.setRateLimit('reports', { max: 10, per: 500 });
+  return { batchId, member: ids[0]!, continuation, debounced };
+}

@@ -15,6 +15,16 @@ function iso(date: Date | undefined): string | null {
   return date === undefined ? null : date.toISOString();
 }
 
+/** The stored result parsed (the stored text itself if it does not parse); `undefined` without one. */
+export function parsedResult(job: JobRecord): unknown {
+  if (job.resultJson === undefined) return undefined;
+  try {
+    return JSON.parse(job.resultJson);
+  } catch {
+    return job.resultJson;
+  }
+}
+
 /** The stored arguments parsed; `undefined` when they are not a JSON array (the job fails when run). */
 export function parsedArgs(job: JobRecord): unknown[] | undefined {
   try {
@@ -48,6 +58,13 @@ export function jobJson(job: JobRecord): Json {
     serverName: job.serverName ?? null,
     leaseUntil: iso(job.leaseUntil),
     progress: job.progress ? { value: job.progress.value, message: job.progress.message ?? null } : null,
+    concurrency: job.concurrency ? { key: job.concurrency.key, limit: job.concurrency.limit } : null,
+    rateLimit: job.rateLimit ? { key: job.rateLimit.key, max: job.rateLimit.max, per: job.rateLimit.per } : null,
+    debounceKey: job.debounceKey ?? null,
+    batchId: job.batchId ?? null,
+    awaitsBatch: job.awaitsBatch ? { batchId: job.awaitsBatch.batchId, when: job.awaitsBatch.when } : null,
+    // `null` too when the handler returned nothing, or null.
+    result: (parsedResult(job) as Json | undefined) ?? null,
   };
 }
 

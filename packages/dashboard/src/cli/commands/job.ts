@@ -1,20 +1,22 @@
 /**
- * `pilotlight job ID`: one job, its arguments and metadata, and its history oldest first, with each
- * state's reason and each failed attempt's exception (type, message, stack).
+ * `pilotlight job ID`: one job (with its flow control and batch), its arguments, result and metadata,
+ * and its history oldest first, with each state's reason and each failed attempt's exception (type,
+ * message, stack).
  */
 import type { ErrorDetails, JobRecord, StateRecord } from 'pilotlight';
 import { usageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { heading, print, stateText, table } from '../format.ts';
-import { formatAbsolute, formatRelative } from '../../html/format.ts';
+import { formatAbsolute, formatConcurrencyLimit, formatRateLimit, formatRelative } from '../../html/format.ts';
 import { jobName } from '../../html/elements.ts';
-import { jobJson, parsedArgs, printJson, stateJson } from '../records.ts';
+import { awaitsText } from '../../pages/batch.ts';
+import { jobJson, parsedArgs, parsedResult, printJson, stateJson } from '../records.ts';
 
 const NAME = 'job';
 
 export const jobCommand: Command = {
   name: NAME,
-  summary: 'one job: its arguments, metadata and history, with the exception of each failed attempt',
+  summary: "one job: its fields, flow control, arguments, result, metadata and history (each failed attempt's exception)",
   usage: 'ID [--json]',
   details: ['Exits 1 when there is no job ID.', '', 'Example: pilotlight job 42 --sqlite pilotlight.db'].join('\n'),
   options: {},
@@ -58,6 +60,11 @@ function printJob(job: JobRecord, history: readonly StateRecord[]): void {
     ['worker', job.serverName],
     ['lease until', job.leaseUntil && formatAbsolute(job.leaseUntil)],
     ['progress', job.progress && `${job.progress.value}${job.progress.message ? `  ${job.progress.message}` : ''}`],
+    ['concurrency', job.concurrency && `${job.concurrency.key}  (${formatConcurrencyLimit(job.concurrency.limit)})`],
+    ['rate limit', job.rateLimit && `${job.rateLimit.key}  (${formatRateLimit(job.rateLimit)})`],
+    ['debounce key', job.debounceKey],
+    ['batch', job.batchId],
+    ['awaits batch', job.awaitsBatch && `${job.awaitsBatch.batchId}  (${awaitsText(job.awaitsBatch.when)})`],
   ];
   const shown = fields.filter((field): field is [string, string] => field[1] !== undefined);
   const width = Math.max(...shown.map(([label]) => label.length));
@@ -67,6 +74,13 @@ function printJob(job: JobRecord, history: readonly StateRecord[]): void {
   print(heading('Arguments'));
   const args = parsedArgs(job);
   print(indent(args === undefined ? `(not a JSON array, the job fails when run) ${job.argsJson}` : JSON.stringify(args, null, 2)));
+
+  // As the dashboard's job page: a succeeded job's result, or that it returned nothing.
+  if (job.resultJson !== undefined || job.state === 'Succeeded') {
+    print();
+    print(heading('Result'));
+    print(indent(job.resultJson === undefined ? '(its handler returned nothing)' : JSON.stringify(parsedResult(job), null, 2)));
+  }
 
   const metadata = Object.entries(job.metadata);
   if (metadata.length > 0) {
