@@ -103,6 +103,13 @@ const results = Object.fromEntries(
   stores.map((store) => [store, Object.fromEntries(CONFIGS.map((config) => [config, [] as ThroughputResult[]]))]),
 ) as Record<StoreName, Record<ConfigName, ThroughputResult[]>>;
 
+// Interrupted (Ctrl-C), the run still removes the worktree it added; the children exit with their IPC channel.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void (baseline?.remove() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
 try {
   baseline = await addBaselineWorktree(repoRoot, values.baseline);
   const checkouts: Record<ConfigName, string> = { baseline: baseline.root, plain: repoRoot, keys: repoRoot };
