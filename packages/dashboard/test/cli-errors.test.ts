@@ -4,6 +4,7 @@
  * cannot be opened as given, 1 for a store that failed. Also: help, version, colours.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, defineJob } from 'pilotlight';
 import { createSqliteStore } from 'pilotlight/sqlite';
 import { testSchema, TEST_DATABASE_URL } from '../../postgres/test/support/schemas.ts';
-import { cli, shown, type CliResult } from './cli-support.ts';
+import { CLI, cli, shown, type CliResult } from './cli-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pilotlight-cli-errors-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -202,6 +203,25 @@ describe('the command line', { concurrency: 4 }, () => {
     const forced = await cli(['jobs', '--sqlite', path], { FORCE_COLOR: '1' });
     assert.equal(forced.code, 0, shown(forced));
     assert.match(forced.stdout, /^\x1b\[1mID\x1b\[22m/, 'a bold header');
+  });
+});
+
+describe('a reader that stops early', () => {
+  it('pilotlight jobs | head -1: the command ends at once, exit 0, nothing on stderr', async () => {
+    const many = join(dir, 'many.db');
+    const store = createSqliteStore({ path: many });
+    const noop = defineJob('app.noop', async () => {});
+    await createClient({ store }).enqueueMany(
+      noop,
+      Array.from({ length: 3_000 }, () => undefined),
+    );
+    await store.close();
+    // The shell's own pipe, as a user types it; PIPESTATUS[0] is the command's exit status.
+    const command = `"${process.execPath}" --conditions=@pilotlight/source "${CLI}" jobs --sqlite "${many}" --limit 3000 | head -1; echo "status=\${PIPESTATUS[0]}" >&2`;
+    const child = spawnSync('bash', ['-c', command], { encoding: 'utf8', timeout: 30_000 });
+    assert.match(child.stdout, /ID +STATE +JOB +QUEUE/, child.stderr);
+    assert.match(child.stderr, /^status=0$/m, child.stderr);
+    assert.doesNotMatch(child.stderr, /EPIPE|Error/, child.stderr);
   });
 });
 

@@ -81,4 +81,11 @@ function report(error: unknown): number {
   return 1;
 }
 
+// A reader that stops early (`pilotlight jobs | head`) closes the pipe: the rest of the output has
+// nowhere to go, which is no failure of the command (as for other command-line tools).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 process.exitCode = await main(process.argv.slice(2)).catch(report);
