@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { JobRecord } from 'pilotlight';
 import { historyEntry, minuteOf, unreadableFailure, type ClaimRequest } from 'pilotlight/store-kit';
 import { deltaCte } from './counters.ts';
-import { claimUnderFlowControl, type FlowControl } from './flow-claim.ts';
+import { claimUnderConcurrencyKeys } from './concurrency-key-claim.ts';
+import type { FlowControl } from './flow-claim.ts';
 import { CLAIMED_CHANGES, claimedCte } from './claim-update-sql.ts';
 import { claimOrder, JOB_COLUMNS, jobRowFromValues, readJob, type JobRow } from './rows.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
@@ -22,7 +23,7 @@ import { preparedArrays, SqlParams } from './sql-params.ts';
  *
  * Flow control: a paused queue is left out. If any job `next` picked has a concurrency key or a
  * rate limit, or is of a queue with a concurrency or rate limit, it is `flow_controlled` and
- * `claimed` takes nothing: the caller claims again through `claimUnderFlowControl()`, which takes
+ * `claimed` takes nothing: the caller claims again through `claimUnderConcurrencyKeys()`, which takes
  * the locks that keep those limits across workers (see `flowControlledRow()`). So jobs without flow
  * control keep this one statement, the look-up of their queues' settings its only extra cost.
  */
@@ -51,7 +52,7 @@ export function claimCtes(s: string, request: ClaimRequest, p: SqlParams): strin
 
 /**
  * A row of NULLs after the claimed jobs (in the same columns, after `leading` ones) when `next`
- * found flow control: its NULL id tells the caller to claim through `claimUnderFlowControl()`
+ * found flow control: its NULL id tells the caller to claim through `claimUnderConcurrencyKeys()`
  * instead (see `isFlowControlled()`). The NULLs take their types from the UNION they are part of.
  */
 export function flowControlledRow(leading = ''): string {
@@ -68,7 +69,8 @@ export type InTransaction = <T>(work: (client: pg.ClientBase) => Promise<T>) => 
 
 /**
  * The claim on its own (one statement: atomic by itself), with its jobs in claim order; when it
- * finds flow control, the claim under flow control instead, in a transaction (`inTransaction`).
+ * finds flow control, the claim under flow control instead (`claimUnderConcurrencyKeys()`), at once
+ * while claims of these queues met flow control lately (`flow.recent`).
  * Claimed rows that cannot be read are failed right after (see `keepReadable()`), and the claim goes
  * on for the places they took, so that one bad row never blocks the jobs behind it nor fails the claim.
  */
@@ -82,19 +84,34 @@ export async function claimJobs(
   const claimed: JobRecord[] = [];
   for (;;) {
     const wanted = { ...request, limit: request.limit - claimed.length };
-    const p = new SqlParams();
-    const { rows } = await db.query(
-      preparedArrays(
-        `WITH ${claimCtes(s, wanted, p)}, ${deltaCte(s, CLAIMED_CHANGES)} SELECT * FROM claimed UNION ALL ${flowControlledRow()}`,
-        p.values,
-      ),
-    );
-    let batch = rows.map((values) => jobRowFromValues(values, 0));
-    if (batch.some(isFlowControlled)) batch = await inTransaction((client) => claimUnderFlowControl(client, s, wanted, flow));
+    const batch = flow.recent.expected(wanted.queues)
+      ? await claimUnderConcurrencyKeys(db, s, wanted, flow, inTransaction)
+      : await plainClaim(db, s, wanted, flow, inTransaction);
     const readable = await keepReadable(db, s, request, batch);
     claimed.push(...readable);
     if (readable.length === batch.length || batch.length < wanted.limit) return claimed.sort(claimOrder);
   }
+}
+
+/** The claim's one statement; when it finds flow control, the claim under flow control instead. */
+async function plainClaim(
+  db: pg.ClientBase | pg.Pool,
+  s: string,
+  request: ClaimRequest,
+  flow: FlowControl,
+  inTransaction: InTransaction,
+): Promise<JobRow[]> {
+  const p = new SqlParams();
+  const { rows } = await db.query(
+    preparedArrays(
+      `WITH ${claimCtes(s, request, p)}, ${deltaCte(s, CLAIMED_CHANGES)} SELECT * FROM claimed UNION ALL ${flowControlledRow()}`,
+      p.values,
+    ),
+  );
+  const batch = rows.map((values) => jobRowFromValues(values, 0));
+  if (!batch.some(isFlowControlled)) return batch;
+  flow.recent.found(request.queues);
+  return claimUnderConcurrencyKeys(db, s, request, flow, inTransaction);
 }
 
 /**

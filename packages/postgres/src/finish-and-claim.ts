@@ -5,7 +5,8 @@ import type { ClaimRequest, Transition, TransitionAndClaimResult } from 'pilotli
 import { historyEntry, isPinned } from 'pilotlight/store-kit';
 import { claimCtes, claimJobs, flowControlledRow, isFlowControlled, keepReadable, type InTransaction } from './claim-sql.ts';
 import { CLAIMED_CHANGES } from './claim-update-sql.ts';
-import { claimUnderFlowControl, type FlowControl } from './flow-claim.ts';
+import { claimUnderConcurrencyKeys } from './concurrency-key-claim.ts';
+import type { FlowControl } from './flow-claim.ts';
 import { deltaCte } from './counters.ts';
 import { JOB_COLUMNS, claimOrder, jobRowFromValues, toRowId, type JobRow } from './rows.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
@@ -40,6 +41,12 @@ export function isWorkerBatch(changes: readonly Transition[]): changes is readon
 /** Columns of the one result set: claimed jobs whole, finished ones by what others may have changed. */
 const FINISHED_COLUMNS = new Set(['id', 'has_continuations', 'progress']);
 
+/**
+ * The batch in one statement; while claims of these queues met flow control lately (`flow.recent`),
+ * the attempts finished by one statement and the claim under flow control after it, in one
+ * transaction instead: one commit, as for jobs without flow control, rather than the batch's and
+ * then the claim's (a commit is flushed to disk: it costs more than both statements).
+ */
 export async function finishAndClaim(
   db: pg.Pool,
   s: string,
@@ -48,6 +55,39 @@ export async function finishAndClaim(
   flow: FlowControl,
   inTransaction: InTransaction,
 ): Promise<TransitionAndClaimResult> {
+  if (claim && flow.recent.expected(claim.queues)) {
+    return inTransaction(async (client) => {
+      const { finished } = await runBatch(client, s, changes, undefined);
+      const inThis: InTransaction = (work) => work(client);
+      return resultOf(client, s, changes, finished, claim, await claimUnderConcurrencyKeys(client, s, claim, flow, inThis), flow, inThis);
+    });
+  }
+  const { finished, claimedRows } = await runBatch(db, s, changes, claim);
+  // The claim found flow control and took nothing: it claims under flow control, once the finished
+  // attempts are committed (they only free keys and slots, which it then counts).
+  if (claim && claimedRows.some(isFlowControlled)) {
+    flow.recent.found(claim.queues);
+    return resultOf(
+      db,
+      s,
+      changes,
+      finished,
+      claim,
+      await claimUnderConcurrencyKeys(db, s, claim, flow, inTransaction),
+      flow,
+      inTransaction,
+    );
+  }
+  return resultOf(db, s, changes, finished, claim, claimedRows, flow, inTransaction);
+}
+
+/** The batch's statement: the finished attempts (by id) and the claimed rows (with `flowControlledRow()`'s). */
+async function runBatch(
+  db: pg.Pool | pg.ClientBase,
+  s: string,
+  changes: readonly PinnedTransition[],
+  claim: ClaimRequest | undefined,
+): Promise<{ finished: Map<string, JobRow>; claimedRows: JobRow[] }> {
   const p = new SqlParams();
   // In ascending id order, the order every batch locks rows in (see lockOrder()), as far as the plan
   // follows it; a deadlock this leaves possible is retried by the store.
@@ -94,16 +134,26 @@ export async function finishAndClaim(
     ),
   );
   const finished = new Map<string, JobRow>();
-  let claimedRows: JobRow[] = [];
+  const claimedRows: JobRow[] = [];
   for (const values of rows) {
     const row = jobRowFromValues(values, 1); // values[0]: finished
     if (values[0]) finished.set(row.id, row);
     else claimedRows.push(row);
   }
-  // The claim found flow control and took nothing: it claims under flow control, once the finished
-  // attempts are committed (they only free keys and slots, which it then counts).
-  if (claim && claimedRows.some(isFlowControlled))
-    claimedRows = await inTransaction((client) => claimUnderFlowControl(client, s, claim, flow));
+  return { finished, claimedRows };
+}
+
+/** The result of the batch: its finished attempts as jobs, and the claimed ones that can be read. */
+async function resultOf(
+  db: pg.Pool | pg.ClientBase,
+  s: string,
+  changes: readonly PinnedTransition[],
+  finished: ReadonlyMap<string, JobRow>,
+  claim: ClaimRequest | undefined,
+  claimedRows: readonly JobRow[],
+  flow: FlowControl,
+  inTransaction: InTransaction,
+): Promise<TransitionAndClaimResult> {
   const claimedJobs = claim ? await keepReadable(db, s, claim, claimedRows) : [];
   // Bad rows took places: claim the jobs behind them.
   if (claim && claimedJobs.length < claimedRows.length && claimedRows.length === claim.limit) {

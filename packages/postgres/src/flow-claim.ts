@@ -2,10 +2,11 @@ import type pg from 'pg';
 import type { ClaimRequest } from 'pilotlight/store-kit';
 import { CLAIMED_CHANGES, claimedCte } from './claim-update-sql.ts';
 import { deltaCte } from './counters.ts';
-import { lockId, takeLocks } from './flow-locks.ts';
+import { takeLocks, type LockKind } from './flow-locks.ts';
 import { lockQueueLimits, type QueueLimits } from './queue-settings-sql.ts';
 import { RateWindows, windowsSelect, writeRateWindows, type RateWindowRow, type WindowKind } from './rate-limit-sql.ts';
 import { jobRowFromValues, type JobRow } from './rows.ts';
+import type { RecentFlowControl } from './recent-flow-control.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
 
 /**
@@ -34,8 +35,8 @@ import { preparedArrays, SqlParams } from './sql-params.ts';
 
 /** What a claim under flow control needs from the store. */
 export interface FlowControl {
-  /** The store's schema, which every lock id includes. */
-  readonly schema: string;
+  /** The queues whose claims met flow control lately (see recent-flow-control.ts). */
+  readonly recent: RecentFlowControl;
   /** A job of `queue` was passed over for a rate limit whose window (`window`, a name) closes in `delayMs`. */
   readonly rateLimited: (window: string, delayMs: number, queue: string) => void;
 }
@@ -73,7 +74,7 @@ export async function claimUnderFlowControl(client: pg.ClientBase, s: string, re
   const limits = await lockQueueLimits(client, s, request.queues);
   const open = request.queues.filter((queue) => limits.get(queue)?.paused !== true);
   const passed = new PassedOver();
-  const locked = new Set<string>();
+  const held = new Set<string>(); // the keys whose lock this claim holds, `c:key` / `r:key`
   const claimed: JobRow[] = [];
   for (let pass = 0; claimed.length < request.limit; pass++) {
     const queues = open.filter((queue) => !passed.queues.has(queue));
@@ -83,14 +84,13 @@ export async function claimUnderFlowControl(client: pg.ClientBase, s: string, re
     const candidates = await readCandidates(client, s, queues, scan, passed);
     if (candidates.length === 0) break;
 
-    const lockIds = new Map<string, string>(); // lock id → what it locks, `concurrency:key` / `rate:key`
+    const toLock = new Map<string, { kind: LockKind; key: string }>(); // by name: `c:key` / `r:key`
     for (const job of candidates) {
-      if (job.concurrency_key !== null) lockIds.set(lockId(flow.schema, 'concurrency', job.concurrency_key), `c:${job.concurrency_key}`);
-      if (job.rate_limit_key !== null) lockIds.set(lockId(flow.schema, 'rate', job.rate_limit_key), `r:${job.rate_limit_key}`);
+      if (job.concurrency_key !== null) toLock.set(`c:${job.concurrency_key}`, { kind: 'concurrency', key: job.concurrency_key });
+      if (job.rate_limit_key !== null) toLock.set(`r:${job.rate_limit_key}`, { kind: 'rate', key: job.rate_limit_key });
     }
-    const toLock = [...lockIds.keys()].filter((id) => !locked.has(id));
-    for (const id of await takeLocks(client, toLock, pass === 0)) locked.add(id);
-    const held = new Set([...lockIds].filter(([id]) => locked.has(id)).map(([, name]) => name));
+    const newKeys = [...toLock].filter(([name]) => !held.has(name)).map(([, key]) => key);
+    for (const name of await takeLocks(client, s, newKeys, pass === 0)) held.add(name);
 
     const state = await readFlowState(client, s, candidates, held, limits);
     const now = request.now.getTime();

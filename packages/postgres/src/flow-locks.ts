@@ -1,36 +1,34 @@
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
 
 /**
  * The locks that serialize claims per concurrency key and per rate-limit key: transaction-level
- * advisory locks (released at commit), one per key, identified by a 64-bit hash of the store's
- * schema, the kind of key and the key. Stores in other schemas of the database never share one,
- * nor a concurrency key and a rate-limit key of the same name. (A hash collision would only make
- * two keys take turns.)
+ * advisory locks (released at commit), one per key, whose ids the server computes
+ * (`flow_lock_id()`, migration 5: a hash of the store's schema, the kind of key and the key), so that
+ * the claim in TypeScript and the one in PL/pgSQL (`claim_with_concurrency_keys()`) take the same
+ * lock for a key.
  */
 
 export type LockKind = 'concurrency' | 'rate';
 
-/** The advisory lock id of a key: the first 8 bytes of a SHA-1, as a signed BIGINT (decimal text). */
-export function lockId(schema: string, kind: LockKind, key: string): string {
-  return createHash('sha1').update(`${schema}\0${kind}\0${key}`).digest().readBigInt64BE(0).toString();
-}
+/** A key to lock, as the claim names it: `c:key` (a concurrency key) or `r:key` (a rate-limit key). */
+const NAME_PREFIX: Record<LockKind, string> = { concurrency: 'c:', rate: 'r:' };
 
 /**
- * Takes the locks `ids` (ascending, so that two claims waiting for each other's keys cannot wait in a
- * circle) and returns those held: all of them when `wait`, else those no other transaction holds
- * (`pg_try_advisory_xact_lock`, which never waits).
+ * Takes the locks of `keys` (ascending by id, so that two claims waiting for each other's keys
+ * cannot wait in a circle: `take_flow_locks()`) and returns the names (`c:key`, `r:key`) of those
+ * held: all of them when `wait`, else those no other transaction holds (`pg_try_advisory_xact_lock`,
+ * which never waits).
  */
-export async function takeLocks(client: pg.ClientBase, ids: readonly string[], wait: boolean): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const sorted = [...ids].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
-  if (wait) {
-    await client.query('SELECT pg_advisory_xact_lock(id) FROM unnest($1::bigint[]) WITH ORDINALITY AS l(id, n) ORDER BY n', [sorted]);
-    return new Set(sorted);
-  }
-  const { rows } = await client.query<{ id: string }>(
-    'SELECT id::text FROM unnest($1::bigint[]) WITH ORDINALITY AS l(id, n) WHERE pg_try_advisory_xact_lock(id) ORDER BY n',
-    [sorted],
+export async function takeLocks(
+  client: pg.ClientBase,
+  s: string,
+  keys: readonly { kind: LockKind; key: string }[],
+  wait: boolean,
+): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const { rows } = await client.query<{ lock_kind: LockKind; lock_key: string }>(
+    `SELECT lock_kind, lock_key FROM ${s}.take_flow_locks($1::text[], $2::text[], $3)`,
+    [keys.map((k) => k.kind), keys.map((k) => k.key), wait],
   );
-  return new Set(rows.map((row) => row.id));
+  return new Set(rows.map((row) => `${NAME_PREFIX[row.lock_kind]}${row.lock_key}`));
 }

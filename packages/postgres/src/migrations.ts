@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { ErrorCodes, PilotlightError } from 'pilotlight/store-kit';
+import { flowFunctionsMigration } from './flow-functions-sql.ts';
 
 /**
  * Versioned schema of the PostgreSQL store. Each entry is a function of the quoted schema name
@@ -210,6 +211,7 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
     PRIMARY KEY (kind, key)
   );
   `,
+  /* 5: the claim under flow control's server-side functions */ flowFunctionsMigration,
 ];
 
 /**

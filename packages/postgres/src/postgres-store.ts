@@ -34,6 +34,7 @@ import { deleteClosedRateWindows } from './rate-limit-sql.ts';
 import { freesJobs, listQueueSettings, writeQueueSettings } from './queue-settings-sql.ts';
 import { addToBatch, countBatch, listBatchContinuations, listReleasableBatchContinuations } from './batch-sql.ts';
 import { finishAndClaim, isWorkerBatch } from './finish-and-claim.ts';
+import { RecentFlowControl } from './recent-flow-control.ts';
 import { CounterReads, foldCounters, writeDeltas } from './counters.ts';
 import { deleteExpiredJobs } from './expiry-sql.ts';
 import { listJobs, searchJobs } from './job-listing.ts';
@@ -69,7 +70,7 @@ export class PostgresStore implements Store<pg.ClientBase> {
     this.#counters = new CounterReads(options.pool, this.#s, options.schema);
     this.#windowWakes = new WindowWakes((queue) => this.#emit({ type: 'wake', queue }));
     this.#flow = {
-      schema: options.schema,
+      recent: new RecentFlowControl(),
       rateLimited: (window, delayMs, queue) => this.#windowWakes.arm(window, delayMs, queue),
     };
     this.#wake = new WakeListener({
