@@ -5,10 +5,10 @@ import type { ClaimRequest, Transition, TransitionAndClaimResult } from 'pilotli
 import { historyEntry, isPinned } from 'pilotlight/store-kit';
 import { claimCtes, claimJobs, flowControlledRow, isFlowControlled, keepReadable, type InTransaction } from './claim-sql.ts';
 import { CLAIMED_CHANGES } from './claim-update-sql.ts';
-import { claimUnderConcurrencyKeys } from './concurrency-key-claim.ts';
+import { claimTheRest, claimUnderConcurrencyKeys, concurrencyKeyClaimCall } from './concurrency-key-claim.ts';
 import type { FlowControl } from './flow-claim.ts';
 import { deltaCte } from './counters.ts';
-import { JOB_COLUMNS, claimOrder, jobRowFromValues, toRowId, type JobRow } from './rows.ts';
+import { JOB_COLUMNS, claimOrder, jobColumns, jobRowFromValues, toRowId, type JobRow } from './rows.ts';
 import { preparedArrays, SqlParams } from './sql-params.ts';
 import { lockOrder, mayCollide, pinnedJob } from './job-writes.ts';
 
@@ -43,9 +43,9 @@ const FINISHED_COLUMNS = new Set(['id', 'has_continuations', 'progress']);
 
 /**
  * The batch in one statement; while claims of these queues met flow control lately (`flow.recent`),
- * the attempts finished by one statement and the claim under flow control after it, in one
- * transaction instead: one commit, as for jobs without flow control, rather than the batch's and
- * then the claim's (a commit is flushed to disk: it costs more than both statements).
+ * its claim is `claim_with_concurrency_keys()`, called by the same statement (one commit, as for
+ * jobs without flow control, rather than the batch's and then the claim's: a commit is flushed to
+ * disk, and costs more than either statement).
  */
 export async function finishAndClaim(
   db: pg.Pool,
@@ -55,38 +55,30 @@ export async function finishAndClaim(
   flow: FlowControl,
   inTransaction: InTransaction,
 ): Promise<TransitionAndClaimResult> {
-  if (claim && flow.recent.expected(claim.queues)) {
-    return inTransaction(async (client) => {
-      const { finished } = await runBatch(client, s, changes, undefined);
-      const inThis: InTransaction = (work) => work(client);
-      return resultOf(client, s, changes, finished, claim, await claimUnderConcurrencyKeys(client, s, claim, flow, inThis), flow, inThis);
-    });
-  }
-  const { finished, claimedRows } = await runBatch(db, s, changes, claim);
-  // The claim found flow control and took nothing: it claims under flow control, once the finished
-  // attempts are committed (they only free keys and slots, which it then counts).
-  if (claim && claimedRows.some(isFlowControlled)) {
+  const how = claim === undefined ? 'none' : flow.recent.expected(claim.queues) ? 'keys' : 'plain';
+  const { finished, claimedRows } = await runBatch(db, s, changes, claim, how);
+  let claimed = claimedRows;
+  if (claim && how === 'keys') claimed = await claimTheRest(claimedRows, s, claim, flow, inTransaction);
+  // The plain claim found flow control and took nothing: it claims under flow control, once the
+  // finished attempts are committed (they only free keys and slots, which it then counts).
+  else if (claim && claimedRows.some(isFlowControlled)) {
     flow.recent.found(claim.queues);
-    return resultOf(
-      db,
-      s,
-      changes,
-      finished,
-      claim,
-      await claimUnderConcurrencyKeys(db, s, claim, flow, inTransaction),
-      flow,
-      inTransaction,
-    );
+    claimed = await claimUnderConcurrencyKeys(db, s, claim, flow, inTransaction);
   }
-  return resultOf(db, s, changes, finished, claim, claimedRows, flow, inTransaction);
+  return resultOf(db, s, changes, finished, claim, claimed, flow, inTransaction);
 }
 
-/** The batch's statement: the finished attempts (by id) and the claimed rows (with `flowControlledRow()`'s). */
+/**
+ * The batch's statement: the finished attempts (by id) and the claimed rows, claimed by the plain
+ * claim (with `flowControlledRow()`'s row when it found flow control), by the function (`keys`,
+ * with its row of NULLs when it left the rest), or none.
+ */
 async function runBatch(
   db: pg.Pool | pg.ClientBase,
   s: string,
   changes: readonly PinnedTransition[],
   claim: ClaimRequest | undefined,
+  how: 'none' | 'plain' | 'keys',
 ): Promise<{ finished: Map<string, JobRow>; claimedRows: JobRow[] }> {
   const p = new SqlParams();
   // In ascending id order, the order every batch locks rows in (see lockOrder()), as far as the plan
@@ -94,15 +86,28 @@ async function runBatch(
   const ordered = lockOrder(changes).map((i) => changes[i]!);
   // Times travel as epoch milliseconds: cheaper to send than dates, which pg formats one by one.
   const column = <T>(pick: (change: PinnedTransition) => T, type: string) => p.add(ordered.map(pick), `${type}[]`);
+  const ids = column((c) => c.id, 'bigint');
   const change = `unnest(
-         ${column((c) => c.id, 'bigint')}, ${column((c) => c.to.name, 'text')}, ${column((c) => c.to.reason ?? null, 'text')},
+         ${ids}, ${column((c) => c.to.name, 'text')}, ${column((c) => c.to.reason ?? null, 'text')},
          ${column((c) => c.to.at.getTime(), 'float8')}, ${column((c) => c.runAt?.getTime() ?? null, 'float8')},
          ${column((c) => c.retryCount ?? null, 'integer')}, ${column((c) => c.attempt ?? null, 'integer')},
          ${column((c) => c.expiresAt?.getTime() ?? null, 'float8')}, ${column((c) => c.expect.state, 'text')},
          ${column((c) => c.expect.attempt, 'integer')}, ${column((c) => c.expect.serverName, 'text')},
          ${column((c) => historyEntry(c.to), 'text')}, ${column((c) => c.resultJson ?? null, 'text')}
        ) AS c(id, state, reason, at, run_at, retry_count, attempt, expires_at, expect_state, expect_attempt, expect_server, entry, result)`;
-  const claimed = claim ? `, ${claimCtes(s, claim, p)}` : '';
+  const plain = claim && how === 'plain';
+  const claimedCtes = plain ? `, ${claimCtes(s, claim, p)}` : '';
+  // The function does not count the attempts this statement finishes (see flow-functions-sql.ts).
+  const finishing = () => ({
+    ids,
+    attempts: column((c) => c.expect.attempt, 'integer'),
+    servers: column((c) => c.expect.serverName, 'text'),
+  });
+  const claimedSelect = !claim
+    ? ''
+    : plain
+      ? `SELECT false AS finished, ${JOB_COLUMNS.join(', ')} FROM claimed UNION ALL ${flowControlledRow('false, ')} UNION ALL `
+      : `SELECT false AS finished, ${jobColumns()} FROM ${concurrencyKeyClaimCall(s, claim, p, finishing())} UNION ALL `;
   const { rows } = await db.query(
     preparedArrays(
       `WITH finished AS (
@@ -118,7 +123,7 @@ async function runBatch(
        -- job finished since the last VACUUM) it would walk each time. By id, it reads just these rows.
        WHERE j.id = c.id AND j.state = c.expect_state AND j.attempt = c.expect_attempt AND j.server_name = c.expect_server
        RETURNING j.id, j.has_continuations, j.progress, j.queue, j.type, c.state AS to_state, c.expect_state, c.at
-     )${claimed},
+     )${claimedCtes},
      ${deltaCte(
        s,
        `SELECT queue, type, to_state AS state,
@@ -126,9 +131,9 @@ async function runBatch(
                     THEN to_timestamp(floor(at / 60000) * 60) END AS minute,
                1 AS delta
         FROM finished
-        UNION ALL SELECT queue, type, expect_state, NULL, -1 FROM finished${claim ? `\n        UNION ALL ${CLAIMED_CHANGES}` : ''}`,
+        UNION ALL SELECT queue, type, expect_state, NULL, -1 FROM finished${plain ? `\n        UNION ALL ${CLAIMED_CHANGES}` : ''}`,
      )}
-     ${claim ? `SELECT false AS finished, ${JOB_COLUMNS.join(', ')} FROM claimed UNION ALL ${flowControlledRow('false, ')} UNION ALL ` : ''}
+     ${claimedSelect}
      SELECT true AS finished, ${JOB_COLUMNS.map((name) => (FINISHED_COLUMNS.has(name) ? name : 'NULL')).join(', ')} FROM finished`,
       p.values,
     ),

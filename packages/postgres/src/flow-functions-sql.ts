@@ -18,7 +18,11 @@
  *   counts after taking a key's lock include every claim that held the lock before and committed,
  *   as in the claim written in TypeScript. Queues with a concurrency or rate limit, and jobs with a
  *   rate limit, are left to that claim: the function then returns one row of NULLs after the jobs
- *   it claimed, and the caller claims the rest there.
+ *   it claimed, and the caller claims the rest there. A busy worker's batch calls it in the
+ *   statement that finishes its attempts (`p_finishing_*`: id, attempt and worker of each): those
+ *   attempts are not counted, whether or not the function sees the statement's own changes, as
+ *   long as they still are the ones pinned (if another change came first, the finish does not
+ *   apply, and the job counts as it is).
  */
 export function flowFunctionsMigration(s: string): string {
   // The schema as a string literal, for the lock ids' seed.
@@ -51,7 +55,8 @@ export function flowFunctionsMigration(s: string): string {
   $pilotlight$;
 
   CREATE FUNCTION ${s}.claim_with_concurrency_keys(
-    p_queues TEXT[], p_limit INTEGER, p_now TIMESTAMPTZ, p_now_ms BIGINT, p_server TEXT, p_server_json TEXT, p_lease TIMESTAMPTZ
+    p_queues TEXT[], p_limit INTEGER, p_now TIMESTAMPTZ, p_now_ms BIGINT, p_server TEXT, p_server_json TEXT, p_lease TIMESTAMPTZ,
+    p_finishing_ids BIGINT[], p_finishing_attempts INTEGER[], p_finishing_servers TEXT[]
   ) RETURNS SETOF ${s}.jobs
   LANGUAGE plpgsql VOLATILE
   -- Generic plans from the first call on: planning each statement for its values (the first five
@@ -63,7 +68,6 @@ export function flowFunctionsMigration(s: string): string {
     hand_back ${s}.jobs; -- all NULL: the rest is for the claim in TypeScript
     open_queues TEXT[];
     v_claimed INTEGER := 0;
-    v_pass INTEGER := 0;
     v_wanted INTEGER;
     v_scan INTEGER;
     v_count INTEGER;
@@ -71,16 +75,23 @@ export function flowFunctionsMigration(s: string): string {
     v_ids BIGINT[];
     v_keys TEXT[];
     v_limits INTEGER[];
+    -- The keys whose lock this claim holds, with their running jobs as counted after taking it plus
+    -- those this claim took; the keys whose lock another claim held.
     v_held TEXT[] := '{}';
+    v_run_keys TEXT[] := '{}';
+    v_run_counts INTEGER[] := '{}';
+    v_refused TEXT[] := '{}';
+    v_first BOOLEAN := true;
+    v_try TEXT[];
     v_new TEXT[];
+    v_from INTEGER;
+    v_to INTEGER;
     -- Keys passed over, each by the highest limit found blocked (2147483647: its lock is another
     -- claim's); a key passed over at limit L holds back its jobs of limit <= L, which could not
     -- start either (a claim only adds to a key's count). Jobs chosen before are left out too.
     v_blocked_keys TEXT[] := '{}';
     v_blocked_limits INTEGER[] := '{}';
     v_passed_ids BIGINT[] := '{}';
-    v_run_keys TEXT[];
-    v_run_counts INTEGER[];
     v_chosen BIGINT[];
     v_key TEXT;
     v_limit INTEGER;
@@ -128,49 +139,60 @@ export function flowFunctionsMigration(s: string): string {
         RETURN;
       END IF;
 
-      -- The locks of the keys not held yet: waited for on the first pass; on later ones only if
-      -- free, so that the claim never waits holding locks it took after another's.
-      SELECT array_agg(l.lock_key) INTO v_new FROM ${s}.take_flow_locks(
-        array_fill('concurrency'::TEXT, ARRAY[cardinality(ARRAY(SELECT DISTINCT k FROM unnest(v_keys) AS k WHERE k IS NOT NULL AND k <> ALL(v_held)))]),
-        ARRAY(SELECT DISTINCT k FROM unnest(v_keys) AS k WHERE k IS NOT NULL AND k <> ALL(v_held)),
-        v_pass = 0
-      ) AS l;
-      v_held := v_held || coalesce(v_new, '{}');
-
-      -- A new statement, so a new snapshot, taken with the locks held.
-      SELECT coalesce(array_agg(r.key), '{}'), coalesce(array_agg(r.n), '{}') INTO v_run_keys, v_run_counts
-      FROM (
-        SELECT j.concurrency_key AS key, count(*)::INTEGER AS n FROM ${s}.jobs AS j
-        WHERE j.state = 'Processing' AND j.concurrency_key = ANY(v_held) AND j.concurrency_key = ANY(v_keys)
-        GROUP BY j.concurrency_key
-      ) AS r;
-
-      -- The candidates in claim order while their keys allow, counting the ones chosen before.
+      -- The candidates in claim order while their keys allow, counting the ones chosen before, a
+      -- stretch at a time: as many as the claim still wants, whose keys' locks are taken (those not
+      -- tried yet) before they are judged. So a claim locks about as many keys as it takes jobs,
+      -- and holds back no other claim from the keys of the jobs behind them.
       v_chosen := '{}';
-      FOR i IN 1..v_count LOOP
-        EXIT WHEN cardinality(v_chosen) = v_wanted;
-        v_key := v_keys[i];
-        IF v_key IS NOT NULL THEN
-          v_limit := CASE WHEN v_key = ANY(v_held) THEN v_limits[i] ELSE 2147483647 END;
-          v_pos := array_position(v_run_keys, v_key);
-          IF v_pos IS NULL THEN
-            v_run_keys := v_run_keys || v_key;
-            v_run_counts := v_run_counts || 0;
-            v_pos := cardinality(v_run_keys);
-          END IF;
-          IF v_limit = 2147483647 OR v_run_counts[v_pos] >= v_limit THEN
-            v_pos := array_position(v_blocked_keys, v_key);
-            IF v_pos IS NULL THEN
-              v_blocked_keys := v_blocked_keys || v_key;
-              v_blocked_limits := v_blocked_limits || v_limit;
-            ELSE
-              v_blocked_limits[v_pos] := greatest(v_blocked_limits[v_pos], v_limit);
-            END IF;
-            CONTINUE;
-          END IF;
-          v_run_counts[v_pos] := v_run_counts[v_pos] + 1;
+      v_from := 1;
+      WHILE v_from <= v_count AND cardinality(v_chosen) < v_wanted LOOP
+        v_to := least(v_count, v_from + v_wanted - cardinality(v_chosen) - 1);
+        v_try := ARRAY(
+          SELECT DISTINCT k FROM unnest(v_keys[v_from:v_to]) AS k WHERE k IS NOT NULL AND k <> ALL(v_held) AND k <> ALL(v_refused)
+        );
+        IF cardinality(v_try) > 0 THEN
+          -- Waited for at the claim's first locks; later only taken if free, so that the claim
+          -- never waits holding locks it took after another's. A key whose lock another claim
+          -- holds is passed over for this claim.
+          SELECT coalesce(array_agg(l.lock_key), '{}') INTO v_new
+          FROM ${s}.take_flow_locks(array_fill('concurrency'::TEXT, ARRAY[cardinality(v_try)]), v_try, v_first) AS l;
+          v_first := false;
+          v_held := v_held || v_new;
+          v_refused := v_refused || ARRAY(SELECT k FROM unnest(v_try) AS k WHERE k <> ALL(v_new));
+          -- A new statement, so a new snapshot, taken with the locks held: every claim that held
+          -- them before has committed, and its jobs are counted.
+          SELECT v_run_keys || coalesce(array_agg(r.key), '{}'), v_run_counts || coalesce(array_agg(r.n), '{}')
+          INTO v_run_keys, v_run_counts
+          FROM (
+            SELECT k.key, (
+              SELECT count(*)::INTEGER FROM ${s}.jobs AS j
+              WHERE j.state = 'Processing' AND j.concurrency_key = k.key AND NOT EXISTS (
+                SELECT FROM unnest(p_finishing_ids, p_finishing_attempts, p_finishing_servers) AS f(id, attempt, server)
+                WHERE f.id = j.id AND f.attempt = j.attempt AND f.server = j.server_name)
+            ) AS n
+            FROM unnest(v_new) AS k(key)
+          ) AS r;
         END IF;
-        v_chosen := v_chosen || v_ids[i];
+        FOR i IN v_from..v_to LOOP
+          v_key := v_keys[i];
+          IF v_key IS NOT NULL THEN
+            v_pos := array_position(v_run_keys, v_key); -- NULL: refused
+            IF v_pos IS NULL OR v_run_counts[v_pos] >= v_limits[i] THEN
+              v_limit := CASE WHEN v_pos IS NULL THEN 2147483647 ELSE v_limits[i] END;
+              v_pos := array_position(v_blocked_keys, v_key);
+              IF v_pos IS NULL THEN
+                v_blocked_keys := v_blocked_keys || v_key;
+                v_blocked_limits := v_blocked_limits || v_limit;
+              ELSE
+                v_blocked_limits[v_pos] := greatest(v_blocked_limits[v_pos], v_limit);
+              END IF;
+              CONTINUE;
+            END IF;
+            v_run_counts[v_pos] := v_run_counts[v_pos] + 1;
+          END IF;
+          v_chosen := v_chosen || v_ids[i];
+        END LOOP;
+        v_from := v_to + 1;
       END LOOP;
 
       -- Those still Enqueued and not locked by another claim (a job another claim took meanwhile is its).
@@ -201,7 +223,6 @@ export function flowFunctionsMigration(s: string): string {
       END IF;
       -- Every candidate left was seen: taken, passed over, or someone else's.
       EXIT WHEN v_count < v_scan;
-      v_pass := v_pass + 1;
     END LOOP;
   END
   $pilotlight$;
