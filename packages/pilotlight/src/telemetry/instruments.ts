@@ -1,4 +1,5 @@
 import {
+  createNoopMeter,
   metrics,
   type Counter,
   type Histogram,
@@ -12,6 +13,13 @@ import { DURATION_BUCKETS_SECONDS, METER_NAME, MetricNames } from './metric-name
 /** Every instrument of Pilotlight's job metrics, made once per meter provider. */
 export interface JobInstruments {
   readonly meter: Meter;
+  /**
+   * False when `meter` is the API's no-op meter (no `MeterProvider` registered when the instruments
+   * were made): every recording would be dropped, so callers skip the work of computing it (clock
+   * reads, attribute lookups, an extra promise per store round trip) and a job costs what it costs
+   * with metrics disabled.
+   */
+  readonly recording: boolean;
   readonly sentMessages: Counter;
   readonly consumedMessages: Counter;
   readonly processDuration: Histogram;
@@ -50,6 +58,8 @@ function createInstruments(meter: Meter): JobInstruments {
   const duration = (name: string, description: string): Histogram => createDurationHistogram(meter, name, description);
   return {
     meter,
+    // The API's no-op meter is one shared instance (`createNoopMeter()` returns it): an SDK's never is.
+    recording: meter !== createNoopMeter(),
     sentMessages: meter.createCounter(MetricNames.sentMessages, {
       description: 'Jobs created (enqueued, scheduled, continuations, recurring occurrences); deduplicated enqueues not counted',
       unit: '{message}',

@@ -15,7 +15,8 @@ const MAX_SERIES = 1_000;
  * (`messaging.client.sent.messages`), attempts started (`messaging.client.consumed.messages`), their
  * wait in the queue (`pilotlight.queue.wait`), duration (`messaging.process.duration`) and outcome
  * (`pilotlight.job.attempts`). Uses `@opentelemetry/api` only; each recording reuses attribute
- * sets made once per queue and job type, so a job costs a few map reads and additions.
+ * sets made once per queue and job type, so a job costs a few map reads and additions; without a
+ * registered `MeterProvider` (the API's no-op meter) each hook returns at once.
  */
 export class MetricsFilter implements JobFilter {
   /**
@@ -35,14 +36,17 @@ export class MetricsFilter implements JobFilter {
 
   onCreated(context: CreatedContext): void {
     if (!context.created) return; // deduplicated (an unfinished job held the key), or the insert failed
+    const instruments = this.#get();
+    if (!instruments.recording) return;
     const { job } = context;
-    this.#get().sentMessages.add(1, this.#seriesOf(job.queue, job.type).sent(creationOperation(job.initialState.name)));
+    instruments.sentMessages.add(1, this.#seriesOf(job.queue, job.type).sent(creationOperation(job.initialState.name)));
   }
 
   onStateApplied(context: ApplyStateContext): void {
     if (context.newState.name !== 'Processing') return;
-    const { job } = context;
     const instruments = this.#get();
+    if (!instruments.recording) return;
+    const { job } = context;
     const series = this.#seriesOf(job.queue, job.type);
     instruments.consumedMessages.add(1, series.process);
     // Claimed at stateChangedAt; due at runAt (a job claimed the moment it is due waits 0).
@@ -50,8 +54,9 @@ export class MetricsFilter implements JobFilter {
   }
 
   onPerformed(context: PerformedContext): void {
-    const { job } = context;
     const instruments = this.#get();
+    if (!instruments.recording) return;
+    const { job } = context;
     const series = this.#seriesOf(job.queue, job.type);
     // From the Processing state (the claim), as the attempt's span.
     const seconds = Math.max(0, Date.now() - job.stateChangedAt.getTime()) / 1000;
