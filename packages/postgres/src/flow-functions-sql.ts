@@ -82,6 +82,7 @@ export function flowFunctionsMigration(s: string): string {
     v_run_counts INTEGER[] := '{}';
     v_refused TEXT[] := '{}';
     v_first BOOLEAN := true;
+    v_mine BIGINT[];
     v_try TEXT[];
     v_new TEXT[];
     v_from INTEGER;
@@ -140,15 +141,24 @@ export function flowFunctionsMigration(s: string): string {
       END IF;
 
       -- The candidates in claim order while their keys allow, counting the ones chosen before, a
-      -- stretch at a time: as many as the claim still wants, whose keys' locks are taken (those not
-      -- tried yet) before they are judged. So a claim locks about as many keys as it takes jobs,
-      -- and holds back no other claim from the keys of the jobs behind them.
+      -- stretch at a time: as many as the claim still wants. Their rows are locked first (SKIP
+      -- LOCKED: a job another claim is taking is its, and this claim never waits for that claim's
+      -- keys), then their keys' locks (those not tried yet), then they are judged. So a claim locks
+      -- about as many keys as it takes jobs, and concurrent claims take different jobs side by side.
       v_chosen := '{}';
       v_from := 1;
       WHILE v_from <= v_count AND cardinality(v_chosen) < v_wanted LOOP
         v_to := least(v_count, v_from + v_wanted - cardinality(v_chosen) - 1);
+        -- One look-up by id per candidate: with \`id = ANY(…)\` a generic plan may walk jobs_fetch
+        -- (whose last column is the id) from end to end.
+        v_mine := ARRAY(
+          SELECT l.id FROM unnest(v_ids[v_from:v_to]) AS c(id), LATERAL (
+            SELECT j.id FROM ${s}.jobs AS j WHERE j.id = c.id AND j.state = 'Enqueued' FOR UPDATE SKIP LOCKED
+          ) AS l
+        );
         v_try := ARRAY(
-          SELECT DISTINCT k FROM unnest(v_keys[v_from:v_to]) AS k WHERE k IS NOT NULL AND k <> ALL(v_held) AND k <> ALL(v_refused)
+          SELECT DISTINCT c.key FROM unnest(v_ids[v_from:v_to], v_keys[v_from:v_to]) AS c(id, key)
+          WHERE c.id = ANY(v_mine) AND c.key IS NOT NULL AND c.key <> ALL(v_held) AND c.key <> ALL(v_refused)
         );
         IF cardinality(v_try) > 0 THEN
           -- Waited for at the claim's first locks; later only taken if free, so that the claim
@@ -174,6 +184,10 @@ export function flowFunctionsMigration(s: string): string {
           ) AS r;
         END IF;
         FOR i IN v_from..v_to LOOP
+          IF v_ids[i] <> ALL(v_mine) THEN
+            v_passed_ids := v_passed_ids || v_ids[i];
+            CONTINUE;
+          END IF;
           v_key := v_keys[i];
           IF v_key IS NOT NULL THEN
             v_pos := array_position(v_run_keys, v_key); -- NULL: refused
@@ -195,19 +209,16 @@ export function flowFunctionsMigration(s: string): string {
         v_from := v_to + 1;
       END LOOP;
 
-      -- Those still Enqueued and not locked by another claim (a job another claim took meanwhile is its).
+      -- The chosen jobs, whose rows this claim locked while they were Enqueued.
       IF cardinality(v_chosen) > 0 THEN
         RETURN QUERY
-        WITH next AS (
-          SELECT j.id FROM ${s}.jobs AS j WHERE j.id = ANY(v_chosen) AND j.state = 'Enqueued' FOR UPDATE SKIP LOCKED
-        ),
-        claimed AS (
+        WITH claimed AS (
           UPDATE ${s}.jobs AS j
           SET state = 'Processing', state_reason = NULL, state_changed_at = p_now, attempt = j.attempt + 1,
               server_name = p_server, lease_until = p_lease, progress = NULL,
               history = j.history || ',{"name":"Processing","at":' || p_now_ms || ',"serverName":' || p_server_json
                         || ',"attempt":' || (j.attempt + 1) || '}'
-          FROM next WHERE j.id = next.id
+          FROM unnest(v_chosen) AS c(id) WHERE j.id = c.id
           RETURNING j.*
         ),
         counted AS (
