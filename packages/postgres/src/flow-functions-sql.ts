@@ -150,16 +150,13 @@ export function flowFunctionsMigration(s: string): string {
       WHILE v_from <= v_count AND cardinality(v_chosen) < v_wanted LOOP
         v_to := least(v_count, v_from + v_wanted - cardinality(v_chosen) - 1);
         -- One look-up by id per candidate: with \`id = ANY(…)\` a generic plan may walk jobs_fetch
-        -- (whose last column is the id) from end to end.
-        v_mine := ARRAY(
-          SELECT l.id FROM unnest(v_ids[v_from:v_to]) AS c(id), LATERAL (
-            SELECT j.id FROM ${s}.jobs AS j WHERE j.id = c.id AND j.state = 'Enqueued' FOR UPDATE SKIP LOCKED
-          ) AS l
-        );
-        v_try := ARRAY(
-          SELECT DISTINCT c.key FROM unnest(v_ids[v_from:v_to], v_keys[v_from:v_to]) AS c(id, key)
-          WHERE c.id = ANY(v_mine) AND c.key IS NOT NULL AND c.key <> ALL(v_held) AND c.key <> ALL(v_refused)
-        );
+        -- (whose last column is the id) from end to end. With the keys whose lock to try.
+        SELECT coalesce(array_agg(l.id), '{}'),
+               coalesce(array_agg(DISTINCT l.key) FILTER (WHERE l.key IS NOT NULL AND l.key <> ALL(v_held) AND l.key <> ALL(v_refused)), '{}')
+        INTO v_mine, v_try
+        FROM unnest(v_ids[v_from:v_to]) AS c(id), LATERAL (
+          SELECT j.id, j.concurrency_key AS key FROM ${s}.jobs AS j WHERE j.id = c.id AND j.state = 'Enqueued' FOR UPDATE SKIP LOCKED
+        ) AS l;
         IF cardinality(v_try) > 0 THEN
           -- Waited for at the claim's first locks; later only taken if free, so that the claim
           -- never waits holding locks it took after another's. A key whose lock another claim
