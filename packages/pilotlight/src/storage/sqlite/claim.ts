@@ -10,6 +10,7 @@ import type { ClaimRequest } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
 import { ClaimGate } from './claim-gate.ts';
 import { CLAIM_COLUMNS, readJob, unpackFlow, type ClaimRow } from './rows.ts';
+import { sqlForList } from './sql-text.ts';
 
 /**
  * Reads the next jobs in claim order, then moves them one by one: cheaper than UPDATE … RETURNING,
@@ -91,13 +92,13 @@ export function claimJobs(
 
 /** The next `limit` Enqueued jobs of `queues`, in claim order. */
 function selectNext(connection: SqliteConnection, queues: readonly string[], limit: number): ClaimRow[] {
-  return connection
-    .statement(
-      `SELECT ${CLAIM_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${queues.map(() => '?').join(', ')})
-       ORDER BY priority DESC, run_at, id LIMIT ?`,
-    )
-    .all(...queues, limit) as unknown as ClaimRow[];
+  return connection.statement(selectNextSql(queues.length)).all(...queues, limit) as unknown as ClaimRow[];
 }
+
+const selectNextSql = sqlForList(
+  (queues) => `SELECT ${CLAIM_COLUMNS} FROM jobs WHERE state = 'Enqueued' AND queue IN (${queues})
+       ORDER BY priority DESC, run_at, id LIMIT ?`,
+);
 
 /**
  * The next `limit` Enqueued jobs of the queues the gate leaves open, in claim order, without those

@@ -166,9 +166,20 @@ function runTransition(
     expectServer,
     expectServer,
   ];
-  return connection
-    .statement(
-      `UPDATE jobs
+  return connection.statement(transitionSql(pinned, storesResult, dropDebounceKey)).get(...params) as JobRow | undefined;
+}
+
+/**
+ * The texts of `runTransition()`'s UPDATE, built once each: a text built per call (a template with
+ * its choices) is a new string whose hash the statement cache computes again, every transition.
+ */
+const TRANSITION_SQL = new Map<number, string>();
+
+function transitionSql(pinned: boolean, storesResult: boolean, dropDebounceKey: boolean): string {
+  const variant = (pinned ? 1 : 0) | (storesResult ? 2 : 0) | (dropDebounceKey ? 4 : 0);
+  let sql = TRANSITION_SQL.get(variant);
+  if (sql === undefined) {
+    sql = `UPDATE jobs
        SET state = ?, state_reason = ?, state_changed_at = ?,
            run_at = coalesce(?, run_at), retry_count = coalesce(?, retry_count),
            attempt = coalesce(?, attempt), expires_at = ?,${storesResult ? ' result = ?,' : ''}
@@ -176,9 +187,10 @@ function runTransition(
        WHERE id = ? AND state = ?
          AND (? IS NULL OR attempt = ?)
          AND (? IS NULL OR server_name = ?)
-       RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`,
-    )
-    .get(...params) as JobRow | undefined;
+       RETURNING ${pinned ? 'has_continuations, progress' : JOB_COLUMNS}`;
+    TRANSITION_SQL.set(variant, sql);
+  }
+  return sql;
 }
 
 function isUniqueViolation(error: unknown): boolean {

@@ -6,6 +6,7 @@
 
 import type { QueueSettings, QueueSettingsChange } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
+import { sqlForList } from './sql-text.ts';
 
 interface QueueSettingsRow {
   queue: string;
@@ -90,13 +91,13 @@ export interface QueueLimits {
  * claim's transaction: on an empty or settings-free table, one probe of its primary key per queue.
  */
 export function readQueueLimits(connection: SqliteConnection, queues: readonly string[]): Map<string, QueueLimits> {
-  const rows = connection
-    .statement(
-      `SELECT ${COLUMNS} FROM queue_settings WHERE queue IN (${queues.map(() => '?').join(', ')})
-         AND (paused = 1 OR concurrency_limit IS NOT NULL OR rate_limit_max IS NOT NULL)`,
-    )
-    .all(...queues) as unknown as QueueSettingsRow[];
+  const rows = connection.statement(queueLimitsSql(queues.length)).all(...queues) as unknown as QueueSettingsRow[];
   const limits = new Map<string, QueueLimits>();
   for (const row of rows) limits.set(row.queue, toSettings(row));
   return limits;
 }
+
+const queueLimitsSql = sqlForList(
+  (queues) => `SELECT ${COLUMNS} FROM queue_settings WHERE queue IN (${queues})
+         AND (paused = 1 OR concurrency_limit IS NOT NULL OR rate_limit_max IS NOT NULL)`,
+);
