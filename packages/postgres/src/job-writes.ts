@@ -114,6 +114,10 @@ export async function insertJob(
     ...(id === undefined ? [] : [id]),
   ];
   const sql = insertSql(s, debounced);
+  // Producers of one debounce key take turns (until their transactions end): each then sees the
+  // holder the previous one committed, and replaces it, instead of failing on jobs_debounce over and
+  // over while many race (the retries below remain for a job a transition brings back with the key).
+  if (debounced) await client.query(`SELECT pg_advisory_xact_lock(${s}.flow_lock_id('debounce', $1))`, [job.debounceKey]);
   // The holder of a dedup key may finish between our INSERT and our SELECT: then insert again. A
   // racing producer may take the debounce key between our replace and our INSERT: then replace again.
   for (let tries = 0; ; tries++) {
