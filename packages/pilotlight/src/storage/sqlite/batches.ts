@@ -64,9 +64,12 @@ export function listBatchContinuations(connection: SqliteConnection, batchId: st
 
 /** `Awaiting` batch continuations whose batch has no unfinished member, oldest first. */
 export function listReleasableBatchContinuations(connection: SqliteConnection, limit: number): JobRecord[] {
+  // Through jobs_awaiting, which holds the Awaiting jobs alone (batch continuations among them), not
+  // jobs_awaiting_batch, which keeps the released ones too: left to itself, the planner walks the
+  // whole table, every maintenance pass, however many jobs finished.
   const rows = connection
     .statement(
-      `SELECT ${JOB_COLUMNS} FROM jobs AS continuation
+      `SELECT ${JOB_COLUMNS} FROM jobs AS continuation INDEXED BY jobs_awaiting
        WHERE continuation.state = 'Awaiting' AND continuation.awaits_batch IS NOT NULL
          AND NOT EXISTS (
            SELECT 1 FROM jobs AS member WHERE member.batch_id = continuation.awaits_batch AND member.batch_id IS NOT NULL
