@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { ChildReplies } from './child-replies.ts';
 import { fileURLToPath } from 'node:url';
 import type { BacklogRun } from './flow-scenarios.ts';
 import type { ThroughputResult } from './scenarios.ts';
@@ -29,8 +30,7 @@ export class FlowChild {
   readonly name: string;
   readonly #child: ChildProcess;
   readonly #exited: Promise<void>;
-  #pending: { resolve: (reply: FlowReply) => void; reject: (error: Error) => void } | undefined;
-  #failure: Error | undefined;
+  readonly #replies: ChildReplies<FlowReply>;
   #nextId = 1;
 
   /** `checkout`: the repository root whose `packages/` and `bench/lib/*-target.ts` the child loads. */
@@ -44,24 +44,18 @@ export class FlowChild {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.on('message', (reply: FlowReply) => {
-      if (reply.type === 'error') return this.#fail(new Error(`${name} child failed: ${reply.message}`));
-      const pending = this.#pending;
-      this.#pending = undefined;
-      pending?.resolve(reply);
-    });
-    this.#child.on('exit', (code) => this.#fail(new Error(`${name} child exited (code ${code})`)));
+    this.#replies = new ChildReplies(name, this.#child);
   }
 
   /** Resolves once the child has loaded its checkout's modules. */
   async ready(): Promise<void> {
-    const reply = await this.#next(60_000, 'start');
+    const reply = await this.#replies.next(60_000, 'start');
     if (reply.type !== 'ready') throw new Error(`${this.name} child: expected ready, got ${reply.type}`);
   }
 
   async run(store: StoreName, run: BacklogRun): Promise<ThroughputResult> {
     const id = this.#nextId++;
-    const reply = this.#next(RUN_TIMEOUT_MS, `${store} ${JSON.stringify(run)}`);
+    const reply = this.#replies.next(RUN_TIMEOUT_MS, `${store} ${JSON.stringify(run)}`);
     this.#child.send({ type: 'run', id, store, run } satisfies FlowRequest);
     const answer = await reply;
     if (answer.type !== 'result' || answer.id !== id) {
@@ -76,30 +70,5 @@ export class FlowChild {
     const timer = setTimeout(() => this.#child.kill(), 30_000);
     await this.#exited;
     clearTimeout(timer);
-  }
-
-  #next(ms: number, what: string): Promise<FlowReply> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.#fail(new Error(`${this.name} child: no answer to ${what} after ${ms} ms`)), ms);
-      timer.unref();
-      this.#pending = {
-        resolve: (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-    });
-  }
-
-  #fail(error: Error): void {
-    this.#failure ??= error;
-    const pending = this.#pending;
-    this.#pending = undefined;
-    pending?.reject(this.#failure);
   }
 }

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { ChildReplies } from './child-replies.ts';
 import { fileURLToPath } from 'node:url';
 import type { ThroughputResult } from './scenarios.ts';
 
@@ -83,8 +84,7 @@ export type TracingReply =
 export class TracingChild {
   readonly name: ConfigName;
   readonly #child: ChildProcess;
-  #pending: { resolve: (reply: TracingReply) => void; reject: (error: Error) => void } | undefined;
-  #failure: Error | undefined;
+  readonly #replies: ChildReplies<TracingReply>;
   #nextId = 1;
   readonly #exited: Promise<void>;
 
@@ -98,18 +98,12 @@ export class TracingChild {
     // Not this process's execArgv: a profiled parent must not profile its children by accident.
     this.#child = fork(script, [name], { execArgv: ['--no-warnings', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.on('message', (reply: TracingReply) => {
-      if (reply.type === 'error') return this.#fail(new Error(`${name} child failed: ${reply.message}`));
-      const pending = this.#pending;
-      this.#pending = undefined;
-      pending?.resolve(reply);
-    });
-    this.#child.on('exit', (code) => this.#fail(new Error(`${name} child exited (code ${code})`)));
+    this.#replies = new ChildReplies(name, this.#child);
   }
 
   /** Resolves once the child has imported everything and registered its SDK. */
   async ready(): Promise<void> {
-    const reply = await this.#next(60_000, 'start');
+    const reply = await this.#replies.next(60_000, 'start');
     if (reply.type !== 'ready') throw new Error(`${this.name} child: expected ready, got ${reply.type}`);
   }
 
@@ -119,7 +113,7 @@ export class TracingChild {
     options: { concurrency?: number; untracedBacklog?: boolean } = {},
   ): Promise<TracingRunResult> {
     const id = this.#nextId++;
-    const reply = this.#next(600_000, `${scenario} x ${jobs}`);
+    const reply = this.#replies.next(600_000, `${scenario} x ${jobs}`);
     this.#child.send({
       type: 'run',
       id,
@@ -145,30 +139,5 @@ export class TracingChild {
   /** Kills the child if it is still running (after a failure). */
   kill(): void {
     if (this.#child.exitCode === null) this.#child.kill();
-  }
-
-  #next(ms: number, what: string): Promise<TracingReply> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.#fail(new Error(`${this.name} child: no answer to ${what} after ${ms} ms`)), ms);
-      timer.unref();
-      this.#pending = {
-        resolve: (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-    });
-  }
-
-  #fail(error: Error): void {
-    this.#failure ??= error;
-    const pending = this.#pending;
-    this.#pending = undefined;
-    pending?.reject(this.#failure);
   }
 }
