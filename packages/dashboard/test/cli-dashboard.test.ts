@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient, defineJob, silentLogger } from 'pilotlight';
 import { createSqliteStore } from 'pilotlight/sqlite';
+import { waitFor } from '../../pilotlight/test/support/wait.ts';
 import { cli, shown, startDashboard } from './cli-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pilotlight-cli-dashboard-'));
@@ -64,10 +65,10 @@ describe('pilotlight dashboard', () => {
     const { child, url } = await startDashboard(['--sqlite', path, '--port', '0', '--host', '0.0.0.0']);
     try {
       assert.match(url, /^http:\/\/0\.0\.0\.0:\d+\/$/);
-      assert.match(
-        child.output.stderr,
-        /^Warning: the dashboard listens on 0\.0\.0\.0, reachable from the network, without authentication: anyone who reaches it can see and change every job\./m,
-      );
+      // stderr is a pipe of its own: the warning, written before the URL, may arrive after it.
+      const warning =
+        /^Warning: the dashboard listens on 0\.0\.0\.0, reachable from the network, without authentication: anyone who reaches it can see and change every job\./m;
+      await waitFor(() => warning.test(child.output.stderr) || undefined, 'the warning on stderr', 10_000);
       if (external === undefined) {
         t.diagnostic('this machine has no IPv4 address besides loopback: the request from the network is not made');
         return;
