@@ -53,6 +53,8 @@ export {
   readJobRow,
   recurringFromRow,
   retryJson,
+  STORED_FLOW_COLUMNS,
+  STORED_JOB_COLUMNS,
   StoreListeners,
   unreadableFailure,
   type JsonColumn,

@@ -3,6 +3,8 @@ import {
   jobFromRow,
   readJobRow,
   recurringFromRow,
+  STORED_FLOW_COLUMNS,
+  STORED_JOB_COLUMNS,
   type ReadJobRow,
   type StoredJobRow,
   type StoredRecurringRow,
@@ -22,40 +24,7 @@ export interface JobRow extends StoredJobRow {
 }
 
 /** Every column of `jobs` but the history, which only `getHistory()` reads. */
-export const JOB_COLUMNS = [
-  'id',
-  'type',
-  'method',
-  'args',
-  'queue',
-  'priority',
-  'state',
-  'state_reason',
-  'run_at',
-  'created_at',
-  'state_changed_at',
-  'attempt',
-  'retry_count',
-  'retry',
-  'parent_id',
-  'has_continuations',
-  'dedup_key',
-  'metadata',
-  'server_name',
-  'lease_until',
-  'progress',
-  'recurring_id',
-  'concurrency_key',
-  'concurrency_limit',
-  'rate_limit_key',
-  'rate_limit_max',
-  'rate_limit_per',
-  'debounce_key',
-  'batch_id',
-  'awaits_batch',
-  'awaits_batch_when',
-  'result',
-] as const;
+export const JOB_COLUMNS = [...STORED_JOB_COLUMNS, ...STORED_FLOW_COLUMNS] as const;
 
 /** The job columns that are times, selected as epoch milliseconds (see `jobColumns()`). */
 const TIME_COLUMNS: ReadonlySet<string> = new Set(['run_at', 'created_at', 'state_changed_at', 'lease_until']);

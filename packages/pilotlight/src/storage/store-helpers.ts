@@ -123,6 +123,46 @@ export interface StoredJobRow {
   result?: string | null;
 }
 
+/** The columns of `StoredJobRow` every store's job table has had, in the order both stores select them (the history aside). */
+export const STORED_JOB_COLUMNS = [
+  'id',
+  'type',
+  'method',
+  'args',
+  'queue',
+  'priority',
+  'state',
+  'state_reason',
+  'run_at',
+  'created_at',
+  'state_changed_at',
+  'attempt',
+  'retry_count',
+  'retry',
+  'parent_id',
+  'has_continuations',
+  'dedup_key',
+  'metadata',
+  'server_name',
+  'lease_until',
+  'progress',
+  'recurring_id',
+] as const satisfies readonly (keyof StoredJobRow)[];
+
+/** The flow-control, batch and result columns of `StoredJobRow` (NULL, all of them, for most jobs). */
+export const STORED_FLOW_COLUMNS = [
+  'concurrency_key',
+  'concurrency_limit',
+  'rate_limit_key',
+  'rate_limit_max',
+  'rate_limit_per',
+  'debounce_key',
+  'batch_id',
+  'awaits_batch',
+  'awaits_batch_when',
+  'result',
+] as const satisfies readonly (keyof StoredJobRow)[];
+
 /** A recurring job row as both stores keep it; times as the driver gives them (see `toDate`). */
 export interface StoredRecurringRow {
   id: string;

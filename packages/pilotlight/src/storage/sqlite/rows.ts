@@ -1,27 +1,20 @@
 import type { JobProgress, JobRecord, RecurringJobRecord, ServerRecord } from '../../types.ts';
 import { progressShape, RowProblems } from '../unreadable-rows.ts';
-import { jobFromRow, readJobRow, recurringFromRow, type ReadJobRow, type StoredJobRow, type StoredRecurringRow } from '../store-helpers.ts';
+import {
+  jobFromRow,
+  readJobRow,
+  recurringFromRow,
+  STORED_FLOW_COLUMNS,
+  STORED_JOB_COLUMNS,
+  type ReadJobRow,
+  type StoredJobRow,
+  type StoredRecurringRow,
+} from '../store-helpers.ts';
 
-const PLAIN_COLUMNS =
-  'id, type, method, args, queue, priority, state, state_reason, run_at, created_at, state_changed_at, attempt, retry_count, ' +
-  'retry, parent_id, has_continuations, dedup_key, metadata, server_name, lease_until, progress, recurring_id';
-
-/** A job's flow-control, batch and result columns (migration 4): NULL, all of them, for most jobs. */
-const FLOW_COLUMNS = [
-  'concurrency_key',
-  'concurrency_limit',
-  'rate_limit_key',
-  'rate_limit_max',
-  'rate_limit_per',
-  'debounce_key',
-  'batch_id',
-  'awaits_batch',
-  'awaits_batch_when',
-  'result',
-] as const;
+const PLAIN_COLUMNS = STORED_JOB_COLUMNS.join(', ');
 
 /** Every column of `jobs` but the history, which only `getHistory()` reads. */
-export const JOB_COLUMNS = `${PLAIN_COLUMNS}, ${FLOW_COLUMNS.join(', ')}`;
+export const JOB_COLUMNS = `${PLAIN_COLUMNS}, ${STORED_FLOW_COLUMNS.join(', ')}`;
 
 /**
  * The columns as the claim reads them: the flow-control ones as one JSON array, `flow`, NULL for a
@@ -30,7 +23,7 @@ export const JOB_COLUMNS = `${PLAIN_COLUMNS}, ${FLOW_COLUMNS.join(', ')}`;
  */
 export const CLAIM_COLUMNS =
   `${PLAIN_COLUMNS}, CASE WHEN coalesce(concurrency_key, rate_limit_key, debounce_key, batch_id, awaits_batch, result) IS NULL ` +
-  `THEN NULL ELSE json_array(${FLOW_COLUMNS.join(', ')}) END AS flow`;
+  `THEN NULL ELSE json_array(${STORED_FLOW_COLUMNS.join(', ')}) END AS flow`;
 
 export interface ClaimRow extends JobRow {
   flow: string | null;
@@ -41,7 +34,7 @@ export function unpackFlow(row: ClaimRow): JobRow {
   if (row.flow === null) return row;
   const values = JSON.parse(row.flow) as unknown[];
   const unpacked: Record<string, unknown> = { ...row };
-  FLOW_COLUMNS.forEach((column, i) => (unpacked[column] = values[i]));
+  STORED_FLOW_COLUMNS.forEach((column, i) => (unpacked[column] = values[i]));
   return unpacked as unknown as JobRow;
 }
 
